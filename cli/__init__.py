@@ -1,0 +1,63 @@
+"""The ``pairhmm`` command line: a thin Click layer over the library.
+
+Each subcommand lives in its own module and is imported only when it runs, so ``pairhmm align``
+does not pay for the motif or HMM code. Any :class:`pairhmm.errors.PairHMMError` (and a few OS-level
+failures) become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+__all__ = ["main"]
+
+#: subcommand name -> "module:attribute" inside this package
+_COMMANDS = {
+    "align": "align:align",
+    "score": "align:score",
+    "posterior": "align:posterior",
+}
+
+
+class _LazyGroup(click.Group):
+    """A Click group that imports a subcommand's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _COMMANDS:
+            mod, attr = _COMMANDS[name].split(":")
+            return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx: click.Context):
+        from ._common import run_guarded
+
+        return run_guarded(lambda: super(_LazyGroup, self).invoke(ctx))
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pairhmm", prog_name="pairhmm")
+def main() -> None:
+    """pairhmm: weight-sharing models for biological sequences.
+
+    Pair-HMM alignment (align, score, posterior), and more subcommands listed below.
+    Run `pairhmm COMMAND --help` for each.
+    """
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return the exit code instead of exiting."""
+    try:
+        main.main(args=argv, prog_name="pairhmm", standalone_mode=True)
+    except SystemExit as e:  # click exits
+        return int(e.code or 0)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run())
