@@ -8,6 +8,7 @@ failures) become one line on stderr and exit code 2.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
@@ -19,17 +20,26 @@ _COMMANDS = {
     "align": "align:align",
     "score": "align:score",
     "posterior": "align:posterior",
+    "train": "train:train",
+    "test-symmetry": "train:test_symmetry",
+    "hmm": "hmm:hmm",
+    "motif": "motif:motif",
 }
+
+
+def _module_exists(mod: str) -> bool:
+    return importlib.util.find_spec(f"{__name__}.{mod}") is not None
 
 
 class _LazyGroup(click.Group):
     """A Click group that imports a subcommand's module only when it is used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+        available = {n for n, target in _COMMANDS.items() if _module_exists(target.split(":")[0])}
+        return sorted(set(super().list_commands(ctx)) | available)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in _COMMANDS:
+        if name in _COMMANDS and _module_exists(_COMMANDS[name].split(":")[0]):
             mod, attr = _COMMANDS[name].split(":")
             return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
         return super().get_command(ctx, name)

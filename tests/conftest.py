@@ -1,0 +1,26 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+# Reference data sets live beside the project (read-only); a user's machine does not have them.
+SHARED = Path(os.environ.get("PAIRHMM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of the shared reference data folder; skips the test when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"reference data folder {SHARED} is absent (only on developer/CI machines)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
