@@ -1,0 +1,175 @@
+"""Numba kernels of the shared-weight motif CNN (:class:`pairhmm.motif.MotifCNN`).
+
+Sequences arrive as one flat ``uint8`` code array plus offsets (a ragged batch: sequence ``s`` is
+``codes[offsets[s]:offsets[s + 1]]``), so sequences of different lengths need no padding. A filter
+is given as a lookup table ``table[k, i, c]`` = score of code ``c`` at filter position ``i`` (the
+weights times the code's soft one-hot column, computed once per step by the wrapper), and
+``table_rc[k, i, c] = table[k, i, complement(c)]`` for the reverse strand.
+
+Window ``p`` of a sequence ``x`` scores
+
+* forward: ``sum_i table[k, i, x[p + i]]``
+* reverse: ``sum_i table_rc[k, i, x[p + w - 1 - i]]`` (the filter flipped and complemented),
+
+both summed in increasing filter position ``i``, so the reverse score of window ``p`` of ``x`` is
+bit-for-bit the forward score of window ``P-1-p`` of ``revcomp(x)``. Pooling over windows and
+strands uses only order-free operations (max) or a pairing of window ``p`` with ``P-1-p`` (log-sum-
+exp), so a sequence and its reverse complement give identical pooled values.
+
+Parallel work: the forward pass runs ``prange`` over sequences (each writes its own output row);
+the backward pass runs ``prange`` over filters (each writes its own gradient slice and loops over
+the sequences in order). Neither needs a cross-thread reduction, so results do not depend on the
+number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+POOL_MAX = 0
+POOL_LSE = 1
+
+
+@njit(cache=True)
+def _window_scores(codes, start, P, w, table, table_rc, k, rc, f, r):
+    """Fill ``f[:P]`` (forward) and, if ``rc``, ``r[:P]`` (reverse) raw window scores of filter k."""
+    for p in range(P):
+        acc = 0.0
+        for i in range(w):
+            acc += table[k, i, codes[start + p + i]]
+        f[p] = acc
+    if rc:
+        for p in range(P):
+            acc = 0.0
+            for i in range(w):
+                acc += table_rc[k, i, codes[start + p + w - 1 - i]]
+            r[p] = acc
+
+
+@njit(cache=True)
+def _lse_pool(f, r, P, rc):
+    """Log-sum-exp over windows (and strands), summed in a strand-symmetric order."""
+    m = -np.inf
+    for p in range(P):
+        if f[p] > m:
+            m = f[p]
+        if rc and r[p] > m:
+            m = r[p]
+    total = 0.0
+    half = P // 2
+    for p in range(half):
+        q = P - 1 - p
+        if rc:
+            a = np.exp(f[p] - m) + np.exp(r[p] - m)
+            b = np.exp(f[q] - m) + np.exp(r[q] - m)
+        else:
+            a = np.exp(f[p] - m)
+            b = np.exp(f[q] - m)
+        total += a + b
+    if P % 2 == 1:
+        if rc:
+            total += np.exp(f[half] - m) + np.exp(r[half] - m)
+        else:
+            total += np.exp(f[half] - m)
+    return m + np.log(total)
+
+
+@njit(cache=True, parallel=True)
+def conv_pool_forward(codes, offsets, batch, table, table_rc, rc, pooling, pooled, argmax):
+    """Pooled filter activations of the sequences ``batch``.
+
+    Parameters
+    ----------
+    codes : uint8 array, shape (total,)
+    offsets : int64 array, shape (n_seqs + 1,)
+    batch : int64 array, shape (nb,)
+        Sequence indices to process.
+    table, table_rc : float64 arrays, shape (K, w, n_codes)
+    rc : bool
+        Score the reverse strand too.
+    pooling : int
+        ``POOL_MAX`` or ``POOL_LSE``.
+    pooled : float64 array, shape (nb, K)
+        Output: pooled raw window score (the filter bias is added by the caller).
+    argmax : int64 array, shape (nb, K)
+        Output (max pooling): best window ``p`` (forward) or ``P + p`` (reverse).
+    """
+    K, w = table.shape[0], table.shape[1]
+    nb = batch.shape[0]
+    for j in prange(nb):
+        s = batch[j]
+        start = offsets[s]
+        P = offsets[s + 1] - start - w + 1
+        f = np.empty(P)
+        r = np.empty(P)
+        for k in range(K):
+            _window_scores(codes, start, P, w, table, table_rc, k, rc, f, r)
+            if pooling == POOL_MAX:
+                best = -np.inf
+                arg = -1
+                for p in range(P):
+                    if f[p] > best:
+                        best = f[p]
+                        arg = p
+                if rc:
+                    for p in range(P):
+                        if r[p] > best:
+                            best = r[p]
+                            arg = P + p
+                pooled[j, k] = best
+                argmax[j, k] = arg
+            else:
+                pooled[j, k] = _lse_pool(f, r, P, rc)
+                argmax[j, k] = -1
+
+
+@njit(cache=True, parallel=True)
+def conv_pool_backward(codes, offsets, batch, table, table_rc, comp, rc, pooling, pooled, argmax,
+                       grad_pooled, grad_table, grad_bias):
+    """Gradient of the loss with respect to the score tables and biases.
+
+    ``pooled`` and ``argmax`` are the forward outputs; ``grad_pooled[j, k]`` is dLoss/d pooled[j, k]. Writes ``grad_table`` (K, w, n_codes): the sum,
+    over every window and both strands where filter ``k`` was applied, of the window's weight in the
+    pooled value times ``grad_pooled``; reverse-strand hits land on the complemented code (the
+    shared parameters seen through the flip). ``grad_bias`` (K,). Both are overwritten.
+    """
+    K, w = table.shape[0], table.shape[1]
+    nb = batch.shape[0]
+    for k in prange(K):
+        for i in range(w):
+            for c in range(grad_table.shape[2]):
+                grad_table[k, i, c] = 0.0
+        gb = 0.0
+        for j in range(nb):
+            g = grad_pooled[j, k]
+            if g == 0.0:
+                continue
+            gb += g
+            s = batch[j]
+            start = offsets[s]
+            P = offsets[s + 1] - start - w + 1
+            if pooling == POOL_MAX:
+                a = argmax[j, k]
+                if a < P:
+                    for i in range(w):
+                        grad_table[k, i, codes[start + a + i]] += g
+                else:
+                    p = a - P
+                    for i in range(w):
+                        grad_table[k, i, comp[codes[start + p + w - 1 - i]]] += g
+            else:
+                f = np.empty(P)
+                r = np.empty(P)
+                _window_scores(codes, start, P, w, table, table_rc, k, rc, f, r)
+                lse = pooled[j, k]
+                for p in range(P):
+                    wt = g * np.exp(f[p] - lse)
+                    for i in range(w):
+                        grad_table[k, i, codes[start + p + i]] += wt
+                if rc:
+                    for p in range(P):
+                        wt = g * np.exp(r[p] - lse)
+                        for i in range(w):
+                            grad_table[k, i, comp[codes[start + p + w - 1 - i]]] += wt
+        grad_bias[k] = gb

@@ -1,0 +1,1092 @@
+"""Learning motifs with a shared-weight convolutional network, and reading them back as PWMs.
+
+:class:`MotifCNN` is the smallest network that still learns motifs: every filter is one weight
+matrix slid along every position of every sequence (and, with ``rc_shared``, along the reverse
+strand as the same weights flipped and complemented), a pooling over positions, and a logistic
+output. Its filters are exported as position weight matrices (:meth:`MotifCNN.to_motifs`, as
+``Bio.motifs.Motif`` objects), written as MEME / JASPAR files and drawn as sequence logos.
+
+Model
+-----
+For a sequence ``x`` of length ``L`` (soft one-hot columns ``X[t, b]``, see below), filter ``k``
+with weights ``W[k, i, b]`` (width ``w``) and bias ``c[k]`` scores window ``p`` (``0 <= p <= L-w``)
+
+* forward strand: ``f[k, p] = sum_i sum_b W[k, i, b] X[p + i, b]``
+* reverse strand: ``r[k, p] = sum_i sum_b W[k, w-1-i, 3-b] X[p + i, b]`` (only when ``rc_shared``)
+
+and is pooled over all windows (and both strands):
+``h[k] = max_p max(f[k, p], r[k, p]) + c[k]`` (``pooling="max"``) or
+``h[k] = log sum_p (exp f[k, p] + exp r[k, p]) + c[k]`` (``pooling="logsumexp"``). The output is
+``P(bound | x) = sigmoid(sum_k a[k] h[k] + a0)``. Training minimises the mean binary cross-entropy
+plus ``l2 * (sum W**2 + sum a**2)`` with Adam on mini-batches, stopping early when the loss on a
+held-out validation split has not improved for ``patience`` epochs (the best epoch's parameters are
+kept).
+
+Letters other than ACGT: each IUPAC code is the average of the one-hot columns of the letters it
+stands for (``N`` = 0.25 each, ``R`` = 0.5 A + 0.5 G, ...), so an ``N`` contributes the filter
+column's mean. Sequences may have different lengths (no padding is needed: pooling runs over each
+sequence's own windows); a sequence shorter than the filter width is rejected. Note that
+log-sum-exp pooling grows with the number of windows (``log(L - w + 1)`` for a flat filter), so
+with that pooling sequences of very different lengths are not on the same scale; max pooling is
+length-neutral.
+
+Weight tying
+------------
+The filter weights are stored as free parameters plus a :class:`pairhmm.tying.Tying` map from each
+slot ``(k, i, b)`` of ``W`` to the free parameter it uses. An ordinary filter has ``4 w`` free
+weights. A *palindromic* filter ties slot ``(k, i, b)`` to ``(k, w-1-i, 3-b)`` (A<->T, C<->G), so it
+equals its own reverse complement by construction, with ``2 w`` free weights. The gradient of a
+free parameter is the tying engine's pooled sum (:meth:`Tying.pool`) of the gradients of the slots
+that use it; the gradient of a slot is itself the sum over every window and both strands where the
+filter was applied.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from numba import njit
+
+from ..alphabet import DNA, encode
+from ..errors import InputFormatError, InvalidParameter, ModelFileError, TrainingError
+from ..tying import Tying
+
+__all__ = [
+    "MotifCNN",
+    "dinucleotide_shuffle",
+    "encode_batch",
+    "read_labeled",
+    "read_sequences",
+    "load_training_data",
+    "roc_auc",
+    "plot_logo",
+]
+
+_POOLINGS = {"max": 0, "logsumexp": 1}
+_FORMAT_VERSION = 1
+
+
+# ---------------------------------------------------------------------------------------- encoding
+def _soft_onehot() -> np.ndarray:
+    """Column of every DNA code: shape (n_codes, 4); IUPAC codes average their letters."""
+    m = DNA.membership()
+    return m / m.sum(axis=1, keepdims=True)
+
+
+def _complement_codes() -> np.ndarray:
+    """Code of the complement of every DNA code (IUPAC included): shape (n_codes,), an involution."""
+    v = DNA.membership()
+    comp = np.empty(len(v), dtype=np.int64)
+    for c in range(len(v)):
+        target = v[c, ::-1]
+        comp[c] = next(d for d in range(len(v)) if np.array_equal(v[d], target))
+    return comp
+
+
+_ONEHOT = _soft_onehot()
+_COMP = _complement_codes()
+
+
+def encode_batch(sequences: Iterable[Any], min_length: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Encode DNA sequences into one flat code array plus offsets (a ragged batch).
+
+    Parameters
+    ----------
+    sequences : iterable of str, Bio.Seq.Seq, SeqRecord or 1-D int array
+        Or a 2-D integer array, shape (n, L), of DNA codes.
+    min_length : int
+        Sequences shorter than this are rejected.
+
+    Returns
+    -------
+    codes : ndarray of uint8, shape (total,)
+    offsets : ndarray of int64, shape (n + 1,)
+
+    Raises
+    ------
+    AlphabetError
+        A character outside the IUPAC DNA alphabet (the message names sequence and position).
+    InputFormatError
+        No sequences, or a sequence shorter than ``min_length``.
+    """
+    if isinstance(sequences, np.ndarray) and sequences.ndim == 2:
+        sequences = list(sequences)
+    parts = []
+    for n, s in enumerate(sequences):
+        name = getattr(s, "id", None) or f"sequence #{n + 1}"
+        codes = encode(s, DNA, name=name)
+        if codes.size < min_length:
+            raise InputFormatError(
+                f"{name} has length {codes.size}, shorter than the filter width {min_length}: "
+                f"remove it or use a narrower filter")
+        parts.append(codes)
+    if not parts:
+        raise InputFormatError("no sequences given")
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([p.size for p in parts])
+    return np.ascontiguousarray(np.concatenate(parts), dtype=np.uint8), offsets
+
+
+# ---------------------------------------------------------------------------- dinucleotide shuffle
+def dinucleotide_shuffle(seq: Any, random_state: "int | np.random.Generator | None" = None) -> Any:
+    """Shuffle a sequence preserving its dinucleotide counts exactly (Altschul & Erickson 1985).
+
+    The sequence is read as an Eulerian path through a graph whose vertices are letters and whose
+    edges are its dinucleotides. A new path with the same first and last letter and the same edge
+    multiset is drawn uniformly at random: a random arborescence of "last exits" towards the last
+    letter is sampled with Wilson's loop-erased random walk, the other exits of every vertex are
+    permuted at random, and the path is read off. Letters are treated as plain symbols, so ``N``
+    and other codes are shuffled like any letter.
+
+    Parameters
+    ----------
+    seq : str or 1-D int array
+        The sequence (a ``Bio.Seq.Seq`` or ``SeqRecord`` is read as text).
+    random_state : int, numpy Generator or None
+        Seed for a reproducible shuffle.
+
+    Returns
+    -------
+    shuffled : str or ndarray
+        Same type as the input (a ``str`` for text input), same length and dinucleotide counts.
+
+    Examples
+    --------
+    >>> s = dinucleotide_shuffle("ACGTTGCAACGT", random_state=1)
+    >>> sorted(s[i:i + 2] for i in range(11)) == sorted("ACGTTGCAACGT"[i:i + 2] for i in range(11))
+    True
+    """
+    rng = np.random.default_rng(random_state)
+    as_array = isinstance(seq, np.ndarray)
+    if as_array:
+        symbols = [int(c) for c in seq]
+    else:
+        if hasattr(seq, "seq"):
+            seq = seq.seq
+        symbols = list(str(seq))
+    n = len(symbols)
+    if n <= 2:
+        return seq.copy() if as_array else "".join(symbols)
+    edges: dict[Any, list] = {}
+    for a, b in zip(symbols[:-1], symbols[1:]):
+        edges.setdefault(a, []).append(b)
+    last = symbols[-1]
+    # Wilson's algorithm: a uniform random spanning arborescence oriented towards `last`, each
+    # vertex's tree edge drawn among its out-edges (multiplicities count).
+    in_tree = {last}
+    last_edge: dict[Any, int] = {}
+    for start in sorted(edges, key=str):
+        u = start
+        nxt: dict[Any, int] = {}
+        while u not in in_tree:
+            e = int(rng.integers(len(edges[u])))
+            nxt[u] = e
+            u = edges[u][e]
+        u = start
+        while u not in in_tree:
+            in_tree.add(u)
+            last_edge[u] = nxt[u]
+            u = edges[u][nxt[u]]
+    order: dict[Any, list] = {}
+    for u, out in edges.items():
+        idx = list(range(len(out)))
+        if u in last_edge:
+            idx.pop(last_edge[u])
+            idx = [idx[i] for i in rng.permutation(len(idx))] + [last_edge[u]]
+        else:
+            idx = [idx[i] for i in rng.permutation(len(idx))]
+        order[u] = [out[i] for i in idx]
+    pos = {u: 0 for u in edges}
+    out_seq = [symbols[0]]
+    u = symbols[0]
+    for _ in range(n - 1):
+        v = order[u][pos[u]]
+        pos[u] += 1
+        out_seq.append(v)
+        u = v
+    if as_array:
+        return np.asarray(out_seq, dtype=seq.dtype)
+    return "".join(out_seq)
+
+
+# ------------------------------------------------------------------------------------ data files
+def _fasta_records(path: "str | os.PathLike[str]") -> list:
+    """Records of a FASTA file through :func:`pairhmm.seqio.iter_fasta` (its errors).
+
+    Falls back to ``Bio.SeqIO.parse`` on an opened handle when ``iter_fasta``'s line adapter is
+    refused by Biopython ("Failed to read from input data", Biopython >= 1.85 reads ``read(0)``);
+    the file's emptiness and FASTA-ness have been checked by then.
+    """
+    from Bio import SeqIO
+
+    from ..seqio import iter_fasta, open_text
+
+    try:
+        return list(iter_fasta(path))
+    except RuntimeError:
+        pass
+    with open_text(path) as fh:
+        records = list(SeqIO.parse(fh, "fasta"))
+    for n, rec in enumerate(records, 1):
+        if len(rec.seq) == 0:
+            raise InputFormatError(f"{os.fspath(path)}: record {rec.id!r} (#{n}) has an empty sequence")
+    if not records:
+        raise InputFormatError(f"{os.fspath(path)}: no FASTA records found")
+    return records
+
+
+def _detect_tabular(path: "str | os.PathLike[str]") -> bool:
+    from ..seqio import open_text
+
+    with open_text(path) as fh:
+        lines = []
+        for line in fh:
+            if line.strip():
+                lines.append(line)
+            if len(lines) == 2:
+                break
+    if not lines:
+        return False
+    tok = lines[0].split()
+    return (len(tok) == 3 and tok[0].startswith(">") and tok[1].isalpha()
+            and tok[2] in ("0", "1") and (len(lines) == 1 or lines[1].startswith(">")))
+
+
+def _read_tabular(path: "str | os.PathLike[str]") -> tuple[list[str], list[str], list[int]]:
+    from ..seqio import open_text
+
+    ids, seqs, labels = [], [], []
+    with open_text(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            tok = line.split()
+            if len(tok) != 3 or not tok[0].startswith(">"):
+                raise InputFormatError(
+                    f"{os.fspath(path)}, line {lineno}: expected '>id SEQUENCE LABEL' (tabular "
+                    f"input), got {line.strip()[:40]!r}")
+            if tok[2] not in ("0", "1"):
+                raise InputFormatError(
+                    f"{os.fspath(path)}, line {lineno}: label must be 0 or 1, got {tok[2]!r}")
+            ids.append(tok[0][1:])
+            seqs.append(tok[1])
+            labels.append(int(tok[2]))
+    if not ids:
+        raise InputFormatError(f"{os.fspath(path)}: file is empty (expected labeled sequences)")
+    return ids, seqs, labels
+
+
+def read_sequences(path: "str | os.PathLike[str]", fmt: str | None = None) -> tuple[list[str], list[str]]:
+    """Read ids and sequences from a FASTA file or a tabular file (labels ignored).
+
+    Parameters
+    ----------
+    path : str or path
+        FASTA (plain or gzipped), or the *tabular* format: one ``>id SEQUENCE LABEL`` line per
+        sequence.
+    fmt : {"fasta", "tabular"} or None
+        ``None`` detects tabular input from its first lines.
+
+    Returns
+    -------
+    ids, sequences : list of str
+    """
+    if fmt not in (None, "fasta", "tabular"):
+        raise InvalidParameter("fmt", fmt, "choose 'fasta', 'tabular' or None (detect)")
+    if fmt == "tabular" or (fmt is None and _detect_tabular(path)):
+        ids, seqs, _ = _read_tabular(path)
+        return ids, seqs
+    ids, seqs = [], []
+    for rec in _fasta_records(path):
+        ids.append(rec.id)
+        seqs.append(str(rec.seq))
+    return ids, seqs
+
+
+def read_labeled(path: "str | os.PathLike[str]", fmt: str | None = None) -> tuple[list[str], list[str], np.ndarray]:
+    """Read labeled sequences: tabular ``>id SEQUENCE LABEL`` lines, or FASTA with ``>id LABEL``.
+
+    In FASTA input the label is the last word of the header line and must be 0 (unbound) or 1
+    (bound).
+
+    Returns
+    -------
+    ids, sequences : list of str
+    labels : ndarray of int8, shape (n,)
+    """
+    if fmt not in (None, "fasta", "tabular"):
+        raise InvalidParameter("fmt", fmt, "choose 'fasta', 'tabular' or None (detect)")
+    if fmt == "tabular" or (fmt is None and _detect_tabular(path)):
+        ids, seqs, labels = _read_tabular(path)
+        return ids, seqs, np.asarray(labels, dtype=np.int8)
+    ids, seqs, labels = [], [], []
+    for n, rec in enumerate(_fasta_records(path), 1):
+        words = rec.description.split()
+        lab = words[-1] if len(words) >= 2 else None
+        if lab not in ("0", "1"):
+            raise InputFormatError(
+                f"{os.fspath(path)}: record {rec.id!r} (#{n}) has no label: labeled FASTA needs "
+                f"headers '>id LABEL' with LABEL 0 or 1 (found {rec.description[:40]!r})")
+        ids.append(rec.id)
+        seqs.append(str(rec.seq))
+        labels.append(int(lab))
+    return ids, seqs, np.asarray(labels, dtype=np.int8)
+
+
+def load_training_data(positives: "str | os.PathLike[str]",
+                       negatives: "str | os.PathLike[str] | None" = None, *, labeled: bool = False,
+                       random_state: "int | np.random.Generator | None" = None,
+                       ) -> tuple[list[str], list[str], np.ndarray]:
+    """Assemble a labeled training set from files.
+
+    * ``positives`` and ``negatives`` given: label 1 and 0 (tabular files are read too; their
+      label column is ignored).
+    * ``positives`` alone with ``labeled=True`` (or a tabular file): labels from the file
+      (see :func:`read_labeled`).
+    * ``positives`` alone otherwise: one negative per positive by :func:`dinucleotide_shuffle`,
+      seeded by ``random_state`` (negative ids are ``<id>_shuf``).
+
+    Returns
+    -------
+    ids, sequences : list of str
+    labels : ndarray of int8, shape (n,)
+    """
+    if negatives is not None:
+        pid, pseq = read_sequences(positives)
+        nid, nseq = read_sequences(negatives)
+        labels = np.r_[np.ones(len(pid), np.int8), np.zeros(len(nid), np.int8)]
+        return pid + nid, pseq + nseq, labels
+    if labeled or _detect_tabular(positives):
+        return read_labeled(positives)
+    rng = np.random.default_rng(random_state)
+    pid, pseq = read_sequences(positives)
+    nseq = [dinucleotide_shuffle(s, rng) for s in pseq]
+    labels = np.r_[np.ones(len(pid), np.int8), np.zeros(len(pid), np.int8)]
+    return pid + [f"{i}_shuf" for i in pid], pseq + nseq, labels
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney U with average ranks for ties)."""
+    from scipy.stats import rankdata
+
+    labels = np.asarray(labels).astype(bool)
+    n1 = int(labels.sum())
+    n0 = labels.size - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(np.asarray(scores, dtype=np.float64))
+    return float((ranks[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+# ---------------------------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _linear_out(h, a, a0):
+    """Logits ``h @ a + a0`` summed in a fixed order per row (no BLAS blocking)."""
+    n, K = h.shape
+    z = np.empty(n)
+    for j in range(n):
+        acc = 0.0
+        for k in range(K):
+            acc += h[j, k] * a[k]
+        z[j] = acc + a0
+    return z
+
+
+def _check_random_state(random_state):
+    return np.random.default_rng(random_state)
+
+
+# ------------------------------------------------------------------------------------- the model
+class MotifCNN:
+    """A one-layer convolutional network whose filters are motifs.
+
+    Parameters
+    ----------
+    n_filters : int
+        Number of filters ``K``.
+    width : int
+        Filter width ``w`` (bp).
+    rc_shared : bool
+        Apply each filter to both strands with tied weights (the reverse strand sees the filter
+        flipped and complemented); predictions are then exactly invariant to reverse-complementing
+        the input.
+    palindromic : bool or sequence of int
+        Filters tied to their own reverse complement (``True`` = all, or a list of filter indices).
+    pooling : {"max", "logsumexp"}
+        Pooling over windows and strands.
+    l2 : float
+        Weight of the L2 penalty on filter weights and output weights.
+    learning_rate : float
+        Adam step size.
+    batch_size : int
+        Sequences per mini-batch.
+    max_epochs : int
+        Upper bound on passes over the training data.
+    patience : int
+        Stop after this many epochs without a lower validation loss.
+    validation_fraction : float
+        Fraction of the training data held out for early stopping (ignored when ``fit`` gets
+        explicit validation data; 0 = no early stopping).
+    init_scale : float
+        Standard deviation of the initial filter weights.
+    n_jobs : int or None
+        Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend on it.
+    random_state : int, numpy Generator or None
+        Seed for initialisation, the validation split and batch order.
+
+    Attributes
+    ----------
+    filters_ : ndarray, shape (n_filters, width, 4)
+        Filter weights ``W`` (columns A, C, G, T), expanded from the free parameters.
+    free_ : ndarray, shape (n_free,)
+        The free filter parameters (see :attr:`tying_`).
+    tying_ : pairhmm.tying.Tying
+        Map from each slot of ``filters_`` to its free parameter.
+    filter_bias_ : ndarray, shape (n_filters,)
+    weights_ : ndarray, shape (n_filters,)
+        Output weight of each pooled filter activation.
+    intercept_ : float
+    filter_importance_ : ndarray, shape (n_filters,)
+        ``weights_ * std(pooled activation)`` on the training data: how far each filter moves the
+        log-odds; positive = evidence for binding.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_auroc``.
+    best_epoch_ : int
+    seq_length_ : int
+        Longest training sequence (used by :meth:`parameter_counts`).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> seqs = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(40)]
+    >>> seqs = [s[:10] + "TTCCCGGAA" + s[19:] if i % 2 else s for i, s in enumerate(seqs)]
+    >>> y = np.arange(40) % 2
+    >>> m = MotifCNN(n_filters=2, width=9, max_epochs=3, random_state=0).fit(seqs, y)
+    >>> m.predict_proba(seqs).shape
+    (40,)
+    """
+
+    def __init__(self, n_filters: int = 16, width: int = 15, rc_shared: bool = True,
+                 palindromic: "bool | Sequence[int]" = False, pooling: str = "max",
+                 l2: float = 1e-3, learning_rate: float = 0.01, batch_size: int = 64,
+                 max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
+                 init_scale: float = 0.1, n_jobs: int | None = None,
+                 random_state: "int | np.random.Generator | None" = None) -> None:
+        self.n_filters = n_filters
+        self.width = width
+        self.rc_shared = rc_shared
+        self.palindromic = palindromic
+        self.pooling = pooling
+        self.l2 = l2
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.init_scale = init_scale
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------------------- validation
+    def _check_params(self) -> None:
+        for name in ("n_filters", "width", "batch_size", "max_epochs", "patience"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise InvalidParameter(name, v, "must be a positive integer")
+        if self.pooling not in _POOLINGS:
+            raise InvalidParameter("pooling", self.pooling, "choose 'max' or 'logsumexp'")
+        for name in ("l2", "init_scale"):
+            v = getattr(self, name)
+            if not np.isfinite(v) or v < 0:
+                raise InvalidParameter(name, v, "must be a finite number >= 0")
+        if not np.isfinite(self.learning_rate) or self.learning_rate <= 0:
+            raise InvalidParameter("learning_rate", self.learning_rate, "must be > 0")
+        if not 0 <= self.validation_fraction < 1:
+            raise InvalidParameter("validation_fraction", self.validation_fraction,
+                                   "must be in [0, 1)")
+        if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1):
+            raise InvalidParameter("n_jobs", self.n_jobs, "must be a positive integer or None")
+        self._palindromic_set()
+
+    def _palindromic_set(self) -> list[int]:
+        p = self.palindromic
+        if isinstance(p, (bool, np.bool_)):
+            return list(range(self.n_filters)) if p else []
+        try:
+            idx = sorted({int(k) for k in p})
+        except (TypeError, ValueError):
+            raise InvalidParameter("palindromic", p, "must be True/False or a list of filter indices") from None
+        if idx and (idx[0] < 0 or idx[-1] >= self.n_filters):
+            raise InvalidParameter("palindromic", p, f"filter indices must be in 0..{self.n_filters - 1}")
+        return idx
+
+    def _make_tying(self) -> Tying:
+        """Tying of the (K, w, 4) filter array: palindromic filters tie (i, b) with (w-1-i, 3-b)."""
+        K, w = self.n_filters, self.width
+        labels = np.arange(K * w * 4, dtype=np.int64).reshape(K, w, 4)
+        for k in self._palindromic_set():
+            own = labels[k].copy()
+            labels[k] = np.minimum(own, own[::-1, ::-1])
+        return Tying.from_labels(labels)
+
+    # ---------------------------------------------------------------------------- parameters
+    def _n_theta(self) -> int:
+        return self.tying_.n_free + 2 * self.n_filters + 1
+
+    def _pack(self) -> np.ndarray:
+        return np.concatenate([self.free_, self.filter_bias_, self.weights_, [self.intercept_]])
+
+    def _unpack(self, theta: np.ndarray) -> None:
+        nf, K = self.tying_.n_free, self.n_filters
+        self.free_ = theta[:nf].copy()
+        self.filters_ = self.tying_.expand(self.free_)
+        self.filter_bias_ = theta[nf:nf + K].copy()
+        self.weights_ = theta[nf + K:nf + 2 * K].copy()
+        self.intercept_ = float(theta[-1])
+
+    def _tables(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        table = np.ascontiguousarray(np.einsum("kib,cb->kic", W, _ONEHOT))
+        table_rc = np.ascontiguousarray(table[:, :, _COMP])
+        return table, table_rc
+
+    # ------------------------------------------------------------------------- forward/backward
+    def _pooled(self, data, batch, W, bias):
+        from .._kernels.cnn import conv_pool_forward
+
+        codes, offsets = data
+        table, table_rc = self._tables(W)
+        nb = batch.size
+        pooled = np.empty((nb, self.n_filters))
+        argmax = np.empty((nb, self.n_filters), dtype=np.int64)
+        conv_pool_forward(codes, offsets, batch, table, table_rc, bool(self.rc_shared),
+                          _POOLINGS[self.pooling], pooled, argmax)
+        return pooled + bias[None, :], pooled, argmax, table, table_rc
+
+    def _loss_grad(self, theta: np.ndarray, data, batch: np.ndarray, y: np.ndarray,
+                   need_grad: bool = True) -> tuple[float, np.ndarray | None]:
+        """Penalised mean cross-entropy over ``batch`` and its gradient with respect to ``theta``."""
+        from .._kernels.cnn import conv_pool_backward
+
+        nf, K = self.tying_.n_free, self.n_filters
+        W = self.tying_.expand(theta[:nf])
+        bias = theta[nf:nf + K]
+        a = np.ascontiguousarray(theta[nf + K:nf + 2 * K])
+        a0 = float(theta[-1])
+        h, raw, argmax, table, table_rc = self._pooled(data, batch, W, bias)
+        z = _linear_out(h, a, a0)
+        yb = y[batch].astype(np.float64)
+        nb = batch.size
+        loss = float(np.sum(np.logaddexp(0.0, z) - yb * z) / nb
+                     + self.l2 * (np.sum(W * W) + np.sum(a * a)))
+        if not need_grad:
+            return loss, None
+        dz = (_sigmoid(z) - yb) / nb
+        grad = np.empty_like(theta)
+        grad[nf + K:nf + 2 * K] = (h * dz[:, None]).sum(axis=0) + 2 * self.l2 * a
+        grad[-1] = dz.sum()
+        gpooled = np.ascontiguousarray(dz[:, None] * a[None, :])
+        gtable = np.empty_like(table)
+        gbias = np.empty(K)
+        codes, offsets = data
+        conv_pool_backward(codes, offsets, batch, table, table_rc, _COMP, bool(self.rc_shared),
+                           _POOLINGS[self.pooling], raw, argmax, gpooled, gtable, gbias)
+        gW = np.einsum("kic,cb->kib", gtable, _ONEHOT) + 2 * self.l2 * W
+        grad[:nf] = self.tying_.pool(gW)
+        grad[nf:nf + K] = gbias
+        return loss, grad
+
+    # ----------------------------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None,
+            callback: Callable[[dict], None] | None = None) -> "MotifCNN":
+        """Train on labeled sequences.
+
+        Parameters
+        ----------
+        X : sequence of str / Bio.Seq / SeqRecord / int arrays, or int array shape (n, L)
+            DNA sequences (IUPAC codes allowed; lengths may differ but must be >= ``width``).
+        y : array_like of {0, 1}, shape (n,)
+            1 = bound (positive), 0 = unbound.
+        X_val, y_val : optional
+            Validation data for early stopping; default: a random ``validation_fraction`` of X.
+        callback : callable, optional
+            Called after every epoch with the epoch's ``history_`` entry.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        data = encode_batch(X, min_length=self.width)
+        y = _check_labels(y, data[1].size - 1)
+        rng = _check_random_state(self.random_state)
+        self.tying_ = self._make_tying()
+        nf, K = self.tying_.n_free, self.n_filters
+        n = y.size
+        if X_val is not None:
+            vdata = encode_batch(X_val, min_length=self.width)
+            yv = _check_labels(y_val, vdata[1].size - 1, name="y_val", need_both=False)
+            train_idx = np.arange(n, dtype=np.int64)
+            val_idx = np.arange(yv.size, dtype=np.int64)
+        else:
+            perm = rng.permutation(n)
+            n_val = int(round(self.validation_fraction * n))
+            val_idx = np.sort(perm[:n_val]).astype(np.int64)
+            train_idx = np.sort(perm[n_val:]).astype(np.int64)
+            vdata, yv = data, y
+            if np.unique(y[train_idx]).size < 2:
+                raise TrainingError("after the validation split the training part holds one class "
+                                    "only: give more sequences or a smaller validation_fraction")
+        prior = float(np.clip(y[train_idx].mean(), 1e-6, 1 - 1e-6))
+        theta = np.concatenate([
+            rng.normal(0.0, self.init_scale, nf),
+            np.zeros(K),
+            rng.normal(0.0, self.init_scale, K),
+            [math.log(prior / (1 - prior))],
+        ])
+        lengths = np.diff(data[1])
+        self.seq_length_ = int(lengths.max())
+        m1 = np.zeros_like(theta)
+        m2 = np.zeros_like(theta)
+        b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
+        self.history_ = []
+        best = (np.inf, theta.copy(), 0)
+        stale = 0
+        with _threads(self.n_jobs):
+            for epoch in range(1, self.max_epochs + 1):
+                order = train_idx[rng.permutation(train_idx.size)]
+                total = 0.0
+                for s in range(0, order.size, self.batch_size):
+                    batch = np.ascontiguousarray(order[s:s + self.batch_size])
+                    loss, grad = self._loss_grad(theta, data, batch, y)
+                    total += loss * batch.size
+                    t += 1
+                    m1 = b1 * m1 + (1 - b1) * grad
+                    m2 = b2 * m2 + (1 - b2) * grad * grad
+                    step = self.learning_rate * (m1 / (1 - b1 ** t)) / (np.sqrt(m2 / (1 - b2 ** t)) + eps)
+                    theta = theta - step
+                    if not np.all(np.isfinite(theta)):
+                        raise TrainingError(f"parameters became non-finite in epoch {epoch}: "
+                                            f"lower learning_rate (now {self.learning_rate})")
+                entry = {"epoch": epoch, "train_loss": total / order.size,
+                         "val_loss": float("nan"), "val_auroc": float("nan")}
+                if val_idx.size:
+                    vloss, _ = self._loss_grad(theta, vdata, val_idx, yv, need_grad=False)
+                    self._unpack(theta)
+                    entry["val_loss"] = vloss
+                    entry["val_auroc"] = roc_auc(yv[val_idx], self._decision(vdata, val_idx))
+                self.history_.append(entry)
+                if callback is not None:
+                    callback(entry)
+                if val_idx.size:
+                    if entry["val_loss"] < best[0] - 1e-6:
+                        best = (entry["val_loss"], theta.copy(), epoch)
+                        stale = 0
+                    else:
+                        stale += 1
+                        if stale >= self.patience:
+                            break
+                else:
+                    best = (entry["train_loss"], theta.copy(), epoch)
+            self._unpack(best[1])
+            self.best_epoch_ = best[2]
+            h = self._features(data, train_idx)
+        self.filter_importance_ = self.weights_ * h.std(axis=0)
+        return self
+
+    # ------------------------------------------------------------------------------- predict
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "filters_"):
+            raise TrainingError("this MotifCNN is not trained yet: call fit() or MotifCNN.load()")
+
+    def _features(self, data, idx) -> np.ndarray:
+        h, *_ = self._pooled(data, idx, self.filters_, self.filter_bias_)
+        return h
+
+    def _decision(self, data, idx) -> np.ndarray:
+        return _linear_out(self._features(data, idx), np.ascontiguousarray(self.weights_),
+                           float(self.intercept_))
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Pooled filter activations (bias included), shape (n, n_filters)."""
+        self._check_fitted()
+        data = encode_batch(X, min_length=self.width)
+        with _threads(self.n_jobs):
+            return self._features(data, np.arange(data[1].size - 1, dtype=np.int64))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of being bound, shape (n,)."""
+        self._check_fitted()
+        data = encode_batch(X, min_length=self.width)
+        with _threads(self.n_jobs):
+            return self._decision(data, np.arange(data[1].size - 1, dtype=np.int64))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probability of being bound, shape (n,)."""
+        return _sigmoid(self.decision_function(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (1 = bound when the probability is >= 0.5), shape (n,)."""
+        return (self.decision_function(X) >= 0).astype(np.int8)
+
+    def score(self, X: Any, y: Any) -> float:
+        """Area under the ROC curve of :meth:`decision_function` on labeled data."""
+        y = _check_labels(y, len(X) if not isinstance(X, np.ndarray) else X.shape[0])
+        return roc_auc(y, self.decision_function(X))
+
+    # ---------------------------------------------------------------------- parameter report
+    def parameter_counts(self, seq_length: int | None = None) -> list[dict]:
+        """Free parameters per filter, shared convolution vs a locally-connected layer.
+
+        A shared filter of width ``w`` has ``4 w + 1`` parameters (``2 w + 1`` when palindromic),
+        whatever the sequence length; a locally-connected (unshared) layer with the same receptive
+        field needs its own ``4 w + 1`` weights at each of the ``L - w + 1`` windows. Reverse-
+        complement sharing costs nothing (an unshared model would need a second set per strand;
+        not counted in the locally-connected column).
+
+        Parameters
+        ----------
+        seq_length : int, optional
+            Sequence length ``L`` (default: the longest training sequence).
+
+        Returns
+        -------
+        list of dict
+            One per filter: ``filter``, ``width``, ``palindromic``, ``shared``,
+            ``locally_connected``, ``ratio``.
+        """
+        L = seq_length if seq_length is not None else getattr(self, "seq_length_", None)
+        if L is None:
+            raise InvalidParameter("seq_length", None, "give a sequence length (model not trained)")
+        if L < self.width:
+            raise InvalidParameter("seq_length", L, f"must be >= the filter width {self.width}")
+        pal = set(self._palindromic_set())
+        w = self.width
+        out = []
+        for k in range(self.n_filters):
+            shared = (2 * w if k in pal else 4 * w) + 1
+            local = (L - w + 1) * (4 * w + 1)
+            out.append({"filter": k, "width": w, "palindromic": k in pal, "shared": shared,
+                        "locally_connected": local, "ratio": local / shared})
+        return out
+
+    def parameter_report(self, seq_length: int | None = None) -> str:
+        """:meth:`parameter_counts` as a Markdown table."""
+        rows = self.parameter_counts(seq_length)
+        lines = ["| filter | width | palindromic | shared params | locally-connected params | ratio |",
+                 "|---:|---:|:---:|---:|---:|---:|"]
+        for r in rows:
+            lines.append(f"| {r['filter']} | {r['width']} | {'yes' if r['palindromic'] else 'no'} | "
+                         f"{r['shared']} | {r['locally_connected']} | {r['ratio']:.0f}x |")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------------------ PWM export
+    def filter_pwm(self, k: int, beta: float | None = None) -> np.ndarray:
+        """Probability matrix of filter ``k``: ``p[i, b] ∝ exp(beta * W[k, i, b])``, shape (w, 4).
+
+        ``beta`` defaults to ``|weights_[k]|``: then ``beta * W`` is the change in the model's
+        log-odds of binding caused by each base in the filter's best window, so the PWM's log-odds
+        are the network's own evidence units.
+        """
+        self._check_fitted()
+        if not 0 <= k < self.n_filters:
+            raise InvalidParameter("filter", k, f"must be in 0..{self.n_filters - 1}")
+        b = abs(float(self.weights_[k])) if beta is None else float(beta)
+        if not np.isfinite(b) or b < 0:
+            raise InvalidParameter("beta", beta, "must be a finite number >= 0")
+        s = b * self.filters_[k]
+        s = s - s.max(axis=1, keepdims=True)
+        p = np.exp(s)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def filter_order(self) -> np.ndarray:
+        """Filter indices, most important (largest positive :attr:`filter_importance_`) first."""
+        self._check_fitted()
+        return np.argsort(-self.filter_importance_, kind="stable")
+
+    def to_motifs(self, beta: float | None = None, n_sites: int = 100, trim: float | None = None,
+                  filters: Sequence[int] | None = None) -> list:
+        """Export filters as ``Bio.motifs.Motif`` objects holding counts.
+
+        Parameters
+        ----------
+        beta : float, optional
+            Sharpness of the transform (see :meth:`filter_pwm`); default per filter.
+        n_sites : int
+            Counts are ``p * n_sites`` (floats; every column sums to ``n_sites``).
+        trim : float, optional
+            Drop flanking columns whose information content (bits, uniform background) is below
+            ``trim``; a filter with no column above it keeps its single best column.
+        filters : sequence of int, optional
+            Which filters, in order (default: :meth:`filter_order`, most important first).
+
+        Returns
+        -------
+        list of Bio.motifs.Motif
+            Named ``filter<k>``; ``matrix_id`` ``CNN.<k>``.
+        """
+        from Bio import motifs as bio_motifs
+
+        self._check_fitted()
+        if n_sites <= 0:
+            raise InvalidParameter("n_sites", n_sites, "must be > 0")
+        order = self.filter_order() if filters is None else [int(k) for k in filters]
+        out = []
+        for k in order:
+            p = self.filter_pwm(k, beta)
+            if trim is not None:
+                ic = 2.0 + np.sum(p * np.log2(np.where(p > 0, p, 1.0)), axis=1)
+                keep = np.flatnonzero(ic >= trim)
+                lo, hi = (keep[0], keep[-1] + 1) if keep.size else (int(ic.argmax()), int(ic.argmax()) + 1)
+                p = p[lo:hi]
+            counts = {b: [float(v) for v in p[:, j] * n_sites] for j, b in enumerate("ACGT")}
+            m = bio_motifs.Motif(alphabet="ACGT", counts=counts)
+            m.name = f"filter{k}"
+            m.matrix_id = f"CNN.{k}"
+            out.append(m)
+        return out
+
+    def write_motifs(self, path_or_handle: Any, fmt: str = "meme", **kwargs: Any) -> None:
+        """Write :meth:`to_motifs` (``kwargs`` passed on) as ``meme``, ``jaspar``, ``transfac`` or ``pfm``."""
+        write_motif_file(self.to_motifs(**kwargs), path_or_handle, fmt)
+
+    def save_logos(self, out_dir: "str | os.PathLike[str]", **kwargs: Any) -> list[str]:
+        """Write one sequence-logo PNG per exported motif into ``out_dir``; returns the paths."""
+        os.makedirs(out_dir, exist_ok=True)
+        paths = []
+        for rank, m in enumerate(self.to_motifs(**kwargs), 1):
+            path = os.path.join(os.fspath(out_dir), f"{rank:02d}_{m.name}.png")
+            plot_logo(m, path, title=f"{m.name} (rank {rank})")
+            paths.append(path)
+        return paths
+
+    # ------------------------------------------------------------------------------ save/load
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "n_filters", "width", "rc_shared", "palindromic", "pooling", "l2", "learning_rate",
+            "batch_size", "max_epochs", "patience", "validation_fraction", "init_scale", "n_jobs")}
+
+    def to_dict(self) -> dict:
+        """JSON-ready description of the trained model."""
+        self._check_fitted()
+        params = self.get_params()
+        params["palindromic"] = (bool(self.palindromic)
+                                 if isinstance(self.palindromic, (bool, np.bool_))
+                                 else self._palindromic_set())
+        params["random_state"] = self.random_state if isinstance(self.random_state, (int, type(None))) else None
+        return {
+            "format": "pairhmm.MotifCNN", "version": _FORMAT_VERSION, "alphabet": "dna",
+            "params": params,
+            "free": self.free_.tolist(), "filter_bias": self.filter_bias_.tolist(),
+            "weights": self.weights_.tolist(), "intercept": self.intercept_,
+            "filter_importance": self.filter_importance_.tolist(),
+            "seq_length": self.seq_length_, "best_epoch": self.best_epoch_,
+            "history": self.history_,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "MotifCNN":
+        """Rebuild a trained model from :meth:`to_dict` output."""
+        try:
+            if d.get("format") != "pairhmm.MotifCNN":
+                raise ModelFileError(f"not a MotifCNN model (format = {d.get('format')!r})")
+            if d.get("version") != _FORMAT_VERSION:
+                raise ModelFileError(f"unsupported MotifCNN model version {d.get('version')!r}")
+            model = cls(**d["params"])
+            model._check_params()
+            model.tying_ = model._make_tying()
+            K = model.n_filters
+            theta = np.concatenate([np.asarray(d["free"], float), np.asarray(d["filter_bias"], float),
+                                    np.asarray(d["weights"], float), [float(d["intercept"])]])
+            if theta.size != model._n_theta():
+                raise ModelFileError(f"model has {theta.size} parameters, expected {model._n_theta()}")
+            if not np.all(np.isfinite(theta)):
+                raise ModelFileError("model parameters are not all finite")
+            model._unpack(theta)
+            model.filter_importance_ = np.asarray(d.get("filter_importance", np.zeros(K)), float)
+            model.seq_length_ = int(d["seq_length"])
+            model.best_epoch_ = int(d.get("best_epoch", 0))
+            model.history_ = list(d.get("history", []))
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError) as e:
+            if isinstance(e, InvalidParameter):
+                raise ModelFileError(f"invalid model parameter: {e}") from None
+            raise ModelFileError(f"malformed MotifCNN model ({e.__class__.__name__}: {e})") from None
+        return model
+
+    def save(self, path_or_handle: Any) -> None:
+        """Write the model as JSON (a path or a text handle)."""
+        text = json.dumps(self.to_dict(), indent=1, allow_nan=True)
+        if hasattr(path_or_handle, "write"):
+            path_or_handle.write(text + "\n")
+        else:
+            with open(path_or_handle, "w") as fh:
+                fh.write(text + "\n")
+
+    @classmethod
+    def load(cls, path: "str | os.PathLike[str]") -> "MotifCNN":
+        """Read a model written by :meth:`save`."""
+        name = os.fspath(path)
+        try:
+            with open(name) as fh:
+                d = json.load(fh)
+        except FileNotFoundError:
+            raise ModelFileError(f"{name}: no such model file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ModelFileError(f"{name}: not a JSON model file ({e.__class__.__name__})") from None
+        if not isinstance(d, dict):
+            raise ModelFileError(f"{name}: not a MotifCNN model")
+        try:
+            return cls.from_dict(d)
+        except ModelFileError as e:
+            raise ModelFileError(f"{name}: {e}") from None
+
+    def __repr__(self) -> str:
+        return (f"MotifCNN(n_filters={self.n_filters}, width={self.width}, "
+                f"rc_shared={self.rc_shared}, pooling={self.pooling!r})")
+
+
+# ------------------------------------------------------------------------------------- helpers
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def _check_labels(y: Any, n: int, name: str = "y", need_both: bool = True) -> np.ndarray:
+    try:
+        arr = np.asarray(y)
+    except Exception:  # pragma: no cover
+        raise InvalidParameter(name, y, "must be an array of 0/1 labels") from None
+    if arr.ndim != 1 or arr.size != n:
+        raise InvalidParameter(name, f"shape {arr.shape}", f"need one label per sequence ({n})")
+    if arr.dtype == bool:
+        arr = arr.astype(np.int8)
+    if not np.isin(arr, (0, 1)).all():
+        bad = arr[~np.isin(arr, (0, 1))][0]
+        raise InvalidParameter(name, bad, "labels must be 0 (unbound) or 1 (bound)")
+    arr = arr.astype(np.int8)
+    if need_both and np.unique(arr).size < 2:
+        raise TrainingError(
+            f"the labels hold a single class (all {int(arr[0])}): training needs bound (1) and "
+            f"unbound (0) sequences; give negatives, or positives alone to get shuffled negatives")
+    return arr
+
+
+class _threads:
+    """Context manager setting Numba's thread count for the duration of a call."""
+
+    def __init__(self, n: int | None) -> None:
+        self.n = n
+
+    def __enter__(self) -> None:
+        if self.n is not None:
+            import numba
+
+            self.old = numba.get_num_threads()
+            numba.set_num_threads(min(int(self.n), numba.config.NUMBA_NUM_THREADS))
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.n is not None:
+            import numba
+
+            numba.set_num_threads(self.old)
+
+
+def write_motif_file(motifs: list, path_or_handle: Any, fmt: str = "meme") -> None:
+    """Write motifs with the motif package's writer (:func:`pairhmm.motif.write_motifs`).
+
+    Falls back to ``Bio.motifs.write`` (jaspar, transfac, pfm) when that writer is unavailable.
+    """
+    fmt = fmt.lower()
+    if fmt not in ("meme", "jaspar", "transfac", "pfm"):
+        raise InvalidParameter("fmt", fmt, "choose meme, jaspar, transfac or pfm")
+    writer = None
+    try:
+        from . import write_motifs as writer  # type: ignore[attr-defined]
+    except ImportError:
+        writer = None
+    if writer is not None:
+        writer(motifs, path_or_handle, fmt)
+        return
+    if fmt == "meme":
+        raise InvalidParameter("fmt", fmt, "MEME output needs pairhmm.motif.write_motifs")
+    from Bio import motifs as bio_motifs
+
+    text = bio_motifs.write(motifs, fmt)
+    if hasattr(path_or_handle, "write"):
+        path_or_handle.write(text)
+    else:
+        with open(path_or_handle, "w") as fh:
+            fh.write(text)
+
+
+def plot_logo(motif: Any, path: "str | os.PathLike[str]", title: str | None = None) -> None:
+    """Draw an information-content sequence logo of a motif as a PNG.
+
+    Parameters
+    ----------
+    motif : Bio.motifs.Motif or array, shape (w, 4)
+        Counts (a motif) or a probability matrix with columns A, C, G, T.
+    path : str or path
+        Output PNG file.
+    title : str, optional
+
+    Raises
+    ------
+    ImportError
+        matplotlib is missing (install the ``plot`` extra: ``pip install pairhmm[plot]``).
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+        from matplotlib.font_manager import FontProperties
+        from matplotlib.patches import PathPatch
+        from matplotlib.textpath import TextPath
+        from matplotlib.transforms import Affine2D
+    except ImportError:
+        raise ImportError("sequence logos need matplotlib: pip install 'pairhmm[plot]'") from None
+    if hasattr(motif, "counts"):
+        p = np.array([motif.counts[b] for b in "ACGT"], dtype=float).T
+    else:
+        p = np.asarray(motif, dtype=float)
+    p = p / p.sum(axis=1, keepdims=True)
+    ic = 2.0 + np.sum(p * np.log2(np.where(p > 0, p, 1.0)), axis=1)
+    colors = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
+    font = FontProperties(family="DejaVu Sans", weight="bold")
+    fig, ax = plt.subplots(figsize=(max(2.0, 0.45 * len(p)), 2.0))
+    for i, col in enumerate(p):
+        y = 0.0
+        for j in np.argsort(col, kind="stable"):
+            h = col[j] * ic[i]
+            if h <= 1e-3:
+                continue
+            letter = "ACGT"[j]
+            tp = TextPath((0, 0), letter, size=1, prop=font)
+            bb = tp.get_extents()
+            tr = (Affine2D().translate(-bb.x0, -bb.y0)
+                  .scale(0.9 / bb.width, h / bb.height).translate(i + 0.05, y))
+            ax.add_patch(PathPatch(tr.transform_path(tp), color=colors[letter], lw=0))
+            y += h
+    ax.set_xlim(0, len(p))
+    ax.set_ylim(0, 2)
+    ax.set_xticks(np.arange(len(p)) + 0.5)
+    ax.set_xticklabels([str(i + 1) for i in range(len(p))], fontsize=7)
+    ax.set_ylabel("bits")
+    if title:
+        ax.set_title(title, fontsize=9)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(os.fspath(path), dpi=100)
+    plt.close(fig)
