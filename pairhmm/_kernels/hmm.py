@@ -1,0 +1,323 @@
+"""Numba kernels of the discrete-emission HMM (:class:`pairhmm.TiedHMM`).
+
+Plain functions on contiguous arrays, no validation (the public wrapper in :mod:`pairhmm.hmm` does
+that). Conventions shared by every kernel:
+
+- ``x`` : uint8, shape (n_total,), the concatenated sequences as emission *codes*;
+  ``offsets`` : int64, shape (n_seq + 1,), sequence ``s`` is ``x[offsets[s]:offsets[s + 1]]``.
+- ``emis`` : float64, shape (n_codes, K), ``emis[c, k]`` = P(code c | state k). For a canonical
+  symbol this is the emission probability; for an ambiguity code it is the sum over the symbols the
+  code may stand for (the exact marginal), so the kernels never see the alphabet.
+- Forward/backward use per-position scaling (Rabiner): every forward row is normalised to sum 1 and
+  the log-likelihood is the sum of the logs of the scale factors, so nothing underflows however long
+  the sequence. Viterbi works in log space.
+- Work over sequences runs in ``prange`` with one output buffer per sequence; sums over sequences
+  are then taken serially in sequence order, so the parallel result is bit-identical to the serial
+  one. Buffers are used in chunks of ``_CHUNK`` sequences to bound memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_CHUNK = 2048
+
+
+@njit(cache=True)
+def _forward(x, lo, hi, start, trans, emis, alpha, scale):
+    """Scaled forward pass of one sequence; fills ``alpha[:T]``/``scale[:T]``, returns log P.
+
+    Returns -inf (and stops) at the first position whose probability is exactly 0.
+    """
+    K = start.shape[0]
+    T = hi - lo
+    c = x[lo]
+    s = 0.0
+    for k in range(K):
+        v = start[k] * emis[c, k]
+        alpha[0, k] = v
+        s += v
+    if s <= 0.0:
+        return -np.inf
+    scale[0] = s
+    inv = 1.0 / s
+    for k in range(K):
+        alpha[0, k] *= inv
+    ll = np.log(s)
+    for t in range(1, T):
+        c = x[lo + t]
+        s = 0.0
+        for j in range(K):
+            acc = 0.0
+            for i in range(K):
+                acc += alpha[t - 1, i] * trans[i, j]
+            v = acc * emis[c, j]
+            alpha[t, j] = v
+            s += v
+        if s <= 0.0:
+            return -np.inf
+        scale[t] = s
+        inv = 1.0 / s
+        for j in range(K):
+            alpha[t, j] *= inv
+        ll += np.log(s)
+    return ll
+
+
+@njit(cache=True)
+def _backward_accumulate(x, lo, hi, trans, emis, alpha, scale, post, post_lo,
+                         start_c, trans_c, code_c, want_post, want_counts):
+    """Backward pass of one sequence fused with posteriors and expected counts.
+
+    ``post[post_lo + t]`` receives the posterior of position t when ``want_post``; ``start_c``
+    (K,), ``trans_c`` (K, K) and ``code_c`` (n_codes, K) are *added to* when ``want_counts``.
+    """
+    K = trans.shape[0]
+    T = hi - lo
+    beta = np.ones(K)
+    tmp = np.empty(K)
+    nb = np.empty(K)
+    # last position: beta = 1, so gamma = alpha
+    t = T - 1
+    c = x[lo + t]
+    for k in range(K):
+        g = alpha[t, k]
+        if want_post:
+            post[post_lo + t, k] = g
+        if want_counts:
+            code_c[c, k] += g
+    for t in range(T - 2, -1, -1):
+        c1 = x[lo + t + 1]
+        inv = 1.0 / scale[t + 1]
+        for j in range(K):
+            tmp[j] = emis[c1, j] * beta[j] * inv
+        for i in range(K):
+            a = alpha[t, i]
+            acc = 0.0
+            for j in range(K):
+                p = trans[i, j] * tmp[j]
+                acc += p
+                if want_counts:
+                    trans_c[i, j] += a * p
+            nb[i] = acc
+        c = x[lo + t]
+        for k in range(K):
+            beta[k] = nb[k]
+            g = alpha[t, k] * nb[k]
+            if want_post:
+                post[post_lo + t, k] = g
+            if want_counts:
+                code_c[c, k] += g
+    if want_counts:
+        for k in range(K):
+            start_c[k] += alpha[0, k] * beta[k]
+
+
+@njit(cache=True, parallel=True)
+def estep(x, offsets, start, trans, emis):
+    """Expected counts over all sequences (one Baum-Welch E-step).
+
+    Returns
+    -------
+    loglik : float64, shape (n_seq,)
+        Log-likelihood of each sequence (-inf if impossible; it then adds no counts).
+    start_c : float64, shape (K,)
+    trans_c : float64, shape (K, K)
+    code_c : float64, shape (n_codes, K)
+        Posterior occupancy summed per (emission code, state).
+    """
+    K = start.shape[0]
+    n_codes = emis.shape[0]
+    n_seq = offsets.shape[0] - 1
+    loglik = np.empty(n_seq)
+    start_c = np.zeros(K)
+    trans_c = np.zeros((K, K))
+    code_c = np.zeros((n_codes, K))
+    dummy_post = np.empty((0, K))
+    chunk = min(_CHUNK, n_seq)
+    b_start = np.empty((chunk, K))
+    b_trans = np.empty((chunk, K, K))
+    b_code = np.empty((chunk, n_codes, K))
+    for c0 in range(0, n_seq, chunk):
+        c1 = min(c0 + chunk, n_seq)
+        for b in prange(c1 - c0):
+            s = c0 + b
+            lo = offsets[s]
+            hi = offsets[s + 1]
+            T = hi - lo
+            b_start[b, :] = 0.0
+            b_trans[b, :, :] = 0.0
+            b_code[b, :, :] = 0.0
+            alpha = np.empty((T, K))
+            scale = np.empty(T)
+            ll = _forward(x, lo, hi, start, trans, emis, alpha, scale)
+            loglik[s] = ll
+            if ll > -np.inf:
+                _backward_accumulate(x, lo, hi, trans, emis, alpha, scale, dummy_post, 0,
+                                     b_start[b], b_trans[b], b_code[b], False, True)
+        # serial reduction in sequence order: identical to a serial run
+        for b in range(c1 - c0):
+            start_c += b_start[b]
+            trans_c += b_trans[b]
+            code_c += b_code[b]
+    return loglik, start_c, trans_c, code_c
+
+
+@njit(cache=True, parallel=True)
+def posteriors(x, offsets, start, trans, emis):
+    """Posterior state probabilities, shape (n_total, K), and log-likelihoods, shape (n_seq,).
+
+    Rows of an impossible sequence (log-likelihood -inf) are NaN.
+    """
+    K = start.shape[0]
+    n_seq = offsets.shape[0] - 1
+    post = np.empty((x.shape[0], K))
+    loglik = np.empty(n_seq)
+    z1 = np.zeros(K)
+    z2 = np.zeros((K, K))
+    z3 = np.zeros((emis.shape[0], K))
+    for s in prange(n_seq):
+        lo = offsets[s]
+        hi = offsets[s + 1]
+        T = hi - lo
+        alpha = np.empty((T, K))
+        scale = np.empty(T)
+        ll = _forward(x, lo, hi, start, trans, emis, alpha, scale)
+        loglik[s] = ll
+        if ll > -np.inf:
+            _backward_accumulate(x, lo, hi, trans, emis, alpha, scale, post, lo,
+                                 z1, z2, z3, True, False)
+        else:
+            post[lo:hi, :] = np.nan
+    return loglik, post
+
+
+@njit(cache=True, parallel=True)
+def loglik(x, offsets, start, trans, emis):
+    """Log-likelihood of each sequence, shape (n_seq,), by the scaled forward pass (O(K) memory)."""
+    K = start.shape[0]
+    n_seq = offsets.shape[0] - 1
+    out = np.empty(n_seq)
+    for s in prange(n_seq):
+        lo = offsets[s]
+        hi = offsets[s + 1]
+        a = np.empty(K)
+        nxt = np.empty(K)
+        c = x[lo]
+        tot = 0.0
+        for k in range(K):
+            a[k] = start[k] * emis[c, k]
+            tot += a[k]
+        ll = 0.0
+        for t in range(lo + 1, hi + 1):
+            if tot <= 0.0:
+                ll = -np.inf
+                break
+            ll += np.log(tot)
+            if t == hi:
+                break
+            inv = 1.0 / tot
+            c = x[t]
+            tot = 0.0
+            for j in range(K):
+                acc = 0.0
+                for i in range(K):
+                    acc += a[i] * trans[i, j]
+                nxt[j] = acc * inv * emis[c, j]
+                tot += nxt[j]
+            for j in range(K):
+                a[j] = nxt[j]
+        out[s] = ll
+    return out
+
+
+@njit(cache=True, parallel=True)
+def viterbi(x, offsets, log_start, log_trans, log_emis):
+    """Most probable state path of each sequence, in log space.
+
+    Returns
+    -------
+    path : int64, shape (n_total,)
+    logprob : float64, shape (n_seq,)
+        Log joint probability of each sequence with its path (-inf if impossible).
+    Ties go to the lowest state index.
+    """
+    K = log_start.shape[0]
+    n_seq = offsets.shape[0] - 1
+    path = np.empty(x.shape[0], dtype=np.int64)
+    logprob = np.empty(n_seq)
+    for s in prange(n_seq):
+        lo = offsets[s]
+        hi = offsets[s + 1]
+        T = hi - lo
+        back = np.empty((T, K), dtype=np.int32)
+        d = np.empty(K)
+        nd = np.empty(K)
+        c = x[lo]
+        for k in range(K):
+            d[k] = log_start[k] + log_emis[c, k]
+        for t in range(1, T):
+            c = x[lo + t]
+            for j in range(K):
+                best = -np.inf
+                arg = 0
+                for i in range(K):
+                    v = d[i] + log_trans[i, j]
+                    if v > best:
+                        best = v
+                        arg = i
+                nd[j] = best + log_emis[c, j]
+                back[t, j] = arg
+            for j in range(K):
+                d[j] = nd[j]
+        best = -np.inf
+        arg = 0
+        for k in range(K):
+            if d[k] > best:
+                best = d[k]
+                arg = k
+        logprob[s] = best
+        path[hi - 1] = arg
+        for t in range(T - 1, 0, -1):
+            arg = back[t, arg]
+            path[lo + t - 1] = arg
+    return path, logprob
+
+
+@njit(cache=True)
+def sample(start_cdf, trans_cdf, emis_cdf, u):
+    """Sample a state path and symbols by inverse CDF from uniforms ``u``, shape (n, 2).
+
+    Returns (symbols int64 (n,), states int64 (n,)).
+    """
+    n = u.shape[0]
+    K = start_cdf.shape[0]
+    M = emis_cdf.shape[1]
+    states = np.empty(n, dtype=np.int64)
+    symbols = np.empty(n, dtype=np.int64)
+    st = 0
+    for t in range(n):
+        r = u[t, 0]
+        if t == 0:
+            st = K - 1
+            for k in range(K):
+                if r < start_cdf[k]:
+                    st = k
+                    break
+        else:
+            prev = st
+            st = K - 1
+            for k in range(K):
+                if r < trans_cdf[prev, k]:
+                    st = k
+                    break
+        states[t] = st
+        r = u[t, 1]
+        sym = M - 1
+        for a in range(M):
+            if r < emis_cdf[st, a]:
+                sym = a
+                break
+        symbols[t] = sym
+    return symbols, states
