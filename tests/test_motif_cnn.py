@@ -66,7 +66,8 @@ def naive_pooled(m: MotifCNN, seq: str) -> np.ndarray:
             out[k] = scores.max()
         else:
             out[k] = np.log(np.sum(np.exp(scores)))
-    return out + m.filter_bias_
+    out = out + m.filter_bias_
+    return np.maximum(out, 0) if m.activation == "relu" else out
 
 
 def plant(n, L, rng, pwm=CTCF):
@@ -100,11 +101,13 @@ def to_text(codes):
 
 
 # ------------------------------------------------------------------------------- forward pass
-@pytest.mark.parametrize("pooling", ["max", "logsumexp"])
+@pytest.mark.parametrize("pooling,activation", [("max", "linear"), ("logsumexp", "linear"),
+                                                ("max", "relu")])
 @pytest.mark.parametrize("rc", [True, False])
-def test_pooled_activations_match_naive_reference(pooling, rc):
+def test_pooled_activations_match_naive_reference(pooling, activation, rc):
     rng = np.random.default_rng(3)
-    m = random_model(rng, n_filters=3, width=5, rc_shared=rc, pooling=pooling, palindromic=[1])
+    m = random_model(rng, n_filters=3, width=5, rc_shared=rc, pooling=pooling, palindromic=[1],
+                     activation=activation)
     seqs = ["".join(rng.choice(list(IUPAC), size=int(n), p=[.2] * 4 + [.2 / 11] * 11))
             for n in rng.integers(5, 25, 12)]
     got = m.transform(seqs)
@@ -113,13 +116,14 @@ def test_pooled_activations_match_naive_reference(pooling, rc):
 
 
 # -------------------------------------------------------------------------- gradient checks
-@pytest.mark.parametrize("pooling", ["max", "logsumexp"])
+@pytest.mark.parametrize("pooling,activation", [("max", "linear"), ("logsumexp", "linear"),
+                                                ("max", "relu"), ("logsumexp", "relu")])
 @pytest.mark.parametrize("rc,palindromic", [(False, False), (True, False), (True, [0, 2]), (False, True)])
-def test_gradient_matches_finite_differences(pooling, rc, palindromic):
+def test_gradient_matches_finite_differences(pooling, activation, rc, palindromic):
     """Every parameter type: shared filter weights, RC-tied, palindromic-tied, biases, output."""
     rng = np.random.default_rng(7)
     m = random_model(rng, n_filters=3, width=6, rc_shared=rc, palindromic=palindromic,
-                     pooling=pooling, l2=0.01)
+                     pooling=pooling, activation=activation, l2=0.01)
     seqs = ["".join(rng.choice(list("ACGTN"), 20, p=[.24, .24, .24, .24, .04])) for _ in range(10)]
     data = encode_batch(seqs)
     y = np.arange(10) % 2
@@ -142,11 +146,11 @@ def test_gradient_matches_finite_differences(pooling, rc, palindromic):
 # ---------------------------------------------------------------- reverse-complement symmetry
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1), pooling=st.sampled_from(["max", "logsumexp"]),
-       width=st.integers(1, 8), data=st.data())
-def test_predictions_exactly_invariant_to_reverse_complement(seed, pooling, width, data):
+       activation=st.sampled_from(["linear", "relu"]), width=st.integers(1, 8), data=st.data())
+def test_predictions_exactly_invariant_to_reverse_complement(seed, pooling, activation, width, data):
     rng = np.random.default_rng(seed)
     m = random_model(rng, n_filters=3, width=width, rc_shared=True, pooling=pooling,
-                     palindromic=[2])
+                     activation=activation, palindromic=[2])
     seqs = data.draw(st.lists(st.text(IUPAC, min_size=width, max_size=40), min_size=1, max_size=5))
     rc = [reverse_complement(s) for s in seqs]
     assert np.array_equal(m.transform(seqs), m.transform(rc))

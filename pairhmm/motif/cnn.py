@@ -16,7 +16,8 @@ with weights ``W[k, i, b]`` (width ``w``) and bias ``c[k]`` scores window ``p`` 
 
 and is pooled over all windows (and both strands):
 ``h[k] = max_p max(f[k, p], r[k, p]) + c[k]`` (``pooling="max"``) or
-``h[k] = log sum_p (exp f[k, p] + exp r[k, p]) + c[k]`` (``pooling="logsumexp"``). The output is
+``h[k] = log sum_p (exp f[k, p] + exp r[k, p]) + c[k]`` (``pooling="logsumexp"``), optionally
+passed through a ReLU (``activation="relu"``: ``h[k] = max(h[k], 0)``). The output is
 ``P(bound | x) = sigmoid(sum_k a[k] h[k] + a0)``. Training minimises the mean binary cross-entropy
 plus ``l2 * (sum W**2 + sum a**2)`` with Adam on mini-batches, stopping early when the loss on a
 held-out validation split has not improved for ``patience`` epochs (the best epoch's parameters are
@@ -62,6 +63,7 @@ __all__ = [
     "encode_batch",
     "read_labeled",
     "read_sequences",
+    "is_tabular",
     "load_training_data",
     "roc_auc",
     "plot_logo",
@@ -240,7 +242,8 @@ def _fasta_records(path: "str | os.PathLike[str]") -> list:
     return records
 
 
-def _detect_tabular(path: "str | os.PathLike[str]") -> bool:
+def is_tabular(path: "str | os.PathLike[str]") -> bool:
+    """True if the file's first line looks like tabular ``>id SEQUENCE LABEL`` input."""
     from ..seqio import open_text
 
     with open_text(path) as fh:
@@ -298,7 +301,7 @@ def read_sequences(path: "str | os.PathLike[str]", fmt: str | None = None) -> tu
     """
     if fmt not in (None, "fasta", "tabular"):
         raise InvalidParameter("fmt", fmt, "choose 'fasta', 'tabular' or None (detect)")
-    if fmt == "tabular" or (fmt is None and _detect_tabular(path)):
+    if fmt == "tabular" or (fmt is None and is_tabular(path)):
         ids, seqs, _ = _read_tabular(path)
         return ids, seqs
     ids, seqs = [], []
@@ -321,7 +324,7 @@ def read_labeled(path: "str | os.PathLike[str]", fmt: str | None = None) -> tupl
     """
     if fmt not in (None, "fasta", "tabular"):
         raise InvalidParameter("fmt", fmt, "choose 'fasta', 'tabular' or None (detect)")
-    if fmt == "tabular" or (fmt is None and _detect_tabular(path)):
+    if fmt == "tabular" or (fmt is None and is_tabular(path)):
         ids, seqs, labels = _read_tabular(path)
         return ids, seqs, np.asarray(labels, dtype=np.int8)
     ids, seqs, labels = [], [], []
@@ -361,7 +364,7 @@ def load_training_data(positives: "str | os.PathLike[str]",
         nid, nseq = read_sequences(negatives)
         labels = np.r_[np.ones(len(pid), np.int8), np.zeros(len(nid), np.int8)]
         return pid + nid, pseq + nseq, labels
-    if labeled or _detect_tabular(positives):
+    if labeled or is_tabular(positives):
         return read_labeled(positives)
     rng = np.random.default_rng(random_state)
     pid, pseq = read_sequences(positives)
@@ -419,6 +422,9 @@ class MotifCNN:
         Filters tied to their own reverse complement (``True`` = all, or a list of filter indices).
     pooling : {"max", "logsumexp"}
         Pooling over windows and strands.
+    activation : {"linear", "relu"}
+        Applied to each pooled activation (plus bias) before the output layer; ``"relu"`` makes a
+        filter a thresholded detector (below its bias it contributes nothing).
     l2 : float
         Weight of the L2 penalty on filter weights and output weights.
     learning_rate : float
@@ -473,7 +479,7 @@ class MotifCNN:
 
     def __init__(self, n_filters: int = 16, width: int = 15, rc_shared: bool = True,
                  palindromic: "bool | Sequence[int]" = False, pooling: str = "max",
-                 l2: float = 1e-3, learning_rate: float = 0.01, batch_size: int = 64,
+                 activation: str = "linear", l2: float = 1e-3, learning_rate: float = 0.01, batch_size: int = 64,
                  max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
                  init_scale: float = 0.1, n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
@@ -482,6 +488,7 @@ class MotifCNN:
         self.rc_shared = rc_shared
         self.palindromic = palindromic
         self.pooling = pooling
+        self.activation = activation
         self.l2 = l2
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -500,6 +507,8 @@ class MotifCNN:
                 raise InvalidParameter(name, v, "must be a positive integer")
         if self.pooling not in _POOLINGS:
             raise InvalidParameter("pooling", self.pooling, "choose 'max' or 'logsumexp'")
+        if self.activation not in ("linear", "relu"):
+            raise InvalidParameter("activation", self.activation, "choose 'linear' or 'relu'")
         for name in ("l2", "init_scale"):
             v = getattr(self, name)
             if not np.isfinite(v) or v < 0:
@@ -577,7 +586,8 @@ class MotifCNN:
         bias = theta[nf:nf + K]
         a = np.ascontiguousarray(theta[nf + K:nf + 2 * K])
         a0 = float(theta[-1])
-        h, raw, argmax, table, table_rc = self._pooled(data, batch, W, bias)
+        pre, raw, argmax, table, table_rc = self._pooled(data, batch, W, bias)
+        h = np.maximum(pre, 0.0) if self.activation == "relu" else pre
         z = _linear_out(h, a, a0)
         yb = y[batch].astype(np.float64)
         nb = batch.size
@@ -589,7 +599,10 @@ class MotifCNN:
         grad = np.empty_like(theta)
         grad[nf + K:nf + 2 * K] = (h * dz[:, None]).sum(axis=0) + 2 * self.l2 * a
         grad[-1] = dz.sum()
-        gpooled = np.ascontiguousarray(dz[:, None] * a[None, :])
+        gpooled = dz[:, None] * a[None, :]
+        if self.activation == "relu":
+            gpooled = gpooled * (pre > 0)
+        gpooled = np.ascontiguousarray(gpooled)
         gtable = np.empty_like(table)
         gbias = np.empty(K)
         codes, offsets = data
@@ -705,14 +718,14 @@ class MotifCNN:
 
     def _features(self, data, idx) -> np.ndarray:
         h, *_ = self._pooled(data, idx, self.filters_, self.filter_bias_)
-        return h
+        return np.maximum(h, 0.0) if self.activation == "relu" else h
 
     def _decision(self, data, idx) -> np.ndarray:
         return _linear_out(self._features(data, idx), np.ascontiguousarray(self.weights_),
                            float(self.intercept_))
 
     def transform(self, X: Any) -> np.ndarray:
-        """Pooled filter activations (bias included), shape (n, n_filters)."""
+        """Pooled filter activations (bias and activation included), shape (n, n_filters)."""
         self._check_fitted()
         data = encode_batch(X, min_length=self.width)
         with _threads(self.n_jobs):
@@ -867,7 +880,7 @@ class MotifCNN:
     # ------------------------------------------------------------------------------ save/load
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in (
-            "n_filters", "width", "rc_shared", "palindromic", "pooling", "l2", "learning_rate",
+            "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init_scale", "n_jobs")}
 
     def to_dict(self) -> dict:

@@ -1,0 +1,176 @@
+"""`pairhmm motif train` and `pairhmm motif predict`: learn motifs with a shared-weight CNN.
+
+Registered lazily by the ``motif`` group (``cli/motif.py``) as the module attributes ``train`` and
+``predict``. The bodies read input, call :class:`pairhmm.motif.cnn.MotifCNN`, write output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ._common import atomic_output, run_guarded
+
+__all__ = ["train", "predict"]
+
+_MOTIF_FORMATS = ("meme", "jaspar", "transfac", "pfm")
+
+
+def _parse_palindromic(value: str | None, n_filters: int):
+    from pairhmm.errors import InvalidParameter
+
+    if value is None or value == "":
+        return False
+    if value.lower() == "all":
+        return True
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise InvalidParameter("--palindromic", value,
+                               f"give 'all' or comma-separated filter indices 0..{n_filters - 1}") from None
+
+
+def _motif_format(path: str, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    return {"jaspar": "jaspar", "transfac": "transfac", "pfm": "pfm"}.get(ext, "meme")
+
+
+@click.command("train")
+@click.argument("positives", type=click.Path(dir_okay=False, allow_dash=False))
+@click.argument("negatives", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "model_path", required=True, type=click.Path(dir_okay=False),
+              help="Trained model (JSON).")
+@click.option("--motifs", "motifs_path", type=click.Path(dir_okay=False),
+              help="Write the learned filters as PWMs (most important first).")
+@click.option("--motif-format", type=click.Choice(_MOTIF_FORMATS),
+              help="Format of --motifs (default: from the extension, else MEME).")
+@click.option("--logos", "logos_dir", type=click.Path(file_okay=False),
+              help="Write one sequence-logo PNG per filter into this folder (needs matplotlib).")
+@click.option("--labeled", is_flag=True,
+              help="POSITIVES alone carries labels: FASTA headers '>id LABEL' (tabular "
+                   "'>id SEQUENCE LABEL' files are detected without this flag).")
+@click.option("--filters", "n_filters", default=16, show_default=True, type=click.IntRange(1))
+@click.option("--width", default=15, show_default=True, type=click.IntRange(1))
+@click.option("--rc/--no-rc", "rc_shared", default=True, show_default=True,
+              help="Share each filter between both strands (reverse-complement tied).")
+@click.option("--palindromic", default=None, metavar="all|I,J,...",
+              help="Filters tied to their own reverse complement.")
+@click.option("--pooling", default="max", show_default=True, type=click.Choice(["max", "logsumexp"]))
+@click.option("--l2", default=1e-3, show_default=True, type=float)
+@click.option("--learning-rate", default=0.01, show_default=True, type=float)
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
+@click.option("--epochs", "max_epochs", default=50, show_default=True, type=click.IntRange(1),
+              help="Maximum number of epochs.")
+@click.option("--patience", default=5, show_default=True, type=click.IntRange(1))
+@click.option("--validation-fraction", default=0.1, show_default=True, type=float)
+@click.option("--beta", default=None, type=float,
+              help="PWM export sharpness: p ∝ exp(beta·W) (default: |output weight| per filter).")
+@click.option("--trim", default=None, type=float,
+              help="Drop flanking PWM columns with less information (bits) than this.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Random seed (initialisation, validation split, batches, shuffled negatives).")
+@click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
+          n_filters, width, rc_shared, palindromic, pooling, l2, learning_rate, batch_size,
+          max_epochs, patience, validation_fraction, beta, trim, seed, threads, quiet):
+    """Train a motif CNN on POSITIVES (bound) vs NEGATIVES (unbound).
+
+    Without NEGATIVES, POSITIVES is either labeled (--labeled, or a tabular file) or every positive
+    gets a dinucleotide-shuffled negative (seeded by --seed). Prints a summary and the per-filter
+    parameter counts (shared vs locally connected).
+    """
+    def body():
+        from pairhmm.motif.cnn import MotifCNN, load_training_data
+
+        ids, seqs, labels = load_training_data(positives, negatives, labeled=labeled,
+                                               random_state=seed)
+        model = MotifCNN(n_filters=n_filters, width=width, rc_shared=rc_shared,
+                         palindromic=_parse_palindromic(palindromic, n_filters), pooling=pooling,
+                         l2=l2, learning_rate=learning_rate, batch_size=batch_size,
+                         max_epochs=max_epochs, patience=patience,
+                         validation_fraction=validation_fraction, n_jobs=threads,
+                         random_state=seed)
+        bar = None
+        if not quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=max_epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=True)
+
+        def progress(entry: dict) -> None:
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{entry['train_loss']:.4f}", val_loss=f"{entry['val_loss']:.4f}",
+                                val_auroc=f"{entry['val_auroc']:.4f}")
+
+        try:
+            model.fit(seqs, labels, callback=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        with atomic_output(model_path, "w") as fh:
+            model.save(fh)
+        export = {"beta": beta, "trim": trim}
+        if motifs_path:
+            with atomic_output(motifs_path, "w") as fh:
+                model.write_motifs(fh, _motif_format(motifs_path, motif_format), **export)
+        if logos_dir:
+            model.save_logos(logos_dir, **export)
+        best = model.history_[model.best_epoch_ - 1]
+        n_pos = int(labels.sum())
+        click.echo(f"trained on {len(labels)} sequences ({n_pos} bound, {len(labels) - n_pos} "
+                   f"unbound); best epoch {model.best_epoch_} of {len(model.history_)}, "
+                   f"validation loss {best['val_loss']:.4f}, validation AUROC {best['val_auroc']:.4f}")
+        top = model.to_motifs(beta=beta, trim=trim)[:3]
+        click.echo("top filters: " + ", ".join(f"{m.name} {m.consensus}" for m in top))
+        click.echo("")
+        click.echo("parameters per filter (shared convolution vs a locally-connected layer over "
+                   f"L = {model.seq_length_} bp):")
+        click.echo(model.parameter_report())
+
+    run_guarded(body)
+
+
+@click.command("predict")
+@click.argument("model_path", type=click.Path(dir_okay=False))
+@click.argument("sequences", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Output TSV (default stdout).")
+@click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
+def predict(model_path, sequences, output, threads):
+    """Score SEQUENCES (FASTA or tabular) with a trained motif CNN.
+
+    Writes a TSV: id, probability of being bound, log-odds. Tabular input with labels also gets
+    a label column and the AUROC on stderr.
+    """
+    def body():
+        from scipy.special import expit
+
+        from pairhmm.motif.cnn import MotifCNN, is_tabular, read_labeled, read_sequences, roc_auc
+
+        model = MotifCNN.load(model_path)
+        if threads is not None:
+            model.n_jobs = threads
+        labels = None
+        if sequences != "-" and is_tabular(sequences):
+            ids, seqs, labels = read_labeled(sequences, fmt="tabular")
+        else:
+            ids, seqs = read_sequences(sequences, fmt="fasta")
+        logit = model.decision_function(seqs)
+        prob = expit(logit)
+        with atomic_output(output, "w") as fh:
+            fh.write("id\tprobability\tlog_odds" + ("\tlabel" if labels is not None else "") + "\n")
+            for j, sid in enumerate(ids):
+                row = f"{sid}\t{prob[j]:.6g}\t{logit[j]:.6g}"
+                if labels is not None:
+                    row += f"\t{int(labels[j])}"
+                fh.write(row + "\n")
+        if labels is not None and 0 < labels.sum() < labels.size:
+            click.echo(f"AUROC {roc_auc(labels, logit):.4f} on {labels.size} labeled sequences",
+                       err=True)
+
+    run_guarded(body)

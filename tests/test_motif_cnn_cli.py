@@ -1,0 +1,128 @@
+"""CLI tests of `pairhmm motif train` / `pairhmm motif predict` (cli/motif_learn.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pairhmm.cli.motif_learn import predict, train
+from pairhmm.motif.cnn import MotifCNN
+
+SITE = "TTCCCGGAA"
+
+
+def write_sets(tmp_path, n=60, L=40, seed=0):
+    rng = np.random.default_rng(seed)
+    pos, neg = [], []
+    for i in range(n):
+        s = "".join(rng.choice(list("ACGT"), L))
+        p = int(rng.integers(0, L - len(SITE)))
+        pos.append(s[:p] + SITE + s[p + len(SITE):])
+        neg.append("".join(rng.choice(list("ACGT"), L)))
+    pf, nf = tmp_path / "pos.fa", tmp_path / "neg.fa"
+    pf.write_text("".join(f">p{i}\n{s}\n" for i, s in enumerate(pos)))
+    nf.write_text("".join(f">n{i}\n{s}\n" for i, s in enumerate(neg)))
+    return pf, nf, pos, neg
+
+
+def has_motif_group() -> bool:
+    if importlib.util.find_spec("pairhmm.cli.motif") is None:
+        return False
+    from pairhmm.cli.motif import motif
+
+    return {"train", "predict"} <= set(motif.list_commands(None))
+
+
+def test_train_then_predict(tmp_path):
+    pf, nf, pos, neg = write_sets(tmp_path)
+    model, motifs, logos = tmp_path / "m.json", tmp_path / "out.jaspar", tmp_path / "logos"
+    r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--motifs", str(motifs),
+                                   "--logos", str(logos), "--filters", "3", "--width", "9",
+                                   "--epochs", "3", "--palindromic", "0", "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    assert "best epoch" in r.output and "| 0 | 9 | yes | 19 | 1184 |" in r.output
+    m = MotifCNN.load(model)
+    assert m.n_filters == 3 and m.palindromic == [0]
+    assert motifs.read_text().startswith(">CNN.")
+    assert len(list(logos.glob("*.png"))) == 3
+    r = CliRunner().invoke(predict, [str(model), str(pf)])
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().split("\n")
+    assert lines[0] == "id\tprobability\tlog_odds" and len(lines) == 61
+    np.testing.assert_allclose([float(x.split("\t")[1]) for x in lines[1:]],
+                               m.predict_proba(pos), rtol=1e-5)
+
+
+def test_train_positives_only_uses_shuffled_negatives(tmp_path):
+    pf, _, _, _ = write_sets(tmp_path, n=30)
+    model = tmp_path / "m.json"
+    r = CliRunner().invoke(train, [str(pf), "-o", str(model), "--filters", "2", "--width", "9",
+                                   "--epochs", "2", "-q"])
+    assert r.exit_code == 0, r.output
+    assert "60 sequences (30 bound, 30 unbound)" in r.output
+
+
+def test_predict_tabular_reports_auroc(tmp_path):
+    pf, nf, pos, neg = write_sets(tmp_path)
+    tab = tmp_path / "x.data"
+    tab.write_text("".join(f">p{i} {s} 1\n" for i, s in enumerate(pos))
+                   + "".join(f">n{i} {s} 0\n" for i, s in enumerate(neg)))
+    model = tmp_path / "m.json"
+    r = CliRunner().invoke(train, [str(tab), "-o", str(model), "--filters", "2", "--width", "9",
+                                   "--epochs", "2", "-q"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(predict, [str(model), str(tab), "-o", str(tmp_path / "p.tsv")])
+    assert r.exit_code == 0
+    assert "AUROC" in r.stderr
+    assert (tmp_path / "p.tsv").read_text().split("\n")[0].endswith("\tlabel")
+
+
+@pytest.mark.parametrize("content,message", [
+    ("", "empty"),
+    (">a\nACGTNNACGTAC\n>b\nACGTXACGTACG\n", "'X' at position 5"),
+    (">a\nACG\n", "shorter than the filter width 9"),
+])
+def test_train_bad_input_exit_2(tmp_path, content, message):
+    bad = tmp_path / "bad.fa"
+    bad.write_text(content)
+    model = tmp_path / "m.json"
+    r = CliRunner().invoke(train, [str(bad), "-o", str(model), "--width", "9", "-q"])
+    assert r.exit_code == 2
+    assert message in r.stderr and r.stderr.startswith("pairhmm: error:")
+    assert not model.exists()
+
+
+def test_train_single_class_exit_2(tmp_path):
+    fa = tmp_path / "one.fa"
+    fa.write_text(">a 1\nACGTACGTACGT\n>b 1\nACGTTTGTACGT\n")
+    r = CliRunner().invoke(train, [str(fa), "--labeled", "-o", str(tmp_path / "m.json"),
+                                                  "--width", "5", "-q"])
+    assert r.exit_code == 2 and "single class" in r.stderr
+
+
+def test_predict_bad_model_exit_2(tmp_path):
+    (tmp_path / "m.json").write_text("[]")
+    (tmp_path / "s.fa").write_text(">a\nACGT\n")
+    r = CliRunner().invoke(predict, [str(tmp_path / "m.json"), str(tmp_path / "s.fa")])
+    assert r.exit_code == 2 and "not a MotifCNN model" in r.stderr
+
+
+@pytest.mark.skipif(not has_motif_group(), reason="the `pairhmm motif` group does not register train yet")
+def test_real_process(tmp_path):
+    pf, nf, _, _ = write_sets(tmp_path, n=30)
+    model = tmp_path / "m.json"
+    cmd = [sys.executable, "-m", "pairhmm", "motif", "train", str(pf), str(nf), "-o", str(model),
+           "--filters", "2", "--width", "9", "--epochs", "2", "-q"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "pairhmm", "motif", "predict", str(model), str(pf)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and len(r.stdout.strip().split("\n")) == 31
+    r = subprocess.run([sys.executable, "-m", "pairhmm", "motif", "predict", str(model),
+                        str(tmp_path / "missing.fa")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no such file" in r.stderr
