@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from Bio import SeqIO
 from Bio.SeqRecord import SeqRecord
@@ -50,58 +50,79 @@ def iter_fasta(path: "str | os.PathLike[str]") -> Iterator[SeqRecord]:
         empty sequence.
     """
     name = os.fspath(path)
-    fh = open_text(path)
-    n = 0
-    try:
+    if name == "-":
+        import io
+        import sys
+        handle_factory = (lambda text: (lambda: io.StringIO(text)))(sys.stdin.read())
+    else:
+        def handle_factory():
+            return open_text(path)
+    # look at the first non-blank line before handing the file to Biopython
+    with handle_factory() as fh:
         try:
             first = ""
-            while True:
-                line = fh.readline()
-                if not line:
-                    break
+            for line in fh:
                 if line.strip():
                     first = line
                     break
         except (UnicodeDecodeError, OSError, EOFError) as e:
             raise InputFormatError(f"{name}: not a readable text file ({e.__class__.__name__})") from None
-        if not first:
-            raise InputFormatError(f"{name}: file is empty (expected FASTA records)")
-        if not first.startswith(">"):
-            raise InputFormatError(
-                f"{name}: not FASTA (first non-blank line should start with '>', got {first[:20].rstrip()!r})")
-        import itertools
-        stream = itertools.chain([first], fh)
+    if not first:
+        raise InputFormatError(f"{name}: file is empty (expected FASTA records)")
+    if not first.startswith(">"):
+        raise InputFormatError(
+            f"{name}: not FASTA (the first non-blank line should start with '>', got {first[:20].rstrip()!r})")
+    n = 0
+    with handle_factory() as fh:
         try:
-            for rec in SeqIO.parse(_LineReader(stream), "fasta"):
+            for rec in SeqIO.parse(fh, "fasta"):
                 n += 1
                 if len(rec.seq) == 0:
                     raise InputFormatError(f"{name}: record {rec.id!r} (#{n}) has an empty sequence")
                 yield rec
         except (UnicodeDecodeError, EOFError, OSError) as e:
             raise InputFormatError(f"{name}: not a readable text file ({e.__class__.__name__})") from None
-        if n == 0:
-            raise InputFormatError(f"{name}: no FASTA records found")
-    finally:
-        if fh is not None and name != "-":
-            fh.close()
-
-
-class _LineReader:
-    """File-like adapter so Bio.SeqIO can read an iterator of lines."""
-
-    def __init__(self, lines):
-        self._lines = iter(lines)
-
-    def __iter__(self):
-        return self._lines
-
-    def readline(self):
-        return next(self._lines, "")
-
-    def read(self, size=-1):
-        return "".join(self._lines)
+    if n == 0:
+        raise InputFormatError(f"{name}: no FASTA records found")
 
 
 def read_fasta(path: "str | os.PathLike[str]") -> list[SeqRecord]:
     """Read every record of a FASTA file (see :func:`iter_fasta` for the errors)."""
     return list(iter_fasta(path))
+
+
+def read_pairs(paths: "Sequence[str | os.PathLike[str]]", all_pairs: bool = False,
+               consecutive: bool = False) -> list[tuple[SeqRecord, SeqRecord]]:
+    """Sequence pairs from FASTA files, the way the command line takes them.
+
+    Parameters
+    ----------
+    paths : one or two FASTA paths
+        Two files: record i of the first with record i of the second (the counts must match),
+        or with ``all_pairs`` every record of the first with every record of the second.
+        One file: ``consecutive`` pairs records 1+2, 3+4, ... (an even count is required);
+        ``all_pairs`` pairs every record with every later record (all vs all).
+    """
+    paths = list(paths)
+    if len(paths) == 2:
+        a = read_fasta(paths[0])
+        b = read_fasta(paths[1])
+        if all_pairs:
+            return [(r, s) for r in a for s in b]
+        if len(a) != len(b):
+            raise InputFormatError(
+                f"{os.fspath(paths[0])} has {len(a)} record(s) but {os.fspath(paths[1])} has {len(b)}: "
+                "records are paired by position (use --all to align every record with every other)")
+        return list(zip(a, b))
+    if len(paths) == 1:
+        a = read_fasta(paths[0])
+        if all_pairs:
+            return [(a[i], a[j]) for i in range(len(a)) for j in range(i + 1, len(a))]
+        if consecutive:
+            if len(a) % 2:
+                raise InputFormatError(
+                    f"{os.fspath(paths[0])} has an odd number of records ({len(a)}): a pairs file holds "
+                    "consecutive pairs (records 1+2, 3+4, ...)")
+            return [(a[i], a[i + 1]) for i in range(0, len(a), 2)]
+        raise InputFormatError(f"{os.fspath(paths[0])}: give a second FASTA file, or --all for all pairs")
+    raise InputFormatError(f"expected one or two FASTA files, got {len(paths)}")

@@ -1,0 +1,286 @@
+"""``pairhmm align``, ``pairhmm score`` and ``pairhmm posterior``: pair-HMM alignment of FASTA files."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from typing import Any, Callable
+
+import click
+
+from ._common import atomic_output, fail
+
+#: Biopython alignment writers that can hold a pairwise alignment, plus our own views.
+ALIGNMENT_FORMATS = ["text", "fasta", "clustal", "stockholm", "phylip", "nexus", "maf", "sam",
+                     "psl", "bed", "json"]
+
+
+def parse_size(text: str) -> int:
+    """'4G', '500M', '1.5GiB', '1000000' -> bytes."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", str(text), re.I)
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a size (examples: 4G, 500M, 1000000)")
+    value = float(m.group(1)) * 1024 ** " KMGT".index((m.group(2) or " ").upper())
+    return int(value)
+
+
+def model_options(fn: Callable) -> Callable:
+    """--model / --preset / --alphabet / --max-memory, shared by the alignment commands."""
+    fn = click.option("--max-memory", default="4G", show_default=True, metavar="SIZE",
+                      help="Refuse full-matrix DP requests larger than this (e.g. 500M, 8G).")(fn)
+    fn = click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]), default=None,
+                      help="Sequence alphabet (auto-detected from the sequences otherwise).")(fn)
+    fn = click.option("--preset", type=click.Choice(["dna", "rna", "protein"]), default=None,
+                      help="Built-in model (default: the preset of the alphabet).")(fn)
+    fn = click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
+                      help="Model JSON file (from `pairhmm train` or PairHMM.save).")(fn)
+    return fn
+
+
+def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset: str | None,
+                         alphabet: str | None, all_pairs: bool = False, consecutive: bool = False):
+    """Read the pairs and choose the model; checks alphabets (library errors propagate)."""
+    from pairhmm import PairHMM
+    from pairhmm.alphabet import guess_alphabet
+    from pairhmm.errors import AlphabetError
+    from pairhmm.seqio import read_fasta, read_pairs
+
+    if model_path and preset:
+        fail("give either --model or --preset, not both")
+    pairs = read_pairs(files, all_pairs=all_pairs, consecutive=consecutive)
+    model = PairHMM.load(model_path) if model_path else None
+    if model is not None:
+        if alphabet and alphabet != model.alphabet.name:
+            fail(f"--alphabet {alphabet} does not match the model's alphabet ({model.alphabet.name})")
+        alpha = model.alphabet.name
+    elif alphabet:
+        alpha = alphabet
+    elif preset:
+        alpha = preset
+    else:
+        # guess per file, so that mixing DNA and protein files is caught
+        guesses = {}
+        for f in dict.fromkeys(files):
+            recs = read_fasta(f)
+            guesses[f] = guess_alphabet(*(str(r.seq) for r in recs[:50])).name
+        if len(set(guesses.values())) > 1:
+            detail = ", ".join(f"{f} looks like {g}" for f, g in guesses.items())
+            raise AlphabetError(f"mixed alphabets: {detail}; pass --alphabet to choose one")
+        alpha = next(iter(guesses.values()))
+    if model is None:
+        model = PairHMM.default(preset or alpha)
+        if model.alphabet.name != alpha:
+            fail(f"--preset {preset} is for {model.alphabet.name} but the sequences are {alpha}")
+    # encode every sequence once up front: bad characters fail before anything is written
+    for rx, ry in pairs:
+        model.encode(rx)
+        model.encode(ry)
+    return model, pairs
+
+
+# ------------------------------------------------------------------------------------------------
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--method", type=click.Choice(["mea", "viterbi"]), default="mea", show_default=True,
+              help="mea: maximum expected accuracy (posterior decoding); viterbi: most probable path.")
+@model_options
+@click.option("--all", "all_pairs", is_flag=True,
+              help="Align every record of A with every record of B (one file: all vs all).")
+@click.option("-f", "--format", "fmt", type=click.Choice(ALIGNMENT_FORMATS), default="text",
+              show_default=True, help="Output format (Biopython writers, a text view, or json).")
+@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False),
+              help="Output file (default: standard output).")
+@click.option("--gap-factor", default=0.0, show_default=True, type=float,
+              help="MEA only: reward for each residue correctly left unaligned (0 = ProbCons).")
+@click.option("--min-posterior", default=None, type=click.FloatRange(0.0, 1.0),
+              help="Show columns whose posterior probability is below this in lower case.")
+def align(files, method, model_path, preset, alphabet, max_memory, all_pairs, fmt, output,
+          gap_factor, min_posterior):
+    """Align sequence pairs with the pair HMM.
+
+    FILES is A.fa B.fa (record i of A with record i of B, or every pair with --all), or one
+    file with --all (all vs all). Gzipped FASTA is read transparently.
+    """
+    limit = parse_size(max_memory)
+    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs)
+    need_post = fmt in ("stockholm", "json", "text") or min_posterior is not None
+    results = []
+    for rx, ry in pairs:
+        if method == "mea":
+            aln = model.mea(rx, ry, gap_factor=gap_factor, max_memory=limit)
+        else:
+            aln = model.viterbi(rx, ry, max_memory=limit)
+            if need_post:
+                from pairhmm.pair import _annotate_posterior
+                _annotate_posterior(aln, [("MXY".index(c)) for c in aln.path],
+                                    model.posterior(rx, ry, max_memory=limit))
+        results.append((rx, ry, aln))
+    with atomic_output(output) as fh:
+        if fmt == "json":
+            json.dump([_as_json(rx, ry, aln, method, min_posterior) for rx, ry, aln in results], fh,
+                      indent=1)
+            fh.write("\n")
+            return
+        for k, (rx, ry, aln) in enumerate(results):
+            fh.write(_format_one(aln, fmt, method, min_posterior, first=k == 0))
+
+
+def _masked(aln: Any, min_posterior: float | None) -> Any:
+    """Copy of ``aln`` whose residues in low-posterior columns are lower case, annotated with PP."""
+    from Bio.Align import Alignment
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
+
+    from pairhmm.pair import posterior_codes
+
+    post = getattr(aln, "column_posterior", None)
+    records = []
+    for row, rec in enumerate(aln.sequences):
+        seq = str(rec.seq)
+        if post is not None:
+            rp = aln.residue_posterior[row]
+            if min_posterior is not None:
+                seq = "".join(c.lower() if p < min_posterior else c.upper() for c, p in zip(seq, rp))
+            new = SeqRecord(Seq(seq), id=rec.id, name=rec.name, description=rec.description)
+            new.letter_annotations["posterior probability"] = posterior_codes(rp)
+        else:
+            new = SeqRecord(Seq(seq), id=rec.id, name=rec.name, description=rec.description)
+        records.append(new)
+    out = Alignment(records, aln.coordinates)
+    out.score = aln.score
+    if post is not None:
+        out.column_annotations = {"consensus posterior probability": posterior_codes(post)}
+    return out
+
+
+def _format_one(aln: Any, fmt: str, method: str, min_posterior: float | None, first: bool) -> str:
+    shown = _masked(aln, min_posterior)
+    if fmt == "text":
+        post = getattr(aln, "column_posterior", None)
+        rx, ry = aln.sequences
+        ident = sum(1 for a, b in zip(aln[0], aln[1]) if a == b and a != "-")
+        head = (f"# {rx.id} vs {ry.id}  method={method}  score={aln.score:.4f}  "
+                f"length={aln.length}  identity={ident}/{aln.length}")
+        if post is not None:
+            head += f"  mean_posterior={float(post.mean()):.3f}"
+        body = _plain(shown)
+        if post is not None:
+            from pairhmm.pair import posterior_codes
+            body = _with_pp(body, posterior_codes(post))
+        return ("" if first else "\n") + head + "\n" + body
+    if fmt != "stockholm":
+        for rec in shown.sequences:
+            rec.letter_annotations.clear()
+        shown.column_annotations = {}
+    if fmt == "nexus":
+        for rec in shown.sequences:
+            rec.annotations["molecule_type"] = "protein" if _is_protein(rec) else "DNA"
+    try:
+        return shown.format(fmt)
+    except Exception as e:  # a Biopython writer that cannot hold this alignment
+        fail(f"cannot write this alignment as {fmt}: {e}")
+    raise AssertionError  # pragma: no cover
+
+
+def _is_protein(rec: Any) -> bool:
+    return bool(set(str(rec.seq).upper()) - set("ACGTUN"))
+
+
+def _plain(aln: Any) -> str:
+    rows = [str(aln[0]), str(aln[1])]
+    ids = [r.id for r in aln.sequences]
+    return "\n".join(f"{i}\t{r}" for i, r in zip(ids, rows)) + "\n"
+
+
+def _with_pp(body: str, pp: str) -> str:
+    return body + f"PP\t{pp}\n"
+
+
+def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | None) -> dict:
+    shown = _masked(aln, min_posterior)
+    post = getattr(aln, "column_posterior", None)
+    out = {
+        "x": rx.id, "y": ry.id, "method": method, "score": aln.score,
+        "aligned": [str(shown[0]), str(shown[1])],
+        "path": aln.path,
+        "coordinates": aln.coordinates.tolist(),
+    }
+    if post is not None:
+        out["column_posterior"] = [round(float(p), 6) for p in post]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@model_options
+@click.option("--all", "all_pairs", is_flag=True, help="Score every pair (see `align --all`).")
+@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False))
+def score(files, model_path, preset, alphabet, max_memory, all_pairs, output):
+    """Score pairs: forward log-likelihood, log-odds and Viterbi log-probability (TSV).
+
+    All three are computed in linear memory, so this works on pairs far larger than `align`.
+    Natural logarithms.
+    """
+    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs)
+    rows = []
+    for rx, ry in pairs:
+        ll = model.log_likelihood(rx, ry)
+        lo = ll - model.random_log_likelihood(rx, ry)
+        vit = model.viterbi_score(rx, ry)
+        rows.append((rx.id, ry.id, len(rx), len(ry), ll, lo, vit))
+    with atomic_output(output) as fh:
+        fh.write("x\ty\tx_len\ty_len\tlog_likelihood\tlog_odds\tviterbi_logprob\n")
+        for r in rows:
+            fh.write(f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{_f(r[4])}\t{_f(r[5])}\t{_f(r[6])}\n")
+
+
+def _f(v: float) -> str:
+    return f"{v:.6f}" if math.isfinite(v) else str(v)
+
+
+# ------------------------------------------------------------------------------------------------
+@click.command()
+@click.argument("files", nargs=2, type=click.Path(dir_okay=False))
+@model_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Matrix file: .npy (NumPy) or anything else for TSV (rows = x, columns = y).")
+@click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
+              help="Also draw the matrix as a PNG (needs the `plot` extra: matplotlib).")
+def posterior(files, model_path, preset, alphabet, max_memory, output, plot_path):
+    """Posterior match probabilities P(x_i ~ y_j) of the first record of A and of B."""
+    import numpy as np
+
+    limit = parse_size(max_memory)
+    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet)
+    if len(pairs) != 1:
+        fail(f"posterior takes one record per file (got {len(pairs)} pairs)")
+    rx, ry = pairs[0]
+    P = model.posterior(rx, ry, max_memory=limit)
+    if plot_path:
+        try:
+            import matplotlib
+        except ImportError:
+            fail("--plot needs matplotlib: pip install 'pairhmm[plot]'")
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    with atomic_output(output, "wb") as fh:
+        if output.endswith(".npy"):
+            np.save(fh, P)
+        else:
+            header = "\t".join([f"{rx.id}\\{ry.id}"] + [f"{j + 1}{c}" for j, c in enumerate(str(ry.seq))])
+            fh.write((header + "\n").encode())
+            for i, c in enumerate(str(rx.seq)):
+                fh.write((f"{i + 1}{c}\t" + "\t".join(f"{v:.6g}" for v in P[i]) + "\n").encode())
+    if plot_path:
+        fig, ax = plt.subplots(figsize=(6, 6 * max(0.2, min(5.0, P.shape[0] / max(1, P.shape[1])))))
+        im = ax.imshow(P, cmap="viridis", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+        ax.set_xlabel(f"{ry.id} position")
+        ax.set_ylabel(f"{rx.id} position")
+        ax.set_title("posterior match probability")
+        fig.colorbar(im, ax=ax, shrink=0.8)
+        with atomic_output(plot_path, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=120, bbox_inches="tight")
+        plt.close(fig)

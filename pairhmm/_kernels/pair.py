@@ -1,0 +1,721 @@
+"""Numba kernels of the 3-state pair HMM (Durbin et al. ch. 4): Match, InsertX, InsertY.
+
+Conventions shared by every kernel
+----------------------------------
+* ``x`` (length n) and ``y`` (length m) are uint8 code arrays; ``em[a, b]`` is the match emission
+  of codes a, b (ambiguity codes already marginalised), ``qx[a]`` / ``qy[b]`` the insert emissions.
+* ``t`` is a float64 array of the 9 transition probabilities, in the order of the ``T_*`` constants
+  below (End included). ``Begin`` behaves as M.
+* DP cell (i, j) means x[:i] and y[:j] have been emitted; row 0 and column 0 are the boundary.
+* Probability-space kernels (forward, backward) keep one *binary exponent per block of ``BLOCK``
+  columns per row*: the stored value v in block b of row i stands for ``v * 2**s[i, b]``.
+  Rescaling is by powers of two (exact), the exponent is chosen from the neighbours that feed a
+  block, so no value can overflow and values only underflow when they are below 2**-1074 of the
+  largest value in their own block (negligible). Per-row or per-anti-diagonal scaling fails on long
+  thin matrices because one row then spans hundreds of orders of magnitude; a block of 32 columns
+  never does.
+* Log-space kernels (Viterbi) use natural logs with -inf for impossible moves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# transition order in the ``t`` vector
+T_MM, T_MX, T_MY, T_ME, T_XM, T_XX, T_XE, T_YM, T_YY, T_YE = range(10)
+N_TRANS = 10
+
+BLOCK = 32
+_NEG = -(1 << 40)  # exponent of an all-zero block: never the largest
+
+
+@njit(cache=True, inline="always")
+def _exp2i(k):
+    # 2**k for an integer k, 0 below the double range, capped above (never reached by design)
+    if k < -1100:
+        return 0.0
+    if k > 1000:
+        k = 1000
+    return math.ldexp(1.0, k)
+
+
+@njit(cache=True, inline="always")
+def _level(v):
+    # binary exponent e with v in [2**(e-1), 2**e), or _NEG for v == 0
+    if v <= 0.0:
+        return _NEG
+    return math.frexp(v)[1]
+
+
+# ----------------------------------------------------------------------------------------------
+# forward
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _forward_row(i, x, y, em, qx, qy, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
+    """Fill row i (i >= 1) of the forward matrices from row i-1.
+
+    Mp/Xp/Yp, sp, lp: previous row values, block exponents and block levels (exponent of the
+    block's largest value in absolute terms). Writes M/X/Y, s, lv of row i.
+    """
+    m = y.shape[0]
+    nb = s.shape[0]
+    xi = x[i - 1]
+    qxi = qx[xi]
+    for b in range(nb):
+        j0 = b * BLOCK
+        j1 = min(j0 + BLOCK, m + 1)
+        # choose this block's exponent: the largest level among the blocks that feed it
+        target = lp[b]
+        if b > 0:
+            if lp[b - 1] > target:
+                target = lp[b - 1]
+            if lv[b - 1] > target:
+                target = lv[b - 1]
+        if target == _NEG:
+            target = sp[b]
+        r_up = _exp2i(sp[b] - target)
+        aMM = t[T_MM] * r_up
+        aXM = t[T_XM] * r_up
+        aYM = t[T_YM] * r_up
+        aMX = t[T_MX] * r_up
+        aXX = t[T_XX] * r_up
+        tMY = t[T_MY]
+        tYY = t[T_YY]
+        jstart = j0
+        if j0 == 0:
+            # column 0: only InsertX reachable (x consumed, y not)
+            M[0] = 0.0
+            Y[0] = 0.0
+            X[0] = qxi * (aMX * Mp[0] + aXX * Xp[0])
+            jstart = 1
+        else:
+            r_d = _exp2i(sp[b - 1] - target)
+            r_l = _exp2i(s[b - 1] - target)
+            j = j0
+            yj = y[j - 1]
+            M[j] = em[xi, yj] * r_d * (t[T_MM] * Mp[j - 1] + t[T_XM] * Xp[j - 1] + t[T_YM] * Yp[j - 1])
+            X[j] = qxi * (aMX * Mp[j] + aXX * Xp[j])
+            Y[j] = qy[yj] * r_l * (tMY * M[j - 1] + tYY * Y[j - 1])
+            jstart = j0 + 1
+        # match and insert-x need only the previous row: no dependency along j
+        for j in range(jstart, j1):
+            yj = y[j - 1]
+            M[j] = em[xi, yj] * (aMM * Mp[j - 1] + aXM * Xp[j - 1] + aYM * Yp[j - 1])
+            X[j] = qxi * (aMX * Mp[j] + aXX * Xp[j])
+        # insert-y is a linear recurrence along the row
+        if j0 == 0:
+            jy = 1
+        else:
+            jy = j0 + 1
+        for j in range(jy, j1):
+            yj = y[j - 1]
+            Y[j] = qy[yj] * (tMY * M[j - 1] + tYY * Y[j - 1])
+        big = 0.0
+        for j in range(j0, j1):
+            v = M[j] + X[j] + Y[j]
+            if v > big:
+                big = v
+        e = _level(big)
+        if e == _NEG:
+            s[b] = target
+            lv[b] = _NEG
+        else:
+            # keep stored values near 1 so the next row has the full range
+            if e < -200 or e > 200:
+                f = math.ldexp(1.0, -e)
+                for j in range(j0, j1):
+                    M[j] *= f
+                    X[j] *= f
+                    Y[j] *= f
+                s[b] = target + e
+            else:
+                s[b] = target
+            lv[b] = target + e
+
+
+@njit(cache=True)
+def _forward_row0(y, qy, t, M, X, Y, s, lv):
+    """Row 0: Begin at (0, 0), then InsertY along the row."""
+    m = y.shape[0]
+    nb = s.shape[0]
+    M[0] = 1.0
+    X[0] = 0.0
+    Y[0] = 0.0
+    for j in range(1, m + 1):
+        M[j] = 0.0
+        X[j] = 0.0
+    for b in range(nb):
+        j0 = b * BLOCK
+        j1 = min(j0 + BLOCK, m + 1)
+        target = 0
+        if b > 0:
+            target = lv[b - 1] if lv[b - 1] != _NEG else s[b - 1]
+            r_l = _exp2i(s[b - 1] - target)
+            Y[j0] = qy[y[j0 - 1]] * r_l * (t[T_MY] * M[j0 - 1] + t[T_YY] * Y[j0 - 1])
+            jy = j0 + 1
+        else:
+            jy = 1
+        for j in range(jy, j1):
+            Y[j] = qy[y[j - 1]] * (t[T_MY] * M[j - 1] + t[T_YY] * Y[j - 1])
+        big = 0.0
+        for j in range(j0, j1):
+            v = M[j] + Y[j]
+            if v > big:
+                big = v
+        e = _level(big)
+        if e == _NEG:
+            s[b] = target
+            lv[b] = _NEG
+        else:
+            f = math.ldexp(1.0, -e)
+            for j in range(j0, j1):
+                M[j] *= f
+                Y[j] *= f
+            s[b] = target + e
+            lv[b] = target + e
+
+
+@njit(cache=True)
+def _end_logprob(Mn, Xn, Yn, sn, m, t):
+    b = m // BLOCK
+    v = Mn[m] * t[T_ME] + Xn[m] * t[T_XE] + Yn[m] * t[T_YE]
+    if v <= 0.0:
+        return -np.inf
+    return math.log(v) + sn[b] * math.log(2.0)
+
+
+@njit(cache=True)
+def forward_full(x, y, em, qx, qy, t):
+    """Forward algorithm keeping every row.
+
+    Returns
+    -------
+    F : float64 array, shape (3, n+1, m+1)
+        Scaled forward values of M, X, Y.
+    S : int64 array, shape (n+1, n_blocks)
+        Binary exponent of each row block.
+    logp : float
+        Natural log of P(x, y).
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    nb = m // BLOCK + 1
+    F = np.zeros((3, n + 1, m + 1))
+    S = np.zeros((n + 1, nb), dtype=np.int64)
+    L = np.empty((n + 1, nb), dtype=np.int64)
+    _forward_row0(y, qy, t, F[0, 0], F[1, 0], F[2, 0], S[0], L[0])
+    for i in range(1, n + 1):
+        _forward_row(i, x, y, em, qx, qy, t, F[0, i - 1], F[1, i - 1], F[2, i - 1], S[i - 1],
+                     L[i - 1], F[0, i], F[1, i], F[2, i], S[i], L[i])
+    return F, S, _end_logprob(F[0, n], F[1, n], F[2, n], S[n], m, t)
+
+
+@njit(cache=True)
+def forward_logprob(x, y, em, qx, qy, t):
+    """log P(x, y) by the forward algorithm in linear memory (two rows)."""
+    n = x.shape[0]
+    m = y.shape[0]
+    nb = m // BLOCK + 1
+    A = np.zeros((2, 3, m + 1))
+    S = np.zeros((2, nb), dtype=np.int64)
+    L = np.empty((2, nb), dtype=np.int64)
+    _forward_row0(y, qy, t, A[0, 0], A[0, 1], A[0, 2], S[0], L[0])
+    for i in range(1, n + 1):
+        p = (i - 1) & 1
+        c = i & 1
+        _forward_row(i, x, y, em, qx, qy, t, A[p, 0], A[p, 1], A[p, 2], S[p], L[p],
+                     A[c, 0], A[c, 1], A[c, 2], S[c], L[c])
+    c = n & 1
+    return _end_logprob(A[c, 0], A[c, 1], A[c, 2], S[c], m, t)
+
+
+# ----------------------------------------------------------------------------------------------
+# backward
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _backward_row(i, n, x, y, em, qx, qy, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, lv):
+    """Fill row i of the backward matrices from row i+1 (``Mn`` ... ; unused when i == n).
+
+    B_s(i, j) = P(x[i:], y[j:] and End | state s emitted x_i, y_j at cell (i, j)).
+    Blocks are processed right to left; the exponent of a block is chosen from the blocks that
+    feed it (row i+1 blocks b and b+1, row i block b+1).
+    """
+    m = y.shape[0]
+    nb = s.shape[0]
+    last = i == n
+    if not last:
+        xn = x[i]  # x_{i+1}
+        qxn = qx[xn]
+    for b in range(nb - 1, -1, -1):
+        j0 = b * BLOCK
+        j1 = min(j0 + BLOCK, m + 1)
+        target = _NEG
+        if not last:
+            target = ln[b]
+            if b + 1 < nb and ln[b + 1] > target:
+                target = ln[b + 1]
+        if b + 1 < nb and lv[b + 1] > target:
+            target = lv[b + 1]
+        if target == _NEG:
+            target = 0 if last else sn[b]
+        if last:
+            r_dn = 0.0
+        else:
+            r_dn = _exp2i(sn[b] - target)
+        # u_j = e(x_{i+1}, y_{j+1}) * B_M(i+1, j+1) ; w_j = qx(x_{i+1}) * B_X(i+1, j)
+        # the last column of the block reads (i+1, j1) from block b+1 (or nothing at j = m)
+        if j1 - 1 == m:
+            # cell (i, m): no y left
+            j = m
+            if last:
+                M[j] = t[T_ME]
+                X[j] = t[T_XE]
+                Y[j] = t[T_YE]
+            else:
+                w = qxn * Xn[j] * r_dn
+                M[j] = t[T_MX] * w
+                X[j] = t[T_XX] * w
+                Y[j] = 0.0
+            jend = m - 1
+        else:
+            j = j1 - 1
+            r_dd = 0.0 if last else _exp2i(sn[b + 1] - target)
+            r_r = _exp2i(s[b + 1] - target)
+            yn = y[j]
+            vy = qy[yn] * Y[j + 1] * r_r
+            if last:
+                u = 0.0
+                w = 0.0
+            else:
+                u = em[xn, yn] * Mn[j + 1] * r_dd
+                w = qxn * Xn[j] * r_dn
+            Y[j] = t[T_YM] * u + t[T_YY] * vy
+            M[j] = t[T_MM] * u + t[T_MX] * w + t[T_MY] * vy
+            X[j] = t[T_XM] * u + t[T_XX] * w
+            jend = j1 - 2
+        # insert-y recurrence (right to left), then M and X
+        tYM = t[T_YM]
+        tYY = t[T_YY]
+        if last:
+            for j in range(jend, j0 - 1, -1):
+                vy = qy[y[j]] * Y[j + 1]
+                Y[j] = tYY * vy
+                M[j] = t[T_MY] * vy
+                X[j] = 0.0
+        else:
+            aMM = t[T_MM] * r_dn
+            aMX = t[T_MX] * r_dn
+            aXM = t[T_XM] * r_dn
+            aXX = t[T_XX] * r_dn
+            aYM = tYM * r_dn
+            for j in range(jend, j0 - 1, -1):
+                yn = y[j]
+                Y[j] = aYM * em[xn, yn] * Mn[j + 1] + tYY * qy[yn] * Y[j + 1]
+            tMY = t[T_MY]
+            for j in range(jend, j0 - 1, -1):
+                yn = y[j]
+                u = em[xn, yn] * Mn[j + 1]
+                w = qxn * Xn[j]
+                M[j] = aMM * u + aMX * w + tMY * qy[yn] * Y[j + 1]
+                X[j] = aXM * u + aXX * w
+        big = 0.0
+        for j in range(j0, j1):
+            v = M[j] + X[j] + Y[j]
+            if v > big:
+                big = v
+        e = _level(big)
+        if e == _NEG:
+            s[b] = target
+            lv[b] = _NEG
+        else:
+            if e < -200 or e > 200:
+                f = math.ldexp(1.0, -e)
+                for j in range(j0, j1):
+                    M[j] *= f
+                    X[j] *= f
+                    Y[j] *= f
+                s[b] = target + e
+            else:
+                s[b] = target
+            lv[b] = target + e
+
+
+@njit(cache=True)
+def backward_full(x, y, em, qx, qy, t):
+    """Backward algorithm keeping every row: (B, S) shaped like :func:`forward_full`'s."""
+    n = x.shape[0]
+    m = y.shape[0]
+    nb = m // BLOCK + 1
+    B = np.zeros((3, n + 1, m + 1))
+    S = np.zeros((n + 1, nb), dtype=np.int64)
+    L = np.empty((n + 1, nb), dtype=np.int64)
+    _backward_row(n, n, x, y, em, qx, qy, t, B[0, n], B[1, n], B[2, n], S[n], L[n],
+                  B[0, n], B[1, n], B[2, n], S[n], L[n])
+    for i in range(n - 1, -1, -1):
+        _backward_row(i, n, x, y, em, qx, qy, t, B[0, i + 1], B[1, i + 1], B[2, i + 1], S[i + 1],
+                      L[i + 1], B[0, i], B[1, i], B[2, i], S[i], L[i])
+    return B, S
+
+
+@njit(cache=True)
+def backward_logprob(x, y, em, qx, qy, t):
+    """log P(x, y) from the backward matrices (Begin behaves as M at cell (0, 0))."""
+    B, S = backward_full(x, y, em, qx, qy, t)
+    v = B[0, 0, 0]
+    if v <= 0.0:
+        return -np.inf
+    return math.log(v) + S[0, 0] * math.log(2.0)
+
+
+@njit(cache=True)
+def posterior_match(x, y, em, qx, qy, t):
+    """P(x_i aligned to y_j | x, y), shape (n, m), and log P(x, y)."""
+    n = x.shape[0]
+    m = y.shape[0]
+    F, SF, logp = forward_full(x, y, em, qx, qy, t)
+    nb = m // BLOCK + 1
+    P = np.zeros((n, m))
+    if logp == -np.inf:
+        return P, logp
+    # backward rows are computed on the fly and combined with the stored forward rows
+    Bc = np.zeros((2, 3, m + 1))
+    SB = np.zeros((2, nb), dtype=np.int64)
+    LB = np.empty((2, nb), dtype=np.int64)
+    ln2 = math.log(2.0)
+    c = n & 1
+    _backward_row(n, n, x, y, em, qx, qy, t, Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c],
+                  Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c])
+    for i in range(n, 0, -1):
+        c = i & 1
+        if i < n:
+            p = (i + 1) & 1
+            _backward_row(i, n, x, y, em, qx, qy, t, Bc[p, 0], Bc[p, 1], Bc[p, 2], SB[p], LB[p],
+                          Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c])
+        for b in range(nb):
+            j0 = b * BLOCK
+            j1 = min(j0 + BLOCK, m + 1)
+            k = (SF[i, b] + SB[c, b]) * ln2 - logp
+            if k < -1000.0:
+                continue
+            f = math.exp(k) if k < 700.0 else np.inf
+            for j in range(max(j0, 1), j1):
+                P[i - 1, j - 1] = F[0, i, j] * Bc[c, 0, j] * f
+    return P, logp
+
+
+# ----------------------------------------------------------------------------------------------
+# Viterbi (log space, full traceback)
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _vcell_m(mp, xp, yp, tMM, tXM, tYM, e):
+    # best predecessor of a match cell: (score, code 0 M / 1 X / 2 Y), branch-free
+    a = mp + tMM
+    bx = xp + tXM
+    by = yp + tYM
+    gx = bx > a
+    best = max(a, bx)
+    gy = by > best
+    return max(best, by) + e, np.uint8(gx) + np.uint8(gy) * np.uint8(2 - gx)
+
+
+@njit(cache=True)
+def viterbi(x, y, lem, lqx, lqy, lt, keep=True):
+    """Most probable path.
+
+    ``lem``, ``lqx``, ``lqy``, ``lt`` are natural-log emission/transition tables (-inf allowed).
+    Rows are processed two at a time in one loop over columns: the insert-y recurrence of each
+    row is a serial chain, and interleaving two independent chains hides their latency.
+
+    Returns
+    -------
+    score : float
+        log P(x, y, best path).
+    states : int8 array
+        The path as states 0 = M, 1 = X, 2 = Y, first to last.
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    ninf = -np.inf
+    # traceback byte per cell: bits 0-1 = predecessor of M (0 M, 1 X, 2 Y), bit 2 = of X
+    # (0 M, 1 X), bit 3 = of Y (0 M, 1 Y)
+    # (with keep=False only two rows are kept: the score in linear memory, no path)
+    tb = np.zeros((n + 1 if keep else 3, m + 1), dtype=np.uint8)
+    Mp = np.full(m + 1, ninf)
+    Xp = np.full(m + 1, ninf)
+    Yp = np.full(m + 1, ninf)
+    tMM = lt[T_MM]
+    tXM = lt[T_XM]
+    tYM = lt[T_YM]
+    tMX = lt[T_MX]
+    tXX = lt[T_XX]
+    tMY = lt[T_MY]
+    tYY = lt[T_YY]
+    # per-column constants of the insert-y recurrence, the same in every row
+    cMY = np.empty(m + 1)
+    cYY = np.empty(m + 1)
+    cMY[0] = ninf
+    cYY[0] = ninf
+    for j in range(1, m + 1):
+        q = lqy[y[j - 1]]
+        cMY[j] = tMY + q
+        cYY[j] = tYY + q
+    # query profile: lprof[a, j] = lem[a, y_j], so each row reads a contiguous array
+    lprof = np.empty((lem.shape[0], m + 1))
+    for a in range(lem.shape[0]):
+        lprof[a, 0] = ninf
+        for j in range(1, m + 1):
+            lprof[a, j] = lem[a, y[j - 1]]
+    # row 0: Begin, then insert-y only
+    Mp[0] = 0.0
+    for j in range(1, m + 1):
+        a = Mp[j - 1] + cMY[j]
+        c = Yp[j - 1] + cYY[j]
+        gc = c > a
+        Yp[j] = max(a, c)
+        tb[0, j] = np.uint8(gc) * np.uint8(8)
+    i = 1
+    while i <= n:
+        two = i + 1 <= n
+        x1 = x[i - 1]
+        lq1 = lqx[x1]
+        p1 = lprof[x1]
+        t1 = tb[i] if keep else tb[1]
+        if two:
+            x2 = x[i]
+            lq2 = lqx[x2]
+            p2 = lprof[x2]
+            t2 = tb[i + 1] if keep else tb[2]
+        else:
+            lq2 = ninf
+            p2 = p1
+            t2 = t1
+        # column 0: insert-x only
+        a = Mp[0] + tMX
+        c = Xp[0] + tXX
+        xx1 = max(a, c) + lq1
+        t1[0] = np.uint8(c > a) * np.uint8(4)
+        a = ninf
+        c = xx1 + tXX
+        xx2 = max(a, c) + lq2
+        m1p = ninf
+        x1p = xx1
+        y1p = ninf
+        y1 = ninf
+        # row i+1 values of column j-1, written back into the previous-row arrays one column late
+        # (the row-i computation of column j still reads the previous row's column j-1)
+        m2p = ninf
+        x2p = xx2
+        y2p = ninf
+        if two:
+            t2[0] = np.uint8(4)
+        for j in range(1, m + 1):
+            # row i
+            m1, code1 = _vcell_m(Mp[j - 1], Xp[j - 1], Yp[j - 1], tMM, tXM, tYM, p1[j])
+            a = Mp[j] + tMX
+            c = Xp[j] + tXX
+            xx1 = max(a, c) + lq1
+            code1 |= np.uint8(c > a) * np.uint8(4)
+            a = m1p + cMY[j]
+            c = y1 + cYY[j]
+            y1 = max(a, c)
+            code1 |= np.uint8(c > a) * np.uint8(8)
+            t1[j] = code1
+            if two:
+                # row i + 1, from row i's values held in registers
+                m2, code2 = _vcell_m(m1p, x1p, y1p, tMM, tXM, tYM, p2[j])
+                a = m1 + tMX
+                c = xx1 + tXX
+                xx2 = max(a, c) + lq2
+                code2 |= np.uint8(c > a) * np.uint8(4)
+                a = m2p + cMY[j]
+                c = y2p + cYY[j]
+                y2 = max(a, c)
+                code2 |= np.uint8(c > a) * np.uint8(8)
+                t2[j] = code2
+                Mp[j - 1] = m2p
+                Xp[j - 1] = x2p
+                Yp[j - 1] = y2p
+                m2p = m2
+                x2p = xx2
+                y2p = y2
+            else:
+                Mp[j - 1] = m1p
+                Xp[j - 1] = x1p
+                Yp[j - 1] = y1p
+            m1p = m1
+            x1p = xx1
+            y1p = y1
+        if two:
+            Mp[m] = m2p
+            Xp[m] = x2p
+            Yp[m] = y2p
+        else:
+            Mp[m] = m1p
+            Xp[m] = x1p
+            Yp[m] = y1p
+        i += 2 if two else 1
+    # end
+    a = Mp[m] + lt[T_ME]
+    bx = Xp[m] + lt[T_XE]
+    by = Yp[m] + lt[T_YE]
+    state = 0
+    score = a
+    if bx > score:
+        score = bx
+        state = 1
+    if by > score:
+        score = by
+        state = 2
+    if score == ninf or not keep:
+        return score, np.empty(0, dtype=np.int8)
+    path = np.empty(n + m, dtype=np.int8)
+    k = 0
+    i = n
+    j = m
+    while i > 0 or j > 0:
+        path[k] = state
+        k += 1
+        code = tb[i, j]
+        if state == 0:
+            state = code & 3
+            i -= 1
+            j -= 1
+        elif state == 1:
+            state = 1 if code & 4 else 0
+            i -= 1
+        else:
+            state = 2 if code & 8 else 0
+            j -= 1
+    out = np.empty(k, dtype=np.int8)
+    for q in range(k):
+        out[q] = path[k - 1 - q]
+    return score, out
+
+
+# ----------------------------------------------------------------------------------------------
+# maximum expected accuracy
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True)
+def mea_align(P, gx, gy):
+    """Maximum expected accuracy path over a posterior matrix.
+
+    Maximises sum of P[i, j] over matched pairs plus ``gx[i]`` for every x_i left unmatched and
+    ``gy[j]`` for every y_j left unmatched (ProbCons with gx = gy = 0).
+
+    Returns
+    -------
+    score : float
+    states : int8 array (0 = M, 1 = X, 2 = Y)
+    """
+    n, m = P.shape
+    A = np.empty((n + 1, m + 1))
+    tb = np.zeros((n + 1, m + 1), dtype=np.int8)
+    A[0, 0] = 0.0
+    for j in range(1, m + 1):
+        A[0, j] = A[0, j - 1] + gy[j - 1]
+        tb[0, j] = 2
+    for i in range(1, n + 1):
+        A[i, 0] = A[i - 1, 0] + gx[i - 1]
+        tb[i, 0] = 1
+        g = gx[i - 1]
+        for j in range(1, m + 1):
+            best = A[i - 1, j - 1] + P[i - 1, j - 1]
+            code = 0
+            v = A[i - 1, j] + g
+            if v > best:
+                best = v
+                code = 1
+            v = A[i, j - 1] + gy[j - 1]
+            if v > best:
+                best = v
+                code = 2
+            A[i, j] = best
+            tb[i, j] = code
+    path = np.empty(n + m, dtype=np.int8)
+    k = 0
+    i = n
+    j = m
+    while i > 0 or j > 0:
+        c = tb[i, j]
+        path[k] = c
+        k += 1
+        if c == 0:
+            i -= 1
+            j -= 1
+        elif c == 1:
+            i -= 1
+        else:
+            j -= 1
+    out = np.empty(k, dtype=np.int8)
+    for q in range(k):
+        out[q] = path[k - 1 - q]
+    return A[n, m], out
+
+
+# ----------------------------------------------------------------------------------------------
+# stochastic traceback
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True)
+def sample_paths(x, y, em, qx, qy, t, F, n_samples, seed):
+    """Draw alignments from P(path | x, y) by stochastic traceback through forward matrices ``F``.
+
+    Returns an int8 array, shape (n_samples, n+m), of states padded with -1.
+    """
+    np.random.seed(seed)
+    n = x.shape[0]
+    m = y.shape[0]
+    out = np.full((n_samples, n + m), -1, dtype=np.int8)
+    buf = np.empty(n + m, dtype=np.int8)
+    w = np.empty(3)
+    for r in range(n_samples):
+        # final state: proportional to F_s(n, m) * t(s -> End); one cell, one exponent
+        w[0] = F[0, n, m] * t[T_ME]
+        w[1] = F[1, n, m] * t[T_XE]
+        w[2] = F[2, n, m] * t[T_YE]
+        state = _pick(w)
+        i = n
+        j = m
+        k = 0
+        while i > 0 or j > 0:
+            buf[k] = state
+            k += 1
+            if state == 0:
+                i -= 1
+                j -= 1
+                if i == 0 and j == 0:
+                    break
+                w[0] = F[0, i, j] * t[T_MM]
+                w[1] = F[1, i, j] * t[T_XM]
+                w[2] = F[2, i, j] * t[T_YM]
+            elif state == 1:
+                i -= 1
+                if i == 0 and j == 0:
+                    break
+                w[0] = F[0, i, j] * t[T_MX]
+                w[1] = F[1, i, j] * t[T_XX]
+                w[2] = 0.0
+            else:
+                j -= 1
+                if i == 0 and j == 0:
+                    break
+                w[0] = F[0, i, j] * t[T_MY]
+                w[1] = 0.0
+                w[2] = F[2, i, j] * t[T_YY]
+            state = _pick(w)
+        for q in range(k):
+            out[r, q] = buf[k - 1 - q]
+    return out
+
+
+@njit(cache=True)
+def _pick(w):
+    tot = w[0] + w[1] + w[2]
+    u = np.random.random() * tot
+    if u < w[0]:
+        return 0
+    if u < w[0] + w[1] or w[2] == 0.0:
+        return 1 if w[1] > 0.0 else 0
+    return 2

@@ -1,0 +1,759 @@
+"""The pair HMM of Durbin et al. (1998), ch. 4: Match, InsertX, InsertY, with X and Y tied.
+
+States and transitions (``Begin`` behaves as M; there are no X <-> Y moves)::
+
+    M -> M  1 - dx - dy - tau     M -> X  dx     M -> Y  dy     M -> End  tau
+    X -> M  1 - ex - tau          X -> X  ex                    X -> End  tau
+    Y -> M  1 - ey - tau          Y -> Y  ey                    Y -> End  tau
+
+M emits a pair (a, b) with ``match[a, b]``; X emits a with ``insert_x[a]``; Y emits b with
+``insert_y[b]``. In the *tied* model (the default) one stored ``delta``, ``epsilon`` and ``insert``
+serve both X and Y through :class:`pairhmm.tying.Tying`, so the model is symmetric by construction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from Bio.Align import Alignment
+from Bio.Seq import Seq
+from Bio.SeqRecord import SeqRecord
+
+from ._kernels import pair as _k
+from .alphabet import Alphabet, as_text, encode, get_alphabet
+from .errors import InvalidParameter, MemoryLimitError, ModelFileError
+from .tying import Tying
+
+__all__ = ["PairHMM", "DEFAULT_MAX_MEMORY", "posterior_codes"]
+
+#: Default cap on the memory of one full-matrix DP request (bytes).
+DEFAULT_MAX_MEMORY = 4 * 1024**3
+_FORMAT = "pairhmm.PairHMM"
+_VERSION = 1
+_TOL = 1e-6
+
+# BLOSUM62 background (marginal) amino-acid frequencies, Henikoff & Henikoff (1992), in the
+# order of pairhmm.PROTEIN (ARNDCQEGHILKMFPSTWYV); the same values BLAST uses for BLOSUM62.
+_BLOSUM62_BG = np.array([
+    0.0740, 0.0516, 0.0446, 0.0536, 0.0247, 0.0342, 0.0543, 0.0741, 0.0262, 0.0679,
+    0.0989, 0.0581, 0.0249, 0.0473, 0.0387, 0.0573, 0.0507, 0.0132, 0.0316, 0.0729,
+])
+
+# Documented presets: gap parameters per alphabet. Protein values are ProbCons' published 3-state
+# defaults (Do et al. 2005); nucleotide values describe ~80%-identity homologues.
+_PRESETS = {
+    "protein": dict(delta=0.0199, epsilon=0.7943, tau=0.001),
+    "dna": dict(delta=0.03, epsilon=0.6, tau=0.001, identity=0.8),
+    "rna": dict(delta=0.03, epsilon=0.6, tau=0.001, identity=0.8),
+}
+
+
+def _pair(value: Any, name: str) -> tuple[float, float, bool]:
+    """(x value, y value, given as one shared value?)."""
+    if np.ndim(value) == 0:
+        v = float(value)
+        return v, v, True
+    seq = list(np.asarray(value, dtype=float).ravel())
+    if len(seq) != 2:
+        raise InvalidParameter(name, value, "give one number (tied) or a pair (x, y) (untied)")
+    return float(seq[0]), float(seq[1]), False
+
+
+def posterior_codes(p: np.ndarray) -> str:
+    """HMMER's one-character posterior probability codes: '*' >= 0.95, else round(10 p)."""
+    p = np.asarray(p, dtype=float)
+    out = []
+    for v in p:
+        if v >= 0.95:
+            out.append("*")
+        else:
+            out.append(str(min(9, max(0, int(math.floor(v * 10 + 0.5))))))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Emission and transition tables in the form the kernels take (extended codes)."""
+
+    em: np.ndarray   # (n_codes, n_codes) match emission, ambiguity codes marginalised
+    qx: np.ndarray   # (n_codes,)
+    qy: np.ndarray
+    t: np.ndarray    # (10,) transition probabilities, kernel order
+    lem: np.ndarray  # logs of the above
+    lqx: np.ndarray
+    lqy: np.ndarray
+    lt: np.ndarray
+
+
+class PairHMM:
+    """Durbin et al. global pair HMM with tied (default) or untied insert states.
+
+    Parameters
+    ----------
+    match : array_like, shape (A, A)
+        Joint emission distribution of the match state (sums to 1).
+    insert : array_like, shape (A,) or pair of them
+        Insert emission distribution; one vector is shared by X and Y (tied), a pair
+        ``(insert_x, insert_y)`` unties them.
+    delta : float or (float, float)
+        Gap-open probability M -> X (and M -> Y); a pair ``(dx, dy)`` unties them.
+    epsilon : float or (float, float)
+        Gap-extend probability X -> X (and Y -> Y); a pair unties them.
+    tau : float
+        Probability of moving to End from any state (0 < tau < 1).
+    alphabet : str or Alphabet
+        ``"dna"``, ``"rna"``, ``"protein"`` or an :class:`~pairhmm.alphabet.Alphabet`.
+    symmetric_match : bool, optional
+        Tie ``match[a, b]`` to ``match[b, a]`` (for training on unordered pairs). ``None``
+        (default) ties it when the given matrix is symmetric.
+    eta : float, optional
+        End probability of the random (null) model used for log-odds scores: each sequence is
+        emitted independently from the insert distribution with length ~ Geometric(eta), mean
+        length (1 - eta) / eta. Defaults to ``tau``.
+
+    Raises
+    ------
+    InvalidParameter
+        A parameter has the wrong shape, is negative, is not a distribution, or makes a
+        transition probability non-positive. The message names it and the value found.
+
+    Notes
+    -----
+    X and Y are tied unless *any* of ``insert``, ``delta``, ``epsilon`` is given as a pair; then
+    all three are untied (a single value given for one of them is used for both sides).
+    """
+
+    def __init__(
+        self,
+        match: Any,
+        insert: Any,
+        delta: "float | Sequence[float]",
+        epsilon: "float | Sequence[float]",
+        tau: float,
+        alphabet: "str | Alphabet" = "protein",
+        symmetric_match: bool | None = None,
+        eta: float | None = None,
+    ) -> None:
+        self.alphabet = get_alphabet(alphabet)
+        A = self.alphabet.size
+        match = np.array(match, dtype=float)
+        if match.shape != (A, A):
+            raise InvalidParameter("match", match.shape,
+                                   f"must have shape ({A}, {A}) for the {self.alphabet.name} alphabet")
+        _check_distribution("match", match)
+        ins = np.array(insert, dtype=float)
+        if ins.shape == (A,):
+            qx = qy = ins
+            ins_tied = True
+        elif ins.shape == (2, A):
+            qx, qy = ins[0], ins[1]
+            ins_tied = False
+        else:
+            raise InvalidParameter("insert", ins.shape,
+                                   f"must have shape ({A},) (tied) or (2, {A}) (untied)")
+        _check_distribution("insert_x" if not ins_tied else "insert", qx)
+        if not ins_tied:
+            _check_distribution("insert_y", qy)
+        dx, dy, d_tied = _pair(delta, "delta")
+        ex, ey, e_tied = _pair(epsilon, "epsilon")
+        tau = float(tau)
+        tied = ins_tied and d_tied and e_tied
+        for name, v in (("delta", dx), ("delta", dy), ("epsilon", ex), ("epsilon", ey), ("tau", tau)):
+            if not (0.0 <= v < 1.0) or not math.isfinite(v):
+                raise InvalidParameter(name, v, "must be a probability in [0, 1)")
+        if tau <= 0.0:
+            raise InvalidParameter("tau", tau, "must be > 0 (with tau = 0 no alignment ever ends)")
+        if 1.0 - dx - dy - tau <= 0.0:
+            raise InvalidParameter("delta", (dx, dy),
+                                   f"M -> M = 1 - delta_x - delta_y - tau = {1 - dx - dy - tau:.4g} must be > 0")
+        for name, e in (("epsilon", ex), ("epsilon", ey)):
+            if 1.0 - e - tau <= 0.0:
+                raise InvalidParameter(name, e, f"X -> M = 1 - epsilon - tau = {1 - e - tau:.4g} must be > 0")
+        if symmetric_match is None:
+            symmetric_match = bool(np.allclose(match, match.T, rtol=0, atol=1e-12))
+        elif symmetric_match and not np.allclose(match, match.T, rtol=0, atol=1e-9):
+            raise InvalidParameter("match", "asymmetric matrix",
+                                   "symmetric_match=True needs match[a, b] == match[b, a]")
+        if eta is None:
+            eta = tau
+        eta = float(eta)
+        if not 0.0 < eta < 1.0:
+            raise InvalidParameter("eta", eta, "must be in (0, 1)")
+        self.eta = eta
+        self.tied = tied
+        self.symmetric_match = bool(symmetric_match)
+
+        # --- the tying engine: free parameters and the map from model slots to them -----------
+        # gap slots: [delta_x, delta_y, epsilon_x, epsilon_y]
+        self.gap_tying = Tying([0, 0, 1, 1]) if tied else Tying([0, 1, 2, 3])
+        # insert slots: rows (X, Y) x letters
+        self.insert_tying = Tying.shared_rows(2, A, [[0, 1]] if tied else None)
+        # match slots: unordered pairs share a parameter when symmetric
+        if self.symmetric_match:
+            iu = np.zeros((A, A), dtype=np.int64)
+            k = 0
+            for a in range(A):
+                for b in range(a, A):
+                    iu[a, b] = iu[b, a] = k
+                    k += 1
+            self.match_tying = Tying(iu)
+        else:
+            self.match_tying = Tying.untied((A, A))
+        self._gap_free = self.gap_tying.gather(np.array([dx, dy, ex, ey])) if tied else np.array([dx, dy, ex, ey])
+        self._insert_free = self.insert_tying.gather(np.stack([qx, qy]))
+        if self.symmetric_match:
+            sym = (match + match.T) / 2.0
+            self._match_free = self.match_tying.gather(sym)
+        else:
+            self._match_free = match.ravel().copy()
+        self.tau = tau
+        self._tables: _Tables | None = None
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def match(self) -> np.ndarray:
+        """Match emission matrix, shape (A, A)."""
+        return self.match_tying.expand(self._match_free)
+
+    @property
+    def insert_x(self) -> np.ndarray:
+        """Emission distribution of InsertX, shape (A,)."""
+        return self.insert_tying.expand(self._insert_free)[0]
+
+    @property
+    def insert_y(self) -> np.ndarray:
+        """Emission distribution of InsertY, shape (A,)."""
+        return self.insert_tying.expand(self._insert_free)[1]
+
+    @property
+    def delta_x(self) -> float:
+        return float(self.gap_tying.expand(self._gap_free)[0])
+
+    @property
+    def delta_y(self) -> float:
+        return float(self.gap_tying.expand(self._gap_free)[1])
+
+    @property
+    def epsilon_x(self) -> float:
+        return float(self.gap_tying.expand(self._gap_free)[2])
+
+    @property
+    def epsilon_y(self) -> float:
+        return float(self.gap_tying.expand(self._gap_free)[3])
+
+    @property
+    def delta(self) -> "float | tuple[float, float]":
+        """Gap-open probability: one number when tied, (dx, dy) when untied."""
+        return self.delta_x if self.tied else (self.delta_x, self.delta_y)
+
+    @property
+    def epsilon(self) -> "float | tuple[float, float]":
+        """Gap-extend probability: one number when tied, (ex, ey) when untied."""
+        return self.epsilon_x if self.tied else (self.epsilon_x, self.epsilon_y)
+
+    @property
+    def insert(self) -> np.ndarray:
+        """Insert emissions: shape (A,) when tied, (2, A) when untied."""
+        full = self.insert_tying.expand(self._insert_free)
+        return full[0] if self.tied else full
+
+    def transitions(self) -> np.ndarray:
+        """Transition matrix over (M, X, Y) -> (M, X, Y, End), shape (3, 4)."""
+        t = self._transition_vector()
+        return np.array([
+            [t[_k.T_MM], t[_k.T_MX], t[_k.T_MY], t[_k.T_ME]],
+            [t[_k.T_XM], t[_k.T_XX], 0.0, t[_k.T_XE]],
+            [t[_k.T_YM], 0.0, t[_k.T_YY], t[_k.T_YE]],
+        ])
+
+    def _transition_vector(self) -> np.ndarray:
+        dx, dy, ex, ey = self.gap_tying.expand(self._gap_free)
+        tau = self.tau
+        t = np.zeros(_k.N_TRANS)
+        t[_k.T_MM] = 1.0 - dx - dy - tau
+        t[_k.T_MX] = dx
+        t[_k.T_MY] = dy
+        t[_k.T_ME] = tau
+        t[_k.T_XM] = 1.0 - ex - tau
+        t[_k.T_XX] = ex
+        t[_k.T_XE] = tau
+        t[_k.T_YM] = 1.0 - ey - tau
+        t[_k.T_YY] = ey
+        t[_k.T_YE] = tau
+        return t
+
+    def n_free_parameters(self) -> int:
+        """Number of free parameters (for AIC/BIC and likelihood-ratio tests).
+
+        Each distribution of k free probabilities counts k - 1; tied slots count once.
+        """
+        A = self.alphabet.size
+        n_match = (A * (A + 1) // 2 if self.symmetric_match else A * A) - 1
+        n_insert = (A - 1) * (1 if self.tied else 2)
+        n_gap = 2 if self.tied else 4
+        return n_match + n_insert + n_gap + 1  # + tau
+
+    @property
+    def tables(self) -> _Tables:
+        """Kernel tables (built once, cached; the model is immutable)."""
+        if self._tables is None:
+            mem = self.alphabet.membership()
+            em = mem @ self.match @ mem.T
+            qx = mem @ self.insert_x
+            qy = mem @ self.insert_y
+            t = self._transition_vector()
+            with np.errstate(divide="ignore"):
+                self._tables = _Tables(
+                    np.ascontiguousarray(em), qx, qy, t,
+                    np.log(em), np.log(qx), np.log(qy), np.log(t))
+        return self._tables
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def default(cls, kind: str = "protein", tied: bool = True) -> "PairHMM":
+        """A ready-to-use model.
+
+        Parameters
+        ----------
+        kind : {"protein", "dna", "rna"}
+            ``protein``: match emissions ``p_ab = q_a q_b exp(lambda s_ab)`` from BLOSUM62
+            (Biopython's ``substitution_matrices``) and its background frequencies ``q``, with
+            lambda solved so that p sums to 1; ProbCons' gap parameters (delta = 0.0199,
+            epsilon = 0.7943), tau = 0.001. ``dna``/``rna``: Jukes-Cantor substitution at 80%
+            identity (``p_aa = 0.2``, ``p_ab = 0.2/12``), uniform inserts, delta = 0.03,
+            epsilon = 0.6, tau = 0.001.
+        tied : bool
+            Return the tied (symmetric) model; ``False`` returns the same numbers untied.
+        """
+        kind = str(kind).lower()
+        if kind not in _PRESETS:
+            raise InvalidParameter("preset", kind, f"choose one of {', '.join(_PRESETS)}")
+        # a shipped, benchmark-chosen preset overrides the built-in numbers when present
+        shipped = _shipped_preset(kind)
+        if shipped is not None:
+            return shipped if tied else shipped.untie()
+        p = _PRESETS[kind]
+        if kind == "protein":
+            match, q = blosum62_joint()
+        else:
+            pid = p["identity"]
+            match = np.full((4, 4), (1.0 - pid) / 12.0)
+            np.fill_diagonal(match, pid / 4.0)
+            q = np.full(4, 0.25)
+        model = cls(match, q, p["delta"], p["epsilon"], p["tau"], alphabet=kind)
+        return model if tied else model.untie()
+
+    def untie(self) -> "PairHMM":
+        """The same numbers with X and Y untied (a starting point for an untied fit)."""
+        return PairHMM(self.match, np.stack([self.insert_x, self.insert_y]),
+                       (self.delta_x, self.delta_y), (self.epsilon_x, self.epsilon_y), self.tau,
+                       self.alphabet, symmetric_match=self.symmetric_match, eta=self.eta)
+
+    def copy(self, **changes: Any) -> "PairHMM":
+        """A new model with some constructor arguments replaced."""
+        kw = dict(match=self.match, insert=self.insert, delta=self.delta, epsilon=self.epsilon,
+                  tau=self.tau, alphabet=self.alphabet, symmetric_match=self.symmetric_match,
+                  eta=self.eta)
+        kw.update(changes)
+        return PairHMM(**kw)
+
+    # ------------------------------------------------------------------ input
+    def encode(self, seq: Any, name: str | None = None) -> np.ndarray:
+        """Encode a sequence for this model's alphabet (see :func:`pairhmm.encode`)."""
+        return encode(seq, self.alphabet, name)
+
+    def _prepare(self, x: Any, y: Any, allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        ex = self.encode(x, "x")
+        ey = self.encode(y, "y")
+        if not allow_empty and (ex.size == 0 or ey.size == 0):
+            which = "x" if ex.size == 0 else "y"
+            raise InvalidParameter(which, "", "sequence is empty")
+        return ex, ey
+
+    def _check_memory(self, n: int, m: int, bytes_per_cell: float, what: str,
+                      max_memory: float | None) -> None:
+        limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+        need = bytes_per_cell * (n + 1) * (m + 1)
+        if need > limit:
+            raise MemoryLimitError(
+                f"{what} of a {n} x {m} pair needs about {_human(need)} of DP matrices, over the "
+                f"limit of {_human(limit)}: raise --max-memory, or use `pairhmm score` (linear memory)")
+
+    # ------------------------------------------------------------------ algorithms
+    def log_likelihood(self, x: Any, y: Any) -> float:
+        """Natural log of P(x, y | model), summed over all alignments (forward algorithm).
+
+        Runs in linear memory, so it works for sequences far longer than :meth:`viterbi`.
+
+        Parameters
+        ----------
+        x, y : str, Bio.Seq.Seq, SeqRecord or array of int
+        """
+        ex, ey = self._prepare(x, y, allow_empty=True)
+        T = self.tables
+        return float(_k.forward_logprob(ex, ey, T.em, T.qx, T.qy, T.t))
+
+    def random_log_likelihood(self, x: Any, y: Any) -> float:
+        """log P(x, y | R): Durbin's random model, x and y emitted independently.
+
+        Each sequence is drawn from its insert distribution with an end probability ``eta``
+        after every residue: ``P_R = eta^2 (1 - eta)^(n + m) prod q_x(x_i) prod q_y(y_j)``.
+        """
+        ex, ey = self._prepare(x, y, allow_empty=True)
+        T = self.tables
+        return float(2 * math.log(self.eta) + (ex.size + ey.size) * math.log1p(-self.eta)
+                     + T.lqx[ex].sum() + T.lqy[ey].sum())
+
+    def log_odds(self, x: Any, y: Any) -> float:
+        """Log-odds of the pair model against the random model: log P(x,y|M) - log P(x,y|R)."""
+        return self.log_likelihood(x, y) - self.random_log_likelihood(x, y)
+
+    def viterbi(self, x: Any, y: Any, max_memory: float | None = None) -> Alignment:
+        """Most probable alignment.
+
+        Returns
+        -------
+        Bio.Align.Alignment
+            With ``score`` = natural log probability of the path (emissions, transitions and
+            End), and ``path`` = the state string (``M``, ``X``, ``Y``).
+        """
+        ex, ey = self._prepare(x, y)
+        self._check_memory(ex.size, ey.size, 1, "Viterbi", max_memory)
+        T = self.tables
+        score, path = _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt)
+        if not math.isfinite(score):
+            raise InvalidParameter("model", "zero-probability pair",
+                                   "no alignment of these sequences has non-zero probability")
+        aln = _to_alignment(x, y, path, self.alphabet)
+        aln.score = float(score)
+        return aln
+
+    def viterbi_score(self, x: Any, y: Any) -> float:
+        """log P(x, y, best path) in linear memory (no traceback): for very long pairs."""
+        ex, ey = self._prepare(x, y, allow_empty=True)
+        T = self.tables
+        score, _ = _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt, False)
+        return float(score)
+
+    def path_log_probability(self, x: Any, y: Any, path: str) -> float:
+        """log P(x, y, path) for an explicit state path (``M``/``X``/``Y`` string)."""
+        ex, ey = self._prepare(x, y, allow_empty=True)
+        T = self.tables
+        i = j = 0
+        prev = "M"
+        lp = 0.0
+        idx = {"M": 0, "X": 1, "Y": 2}
+        with np.errstate(divide="ignore"):
+            tr = np.log(self.transitions())
+        for s in path:
+            lp += tr[idx[prev], idx[s]]
+            if s == "M":
+                lp += T.lem[ex[i], ey[j]]
+                i += 1
+                j += 1
+            elif s == "X":
+                lp += T.lqx[ex[i]]
+                i += 1
+            else:
+                lp += T.lqy[ey[j]]
+                j += 1
+            prev = s
+        if i != ex.size or j != ey.size:
+            raise InvalidParameter("path", path, "does not consume both sequences exactly")
+        return float(lp + tr[idx[prev], 3])
+
+    def posterior(self, x: Any, y: Any, max_memory: float | None = None) -> np.ndarray:
+        """Posterior match probabilities.
+
+        Returns
+        -------
+        P : ndarray, shape (len(x), len(y))
+            ``P[i, j]`` = P(x_i aligned to y_j | x, y), by forward-backward.
+        """
+        ex, ey = self._prepare(x, y)
+        self._check_memory(ex.size, ey.size, 40, "the posterior", max_memory)
+        T = self.tables
+        P, logp = _k.posterior_match(ex, ey, T.em, T.qx, T.qy, T.t)
+        if not math.isfinite(logp):
+            raise InvalidParameter("model", "zero-probability pair",
+                                   "no alignment of these sequences has non-zero probability")
+        return P
+
+    def mea(self, x: Any, y: Any, gap_factor: float = 0.0,
+            max_memory: float | None = None) -> Alignment:
+        """Maximum expected accuracy alignment (ProbCons' posterior decoding).
+
+        Maximises the sum of posterior match probabilities of the aligned pairs plus
+        ``gap_factor`` times the posterior probability of each residue that is left unaligned.
+        ``gap_factor = 0`` is ProbCons' objective (expected number of correctly aligned pairs);
+        ``gap_factor = 1`` also rewards correctly predicted gaps (expected accuracy over all
+        residues); larger values give more gaps.
+
+        Returns
+        -------
+        Bio.Align.Alignment
+            ``score`` = the expected accuracy objective; ``column_posterior`` = the posterior
+            of each column (match: P(x_i ~ y_j); gap: P(residue unaligned)).
+        """
+        ex, ey = self._prepare(x, y)
+        self._check_memory(ex.size, ey.size, 49, "MEA alignment", max_memory)
+        if not (gap_factor >= 0.0 and math.isfinite(gap_factor)):
+            raise InvalidParameter("gap_factor", gap_factor, "must be a finite number >= 0")
+        P = self.posterior(ex, ey, max_memory=max_memory)
+        gx = gap_factor * np.clip(1.0 - P.sum(axis=1), 0.0, 1.0)
+        gy = gap_factor * np.clip(1.0 - P.sum(axis=0), 0.0, 1.0)
+        score, path = _k.mea_align(P, gx, gy)
+        aln = _to_alignment(x, y, path, self.alphabet)
+        aln.score = float(score)
+        _annotate_posterior(aln, path, P)
+        return aln
+
+    def sample_alignments(self, x: Any, y: Any, n: int = 1, random_state: "int | np.random.Generator | None" = None,
+                          max_memory: float | None = None) -> list[Alignment]:
+        """Alignments drawn from the posterior P(alignment | x, y) by stochastic traceback.
+
+        Parameters
+        ----------
+        n : int
+            Number of alignments.
+        random_state : int, Generator or None
+            Seed; the same seed gives the same alignments.
+
+        Returns
+        -------
+        list of Bio.Align.Alignment
+            Each with ``score`` = log P(x, y, path).
+        """
+        ex, ey = self._prepare(x, y)
+        self._check_memory(ex.size, ey.size, 32, "sampling", max_memory)
+        if n < 0:
+            raise InvalidParameter("n", n, "must be >= 0")
+        T = self.tables
+        F, S, logp = _k.forward_full(ex, ey, T.em, T.qx, T.qy, T.t)
+        if not math.isfinite(logp):
+            raise InvalidParameter("model", "zero-probability pair",
+                                   "no alignment of these sequences has non-zero probability")
+        rng = np.random.default_rng(random_state)
+        seed = int(rng.integers(0, 2**31 - 1))
+        paths = _k.sample_paths(ex, ey, T.em, T.qx, T.qy, T.t, F, int(n), seed)
+        out = []
+        for row in paths:
+            p = row[row >= 0]
+            aln = _to_alignment(x, y, p, self.alphabet)
+            aln.score = self.path_log_probability(ex, ey, _path_string(p))
+            out.append(aln)
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (format name and version included)."""
+        return {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "alphabet": self.alphabet.to_json() if self.alphabet.name not in ("dna", "rna", "protein")
+            else self.alphabet.name,
+            "tied": self.tied,
+            "symmetric_match": self.symmetric_match,
+            "delta": self.delta if self.tied else list(self.delta),
+            "epsilon": self.epsilon if self.tied else list(self.epsilon),
+            "tau": self.tau,
+            "eta": self.eta,
+            "insert": self.insert.tolist(),
+            "match": self.match.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any, source: str = "model") -> "PairHMM":
+        """Build a model from :meth:`to_dict` output, validating everything."""
+        if not isinstance(d, dict):
+            raise ModelFileError(f"{source}: expected a JSON object describing a pair HMM")
+        if d.get("format") != _FORMAT:
+            raise ModelFileError(f"{source}: not a pairhmm pair-HMM model (format = {d.get('format')!r}, "
+                                 f"expected {_FORMAT!r})")
+        if d.get("version") != _VERSION:
+            raise ModelFileError(f"{source}: unsupported model version {d.get('version')!r} "
+                                 f"(this pairhmm reads version {_VERSION})")
+        missing = [k for k in ("alphabet", "delta", "epsilon", "tau", "insert", "match") if k not in d]
+        if missing:
+            raise ModelFileError(f"{source}: missing field(s) {', '.join(missing)}")
+        try:
+            return cls(d["match"], d["insert"], d["delta"], d["epsilon"], d["tau"],
+                       alphabet=Alphabet.from_json(d["alphabet"]),
+                       symmetric_match=d.get("symmetric_match"), eta=d.get("eta"))
+        except (InvalidParameter, ValueError, TypeError, KeyError) as e:
+            raise ModelFileError(f"{source}: invalid model: {e}") from None
+
+    def save(self, path: "str | os.PathLike[str]") -> None:
+        """Write the model as JSON (atomically: a failed write leaves no partial file)."""
+        import tempfile
+        path = os.fspath(path)
+        d = os.path.dirname(os.path.abspath(path)) or "."
+        fd, tmp = tempfile.mkstemp(prefix=".pairhmm-", dir=d)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(self.to_dict(), fh, indent=1)
+                fh.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path: "str | os.PathLike[str]") -> "PairHMM":
+        """Read a model written by :meth:`save`; invalid or tampered files raise ModelFileError."""
+        path = os.fspath(path)
+        try:
+            with open(path) as fh:
+                d = json.load(fh)
+        except FileNotFoundError:
+            raise ModelFileError(f"{path}: no such model file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ModelFileError(f"{path}: cannot read model file ({e})") from None
+        except json.JSONDecodeError as e:
+            raise ModelFileError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+        return cls.from_dict(d, source=path)
+
+    def __repr__(self) -> str:
+        if self.tied:
+            gaps = f"delta={self.delta_x:.4g}, epsilon={self.epsilon_x:.4g}"
+        else:
+            gaps = (f"delta=({self.delta_x:.4g}, {self.delta_y:.4g}), "
+                    f"epsilon=({self.epsilon_x:.4g}, {self.epsilon_y:.4g})")
+        return f"PairHMM({self.alphabet.name}, {'tied' if self.tied else 'untied'}, {gaps}, tau={self.tau:.4g})"
+
+
+# ---------------------------------------------------------------------------------------------
+def _check_distribution(name: str, p: np.ndarray) -> None:
+    if not np.all(np.isfinite(p)):
+        raise InvalidParameter(name, p, "must be finite")
+    if np.any(p < 0):
+        raise InvalidParameter(name, float(p.min()), "probabilities must be >= 0")
+    s = float(p.sum())
+    if abs(s - 1.0) > _TOL:
+        raise InvalidParameter(name, round(s, 8), "must sum to 1 (it is a probability distribution)")
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def blosum62_joint() -> tuple[np.ndarray, np.ndarray]:
+    """Joint pair distribution implied by BLOSUM62 and its background frequencies.
+
+    ``p_ab = q_a q_b exp(lambda s_ab)`` with lambda solved (by Brent's method) so p sums to 1.
+
+    Returns
+    -------
+    p : ndarray, shape (20, 20)
+    q : ndarray, shape (20,)
+    """
+    from Bio.Align import substitution_matrices
+
+    from .alphabet import PROTEIN
+
+    m = substitution_matrices.load("BLOSUM62")
+    s = np.array([[m[a][b] for b in PROTEIN.letters] for a in PROTEIN.letters], dtype=float)
+    q = _BLOSUM62_BG / _BLOSUM62_BG.sum()
+    qq = np.outer(q, q)
+    # f(L) = sum q_a q_b exp(L s_ab) - 1 is convex with f(0) = 0 and f'(0) < 0 (negative expected
+    # score), so it has one positive root; plain bisection finds it to machine precision (and
+    # keeps scipy.optimize, a 0.5 s import, out of the command line's start-up)
+    lo, hi = 1e-3, 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if float((qq * np.exp(mid * s)).sum()) > 1.0:
+            hi = mid
+        else:
+            lo = mid
+    lam = 0.5 * (lo + hi)
+    p = qq * np.exp(lam * s)
+    return p / p.sum(), q
+
+
+def _shipped_preset(kind: str) -> "PairHMM | None":
+    from importlib import resources
+
+    try:
+        ref = resources.files("pairhmm").joinpath("presets", f"{kind}.json")
+        if not ref.is_file():
+            return None
+        return PairHMM.from_dict(json.loads(ref.read_text()), source=f"preset {kind}")
+    except (FileNotFoundError, ModuleNotFoundError):
+        return None
+
+
+def _path_string(path: np.ndarray) -> str:
+    return "".join("MXY"[int(s)] for s in path)
+
+
+def _record(seq: Any, default_id: str, alphabet: Alphabet) -> SeqRecord:
+    if isinstance(seq, SeqRecord):
+        return seq
+    if isinstance(seq, np.ndarray):
+        text = "".join(alphabet.symbols[int(c)] for c in seq)
+        return SeqRecord(Seq(text), id=default_id, description="")
+    text, _ = as_text(seq)
+    return SeqRecord(Seq(text), id=default_id, description="")
+
+
+def _to_alignment(x: Any, y: Any, path: np.ndarray, alphabet: Alphabet) -> Alignment:
+    """Turn a state path (0 M, 1 X, 2 Y) into a Bio.Align.Alignment over the input records."""
+    rx = _record(x, "x", alphabet)
+    ry = _record(y, "y", alphabet)
+    i = j = 0
+    cols_i = [0]
+    cols_j = [0]
+    prev = -1
+    for s in path:
+        s = int(s)
+        if s != prev and prev != -1:
+            cols_i.append(i)
+            cols_j.append(j)
+        if s == 0:
+            i += 1
+            j += 1
+        elif s == 1:
+            i += 1
+        else:
+            j += 1
+        prev = s
+    cols_i.append(i)
+    cols_j.append(j)
+    coords = np.array([cols_i, cols_j], dtype=np.int64)
+    aln = Alignment([rx, ry], coords)
+    aln.column_annotations = {}  # the Stockholm writer expects the attribute
+    aln.path = _path_string(path)
+    return aln
+
+
+def _annotate_posterior(aln: Alignment, path: np.ndarray, P: np.ndarray) -> None:
+    """Attach per-column and per-residue posterior probabilities to an alignment."""
+    px_gap = np.clip(1.0 - P.sum(axis=1), 0.0, 1.0)
+    py_gap = np.clip(1.0 - P.sum(axis=0), 0.0, 1.0)
+    col = np.empty(len(path))
+    rx = np.empty(P.shape[0])
+    ry = np.empty(P.shape[1])
+    i = j = 0
+    for k, s in enumerate(path):
+        if s == 0:
+            col[k] = rx[i] = ry[j] = P[i, j]
+            i += 1
+            j += 1
+        elif s == 1:
+            col[k] = rx[i] = px_gap[i]
+            i += 1
+        else:
+            col[k] = ry[j] = py_gap[j]
+            j += 1
+    aln.column_posterior = col
+    aln.residue_posterior = (rx, ry)
