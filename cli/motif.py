@@ -1,0 +1,135 @@
+"""``pairhmm motif``: scan sequences for known motifs, convert motif files (and, when installed,
+``train``/``predict`` of the CNN motif learner from :mod:`pairhmm.cli.motif_learn`)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import warnings
+
+import click
+
+from ._common import atomic_output, fail
+
+__all__ = ["motif"]
+
+#: subcommands that live in motif_learn.py (the CNN learner), loaded only when used
+_LEARN_COMMANDS = ("train", "predict")
+_LEARN_MODULE = "pairhmm.cli.motif_learn"
+
+
+def _learn_available() -> bool:
+    try:
+        return importlib.util.find_spec(_LEARN_MODULE) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class _MotifGroup(click.Group):
+    """The motif group; ``train`` and ``predict`` come from motif_learn.py if it exists."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        if _learn_available():
+            names |= set(_LEARN_COMMANDS)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _LEARN_COMMANDS and _learn_available():
+            return getattr(importlib.import_module(_LEARN_MODULE), name, None)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_MotifGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def motif() -> None:
+    """Known motifs as shared-weight filters: scan sequences, convert motif files."""
+
+
+def _echo_warnings(caught: list) -> None:
+    for w in caught:
+        click.echo(f"pairhmm: warning: {w.message}", err=True)
+
+
+@motif.command("scan")
+@click.argument("motifs", metavar="MOTIFS")
+@click.argument("fasta", metavar="FASTA")
+@click.option("-o", "--output", default="-", show_default=True, help="Output file ('-' = stdout).")
+@click.option("--format", "fmt", type=click.Choice(["tsv", "bed", "gff"]), default="tsv",
+              show_default=True, help="tsv: FIMO columns (1-based); bed: BED6 + p-value; gff: GFF3.")
+@click.option("--motif-format", default=None,
+              help="Motif file format (jaspar, meme, transfac, pfm, sites, homer, ...); "
+                   "detected when omitted.")
+@click.option("--pvalue", type=float, default=None,
+              help="Report sites with p-value <= this [default: 1e-4].")
+@click.option("--score", type=float, default=None,
+              help="Report sites with log-odds score (bits) >= this, instead of --pvalue.")
+@click.option("--bg", default="uniform", show_default=True,
+              help="Background: 'uniform', 'auto' (estimated from FASTA), 'A,C,G,T' "
+                   "frequencies, or a MEME background file. Always strand-symmetrised.")
+@click.option("--pseudocount", type=float, default=0.1, show_default=True,
+              help="Total pseudocount per motif column, spread by the background.")
+@click.option("--max-hits", type=int, default=None, help="Keep the N hits with the smallest p-values.")
+@click.option("--best-per-sequence", is_flag=True,
+              help="Keep only the best hit of each motif in each sequence.")
+@click.option("--forward-only", is_flag=True, help="Scan the given strand only.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar over bases scanned [default: when stderr is a terminal].")
+def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str | None,
+             pvalue: float | None, score: float | None, bg: str, pseudocount: float,
+             max_hits: int | None, best_per_sequence: bool, forward_only: bool,
+             progress: bool | None) -> None:
+    """Scan FASTA (plain or gzipped) for every motif in MOTIFS, both strands.
+
+    Windows holding N or another ambiguity code never produce a hit. Output is sorted by motif,
+    sequence, start and strand.
+    """
+    from pairhmm.motif import Background, read_motifs, scan, write_hits
+
+    if pvalue is not None and score is not None:
+        fail("give --pvalue or --score, not both")
+    if max_hits is not None and max_hits < 1:
+        fail(f"invalid --max-hits = {max_hits}: must be a positive integer")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    found = read_motifs(motifs, motif_format)
+    background = Background.parse(bg)
+    if background is None:  # auto: one extra streaming pass over the FASTA
+        from pairhmm.seqio import iter_fasta
+
+        background = Background.from_sequences(iter_fasta(fasta))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = scan(found, fasta, background=background,
+                     pvalue=1e-4 if pvalue is None else pvalue, score=score,
+                     both_strands=not forward_only, pseudocount=pseudocount, max_hits=max_hits,
+                     best_per_sequence=best_per_sequence, progress=progress, table=True)
+    _echo_warnings(caught)
+    with atomic_output(output) as fh:
+        write_hits(table, fh, fmt)
+
+
+@motif.command("convert")
+@click.argument("source", metavar="INPUT")
+@click.argument("dest", metavar="OUTPUT")
+@click.option("--from", "src_fmt", default=None, help="Input format (detected when omitted).")
+@click.option("--to", "dst_fmt", type=click.Choice(["jaspar", "meme", "transfac", "pfm", "clusterbuster"]),
+              default=None, help="Output format (from OUTPUT's extension when omitted).")
+def convert_cmd(source: str, dest: str, src_fmt: str | None, dst_fmt: str | None) -> None:
+    """Convert a motif file between formats (jaspar, meme, transfac, pfm, clusterbuster)."""
+    from pairhmm.motif import read_motifs, write_motifs
+
+    if dst_fmt is None:
+        ext = os.path.splitext(dest)[1].lower().lstrip(".")
+        dst_fmt = {"jaspar": "jaspar", "meme": "meme", "txt": "meme", "transfac": "transfac",
+                   "dat": "transfac", "pfm": "pfm", "cb": "clusterbuster"}.get(ext)
+        if dst_fmt is None:
+            fail(f"cannot tell the output format from {dest!r}: give --to")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = read_motifs(source, src_fmt)
+    _echo_warnings(caught)
+    with atomic_output(dest) as fh:
+        write_motifs(found, fh, dst_fmt)
+    click.echo(f"pairhmm: wrote {len(found)} motif(s) as {dst_fmt} to {dest}", err=True)

@@ -1,0 +1,564 @@
+"""Scanning many motifs over many sequences, both strands, in one convolution pass.
+
+All filters (each motif and its reverse complement) are stacked and slid over each sequence chunk
+by one Numba kernel (:func:`pairhmm._kernels.motif.scan_filters`), ``prange`` over filters with one
+output buffer per filter, so results do not depend on the number of threads. Records are streamed
+one by one; a long record is cut into chunks of ``chunk_size`` window starts (plus
+``max_width - 1`` bases of overlap), so the working memory beyond the record itself is bounded.
+
+Ambiguity codes (``N``, ``R``, ``Y``, ...): a window that contains one is never a hit and is not
+counted among the tested positions (its score would depend on what the code stands for).
+
+Every candidate the kernel reports is rescored canonically (the forward motif summed column by
+column over the site, read on its own strand), so the score of a site and of its mirror image in
+the reverse-complemented sequence are bit-identical, then filtered exactly: ``score >= --score``,
+or ``pvalue(score) <= --pvalue``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from typing import IO, Any, Iterable, Iterator, NamedTuple, Sequence
+
+import numpy as np
+
+from .._kernels.motif import good_runs, qgram_index, rescore, scan_filters
+from ..alphabet import DNA, RNA, encode
+from ..errors import AlphabetError, InvalidParameter
+from .pvalue import check_pvalue, qvalues, score_distribution
+from .pwm import Background, LogOddsFilter
+
+__all__ = ["Hit", "HitTable", "Scanner", "scan", "build_filters", "write_hits", "OUTPUT_FORMATS"]
+
+OUTPUT_FORMATS = ("tsv", "bed", "gff")
+_DNA_COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVNacgtryswkmbdhvn", "TGCAYRSWMKVHDBNtgcayrswmkvhdbn")
+_RNA_COMPLEMENT = str.maketrans("ACGURYSWKMBDHVNacguryswkmbdhvn", "UGCAYRSWMKVHDBNugcayrswmkvhdbn")
+#: Columns of the TSV output (FIMO's, in FIMO's order).
+TSV_COLUMNS = ("motif_id", "motif_alt_id", "sequence_name", "start", "stop", "strand", "score",
+               "p-value", "q-value", "matched_sequence")
+
+
+class Hit(NamedTuple):
+    """One motif occurrence. ``start``/``end`` are 0-based, end-exclusive (Python slicing)."""
+
+    motif_id: str
+    motif_alt_id: str
+    sequence_name: str
+    start: int
+    end: int
+    strand: str
+    score: float
+    pvalue: float
+    qvalue: float
+    matched_sequence: str
+
+
+def build_filters(motifs: Iterable[Any], background: Background | None = None,
+                  pseudocount: float = 0.1) -> list[LogOddsFilter]:
+    """Turn Bio.motifs motifs (or ready :class:`LogOddsFilter` objects) into filters.
+
+    A ready filter whose background differs from ``background`` is rebuilt from its counts.
+    """
+    bg = background if background is not None else Background.uniform()
+    out = []
+    for k, m in enumerate(motifs):
+        if isinstance(m, LogOddsFilter):
+            if background is not None and (m.background != bg or m.pseudocount != pseudocount):
+                m = LogOddsFilter(m.counts, bg, pseudocount, m.motif_id, m.alt_id, m.alphabet)
+            out.append(m)
+        else:
+            out.append(LogOddsFilter.from_motif(m, bg, pseudocount, index=k))
+    if not out:
+        raise InvalidParameter("motifs", [], "no motifs to scan")
+    return out
+
+
+class _Bank:
+    """The stacked filters in the kernel's flat-array layout.
+
+    Each filter is cut into blocks: first the ``q1`` adjacent columns with the largest summed
+    score range, then the columns left and right of it in blocks of 4 (a shorter remainder is
+    widened to 4 columns inside the motif, the columns another block already covers weighing 0).
+    A filter no wider than ``q1`` is one block.
+    """
+
+    Q = 4
+
+    def __init__(self, filters: Sequence[LogOddsFilter], thresholds: np.ndarray, both_strands: bool,
+                 q1: int) -> None:
+        self.n_motifs = len(filters)
+        self.widths = np.array([f.width for f in filters], dtype=np.int64)
+        self.max_width = int(self.widths.max())
+        self.weights = np.zeros((self.n_motifs, self.max_width, 4))
+        for m, f in enumerate(filters):
+            self.weights[m, : f.width] = f.weights
+        active = [m for m in range(self.n_motifs) if thresholds[m] < math.inf]
+        qs: list[int] = sorted({min(q1, int(self.widths[m])) for m in active}
+                               | ({self.Q} if any(self.widths[m] > q1 for m in active) else set()))
+        self.qs = qs or [self.Q]
+        tables: list[np.ndarray] = []
+        b_qrow, b_tstart, b_offset, b_rem = [], [], [], []
+        f_motif, f_strand, f_bstart, f_nb, f_width, f_thr = [], [], [], [], [], []
+        tsize = 0
+        for m in active:
+            f = filters[m]
+            thr = float(thresholds[m])
+            kthr = thr - 1e-9 * max(1.0, abs(thr)) if thr > -math.inf else -math.inf
+            for strand, wts in ((0, f.weights), (1, f.weights_rc))[: 2 if both_strands else 1]:
+                blocks = self._blocks(wts, q1)
+                first, rest = blocks[0], sorted(blocks[1:], key=lambda b: -b[3])
+                order = [first] + rest
+                maxes = [b[4] for b in order]
+                rem = np.concatenate([np.cumsum(maxes[::-1])[::-1][1:], [0.0]])
+                f_motif.append(m)
+                f_strand.append(strand)
+                f_bstart.append(len(b_qrow))
+                f_nb.append(len(order))
+                f_width.append(f.width)
+                f_thr.append(kthr)
+                for r, (off, q, table, _rng, _mx) in zip(rem, order):
+                    b_qrow.append(self.qs.index(q))
+                    b_tstart.append(tsize)
+                    b_offset.append(off)
+                    b_rem.append(r)
+                    tables.append(table)
+                    tsize += table.size
+        self.n_filters = len(f_motif)
+        self.f_motif = np.array(f_motif, dtype=np.int64)
+        self.f_strand = np.array(f_strand, dtype=np.int8)
+        self.f_bstart = np.array(f_bstart, dtype=np.int64)
+        self.f_nblocks = np.array(f_nb, dtype=np.int64)
+        self.f_width = np.array(f_width, dtype=np.int64)
+        self.f_thr = np.array(f_thr, dtype=np.float64)
+        self.tables = np.concatenate(tables) if tables else np.zeros(1)
+        self.b_qrow = np.array(b_qrow, dtype=np.int64)
+        self.b_tstart = np.array(b_tstart, dtype=np.int64)
+        self.b_offset = np.array(b_offset, dtype=np.int64)
+        self.b_rem = np.array(b_rem, dtype=np.float64)
+
+    @classmethod
+    def _blocks(cls, wts: np.ndarray, q1: int) -> list[tuple[int, int, np.ndarray, float, float]]:
+        """Blocks of a (width, 4) filter as (offset, q, table, range, max); the first is the
+        widest, most informative one."""
+        w = wts.shape[0]
+        if w <= q1:
+            return [cls._table(wts, 0, w, 0, w)]
+        col_rng = wts.max(axis=1) - wts.min(axis=1)
+        sums = np.convolve(col_rng, np.ones(q1), mode="valid")
+        s1 = int(np.argmax(sums))
+        out = [cls._table(wts, s1, q1, s1, s1 + q1)]
+        q = cls.Q
+        for a, b in ((0, s1), (s1 + q1, w)):
+            for lo in range(a, b, q):
+                hi = min(lo + q, b)
+                start = min(lo, w - q)
+                out.append(cls._table(wts, start, q, lo, hi))
+        return out
+
+    @staticmethod
+    def _table(wts: np.ndarray, start: int, q: int, lo: int, hi: int) -> tuple[int, int, np.ndarray, float, float]:
+        """Table of the q-gram starting at column ``start``; only columns lo..hi-1 count."""
+        digits = (np.arange(4 ** q)[:, None] >> (2 * np.arange(q - 1, -1, -1))[None, :]) & 3
+        vals = np.zeros(4 ** q)
+        for k in range(q):
+            if lo <= start + k < hi:
+                vals = vals + wts[start + k][digits[:, k]]
+        table = np.append(vals, -np.inf)
+        return start, q, table, float(vals.max() - vals.min()), float(vals.max())
+
+
+class HitTable:
+    """Hits as columns (compact for many hits); :meth:`to_hits` gives :class:`Hit` tuples.
+
+    Attributes
+    ----------
+    motif, seq, start, strand : ndarray of int, shape (h,)
+        Motif index, sequence index, 0-based start, strand (0 ``+``, 1 ``-``).
+    score, pvalue, qvalue : ndarray of float, shape (h,)
+    matched : list of str
+        The site as read on its strand.
+    motif_ids, motif_alt_ids, widths : per motif
+    sequence_names : per sequence
+    tested : ndarray of int, shape (n_motifs,)
+        Tested positions per motif (windows without ambiguity codes, times strands).
+    """
+
+    def __init__(self, filters: Sequence[LogOddsFilter], names: list[str], cols: dict[str, np.ndarray],
+                 matched: list[str], tested: np.ndarray) -> None:
+        self.motif_ids = [f.motif_id for f in filters]
+        self.motif_alt_ids = [f.alt_id for f in filters]
+        self.widths = np.array([f.width for f in filters], dtype=np.int64)
+        self.sequence_names = names
+        self.motif = cols["motif"]
+        self.seq = cols["seq"]
+        self.start = cols["start"]
+        self.strand = cols["strand"]
+        self.score = cols["score"]
+        self.pvalue = cols["pvalue"]
+        self.qvalue = cols.get("qvalue", np.full(self.motif.size, np.nan))
+        self.matched = matched
+        self.tested = tested
+
+    def __len__(self) -> int:
+        return int(self.motif.size)
+
+    def take(self, idx: np.ndarray) -> "HitTable":
+        """A new table with the rows ``idx`` (in that order)."""
+        new = object.__new__(HitTable)
+        new.__dict__.update(self.__dict__)
+        for k in ("motif", "seq", "start", "strand", "score", "pvalue", "qvalue"):
+            setattr(new, k, getattr(self, k)[idx])
+        new.matched = [self.matched[i] for i in idx]
+        return new
+
+    def to_hits(self) -> list[Hit]:
+        """The hits as :class:`Hit` tuples, in table order."""
+        w = self.widths[self.motif]
+        return [
+            Hit(self.motif_ids[m], self.motif_alt_ids[m], self.sequence_names[s], int(b), int(b + ww),
+                "+" if st == 0 else "-", float(sc), float(p), float(qv), mt)
+            for m, s, b, ww, st, sc, p, qv, mt in zip(
+                self.motif.tolist(), self.seq.tolist(), self.start.tolist(), w.tolist(),
+                self.strand.tolist(), self.score.tolist(), self.pvalue.tolist(),
+                self.qvalue.tolist(), self.matched)
+        ]
+
+
+class Scanner:
+    """Scan a fixed set of motifs over any number of sequences (see :func:`scan`).
+
+    Parameters
+    ----------
+    motifs : list of Bio.motifs.Motif or LogOddsFilter
+    background : Background, optional
+        Uniform when omitted (estimate one with :meth:`Background.from_sequences` for ``auto``).
+    pvalue : float
+        Report windows with p-value <= this (default 1e-4); ignored when ``score`` is given.
+    score : float, optional
+        Report windows with log-odds score >= this (bits) instead.
+    both_strands : bool
+        Scan the reverse strand too (default).
+    pseudocount : float
+        Total pseudocount per column, spread by the background (default 0.1).
+    chunk_size : int
+        Window starts per kernel call (bounds the working memory).
+    q : int
+        Columns of the first lookup block (a table of ``4**q`` entries; 1..7, default 6).
+    """
+
+    def __init__(self, motifs: Iterable[Any], background: Background | None = None,
+                 pvalue: float = 1e-4, score: float | None = None, both_strands: bool = True,
+                 pseudocount: float = 0.1, chunk_size: int = 1 << 18, q: int = 6) -> None:
+        self.filters = build_filters(motifs, background, pseudocount)
+        self.background = self.filters[0].background
+        self.both_strands = bool(both_strands)
+        self.score = None if score is None else float(score)
+        if self.score is not None and math.isnan(self.score):
+            raise InvalidParameter("score", score, "must be a number")
+        self.pvalue = check_pvalue(pvalue)
+        if int(chunk_size) < 1:
+            raise InvalidParameter("chunk_size", chunk_size, "must be >= 1")
+        self.chunk_size = int(chunk_size)
+        if not 1 <= int(q) <= 7:
+            raise InvalidParameter("q", q, "must be between 1 and 7")
+        alphas = {f.alphabet for f in self.filters}
+        if len(alphas) > 1:
+            raise AlphabetError("the motifs mix DNA (ACGT) and RNA (ACGU) alphabets; scan them separately")
+        self.alphabet = RNA if alphas == {"ACGU"} else DNA
+        n = len(self.filters)
+        self.thresholds = np.empty(n)
+        self.dists = [score_distribution(f) for f in self.filters]
+        for m, f in enumerate(self.filters):
+            if self.score is not None:
+                self.thresholds[m] = self.score
+            else:
+                self.thresholds[m] = self.dists[m].threshold(self.pvalue)
+                if self.thresholds[m] == math.inf:
+                    warnings.warn(
+                        f"motif {f.motif_id} (width {f.width}) cannot reach p <= {self.pvalue:g} "
+                        f"(its best p-value is {self.dists[m].best_pvalue:.3g}): it reports no hits",
+                        stacklevel=2)
+        self._bank = _Bank(self.filters, self.thresholds, self.both_strands, int(q))
+        self._cap = 1024
+        self._reset()
+
+    def _reset(self) -> None:
+        self._names: list[str] = []
+        self._parts: list[dict[str, np.ndarray]] = []
+        self._matched: list[str] = []
+        self._tested = np.zeros(len(self.filters), dtype=np.int64)
+        self.bases_scanned = 0
+
+    # -- scanning -------------------------------------------------------------------------
+
+    def add(self, name: str, sequence: Any) -> None:
+        """Scan one sequence (str, Seq, SeqRecord or code array) and keep its hits."""
+        text = sequence if isinstance(sequence, str) else (
+            str(sequence.seq) if hasattr(sequence, "seq") else
+            None if isinstance(sequence, np.ndarray) else str(sequence))
+        codes = encode(sequence if text is None else text, self.alphabet, name)
+        sidx = len(self._names)
+        self._names.append(name)
+        n = codes.size
+        self.bases_scanned += n
+        self._count_tested(codes)
+        bank = self._bank
+        if bank.n_filters == 0 or n < int(bank.widths.min()):
+            return  # a sequence shorter than every motif has no windows: no hits, no error
+        for s in range(0, n, self.chunk_size):
+            owned_end = min(s + self.chunk_size, n)
+            sub = np.ascontiguousarray(codes[s: min(owned_end + bank.max_width - 1, n)])
+            self._scan_chunk(sub, owned_end - s, s, sidx, text, codes)
+
+    def _count_tested(self, codes: np.ndarray) -> None:
+        nbad = int(np.count_nonzero(codes >= 4))
+        out = np.zeros(nbad + 1, dtype=np.int64)
+        k, last = good_runs(codes, codes.size, 0, out)
+        runs = out[:k]
+        if last > 0:
+            runs = np.append(runs, last)
+        strands = 2 if self.both_strands else 1
+        for m, w in enumerate(self._bank.widths):
+            self._tested[m] += strands * int(np.maximum(runs - w + 1, 0).sum())
+
+    def _scan_chunk(self, sub: np.ndarray, n_owned: int, offset: int, sidx: int, text: str | None,
+                    codes: np.ndarray) -> None:
+        bank = self._bank
+        qidx = np.empty((len(bank.qs), sub.size), dtype=np.uint16)
+        for r, q in enumerate(bank.qs):
+            qgram_index(sub, q, qidx[r])
+        while True:
+            pos = np.empty((bank.n_filters, self._cap), dtype=np.int64)
+            sc = np.empty((bank.n_filters, self._cap))
+            counts = np.zeros(bank.n_filters, dtype=np.int64)
+            scan_filters(qidx, bank.f_bstart, bank.f_nblocks, bank.f_width, bank.f_thr, bank.b_qrow,
+                         bank.b_tstart, bank.b_offset, bank.b_rem, bank.tables, n_owned, pos, sc, counts)
+            if counts.max(initial=0) <= self._cap:
+                break
+            self._cap = int(counts.max()) + 16
+        total = int(counts.sum())
+        if total == 0:
+            return
+        keep = np.arange(self._cap)[None, :] < counts[:, None]
+        hpos = pos[keep]
+        hfil = np.repeat(np.arange(bank.n_filters), counts)
+        hmot = bank.f_motif[hfil]
+        hstr = bank.f_strand[hfil]
+        score = np.empty(total)
+        rescore(sub, hpos, hmot, hstr, bank.weights, bank.widths, score)
+        ok = np.zeros(total, dtype=bool)
+        pval = np.empty(total)
+        for m in np.unique(hmot):
+            sel = hmot == m
+            pval[sel] = self.dists[m].pvalue(score[sel])
+            if self.score is not None:
+                ok[sel] = score[sel] >= self.score
+            else:
+                ok[sel] = pval[sel] <= self.pvalue
+        if not ok.any():
+            return
+        hpos, hmot, hstr, score, pval = hpos[ok], hmot[ok], hstr[ok], score[ok], pval[ok]
+        start = hpos + offset
+        self._parts.append({"motif": hmot, "seq": np.full(hpos.size, sidx, dtype=np.int64),
+                            "start": start, "strand": hstr, "score": score, "pvalue": pval})
+        self._matched.extend(self._sites(text, codes, start, bank.widths[hmot], hstr))
+
+    def _sites(self, text: str | None, codes: np.ndarray, start: np.ndarray, width: np.ndarray,
+               strand: np.ndarray) -> list[str]:
+        if text is None:
+            text = "".join(np.array(list(self.alphabet.symbols))[codes])
+        comp = _RNA_COMPLEMENT if self.alphabet is RNA else _DNA_COMPLEMENT
+        return [text[b: b + w] if st == 0 else text[b: b + w][::-1].translate(comp)
+                for b, w, st in zip(start.tolist(), width.tolist(), strand.tolist())]
+
+    # -- results ------------------------------------------------------------------------
+
+    def result(self, max_hits: int | None = None, best_per_sequence: bool = False) -> HitTable:
+        """All hits so far as a :class:`HitTable`, with q-values, sorted by motif, sequence,
+        start, strand.
+
+        Parameters
+        ----------
+        max_hits : int, optional
+            Keep the ``max_hits`` hits with the smallest p-values (ties: higher score, then
+            input order); q-values are computed before this cut.
+        best_per_sequence : bool
+            Keep only the best hit (smallest p-value, then highest score, then leftmost, ``+``
+            first) of each motif in each sequence; after the q-values, before ``max_hits``.
+        """
+        if max_hits is not None and (int(max_hits) != max_hits or max_hits < 1):
+            raise InvalidParameter("max_hits", max_hits, "must be a positive integer")
+        keys = ("motif", "seq", "start", "strand", "score", "pvalue")
+        cols = {k: (np.concatenate([p[k] for p in self._parts]) if self._parts else
+                    np.zeros(0, dtype=float if k in ("score", "pvalue") else np.int64)) for k in keys}
+        q = np.full(cols["motif"].size, np.nan)
+        for m in np.unique(cols["motif"]):
+            sel = np.flatnonzero(cols["motif"] == m)
+            q[sel] = qvalues(cols["pvalue"][sel], int(self._tested[m]))
+        cols["qvalue"] = q
+        table = HitTable(self.filters, list(self._names), cols, list(self._matched), self._tested.copy())
+        order = np.lexsort((table.strand, table.start, table.seq, table.motif))
+        table = table.take(order)
+        if best_per_sequence and len(table):
+            rank = np.lexsort((table.strand, table.start, -table.score, table.pvalue, table.seq, table.motif))
+            mm, ss = table.motif[rank], table.seq[rank]
+            first = np.ones(rank.size, dtype=bool)
+            first[1:] = (mm[1:] != mm[:-1]) | (ss[1:] != ss[:-1])
+            table = table.take(np.sort(rank[first]))
+        if max_hits is not None and len(table) > max_hits:
+            rank = np.lexsort((np.arange(len(table)), -table.score, table.pvalue))
+            table = table.take(np.sort(rank[: int(max_hits)]))
+        return table
+
+
+def iter_fasta_text(path: "str | os.PathLike[str]") -> Iterator[tuple[str, str]]:
+    """Stream ``(id, sequence text)`` of a FASTA file (plain or gzipped), one record at a time.
+
+    Same checks as :func:`pairhmm.seqio.iter_fasta` (missing, empty, not FASTA, empty record),
+    without building SeqRecord objects. (It also sidesteps ``iter_fasta``'s line adapter, whose
+    ``read(0)`` returns the whole remaining file, which Biopython 1.88's FASTA parser rejects.)
+    """
+    from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+    from ..errors import InputFormatError
+    from ..seqio import open_text
+
+    name = os.fspath(path)
+    fh = open_text(name)
+    try:
+        n = 0
+        try:
+            for title, seq in SimpleFastaParser(fh):
+                n += 1
+                rid = title.split(None, 1)[0] if title.strip() else f"sequence_{n}"
+                if not seq:
+                    raise InputFormatError(f"{name}: record {rid!r} (#{n}) has an empty sequence")
+                yield rid, seq
+        except (UnicodeDecodeError, EOFError, OSError) as e:
+            raise InputFormatError(f"{name}: not a readable text file ({e.__class__.__name__})") from None
+        except ValueError as e:
+            raise InputFormatError(f"{name}: not FASTA ({e})") from None
+        if n == 0:
+            raise InputFormatError(f"{name}: no FASTA records found (empty file or not FASTA)")
+    finally:
+        if name != "-":
+            fh.close()
+
+
+def _iter_named(sequences: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(sequences, (str, os.PathLike)):
+        sequences = iter_fasta_text(sequences)
+    for k, item in enumerate(sequences):
+        if isinstance(item, tuple):
+            yield str(item[0]), item[1]
+        else:
+            yield (getattr(item, "id", None) or f"sequence_{k + 1}"), item
+
+
+def scan(motifs: Iterable[Any], sequences: Any, background: "Background | str | None" = None,
+         pvalue: float = 1e-4, score: float | None = None, both_strands: bool = True,
+         pseudocount: float = 0.1, max_hits: int | None = None, best_per_sequence: bool = False,
+         progress: bool = False, table: bool = False, chunk_size: int = 1 << 18) -> Any:
+    """Scan motifs over sequences; return the hits with p-values and q-values.
+
+    Parameters
+    ----------
+    motifs : iterable of Bio.motifs.Motif or LogOddsFilter
+        E.g. from :func:`pairhmm.motif.read_motifs`.
+    sequences : iterable of SeqRecord, or of (name, str), or a FASTA path (plain or gzipped)
+    background : Background, "uniform", "auto", "A,C,G,T" numbers or a file, optional
+        Uniform when omitted; ``"auto"`` estimates it from ``sequences`` first (a path is read
+        twice; other iterables are materialised).
+    pvalue : float
+        P-value threshold (0, 1], default 1e-4.
+    score : float, optional
+        Log-odds score threshold in bits, used instead of ``pvalue``.
+    both_strands : bool
+    pseudocount : float
+    max_hits : int, optional
+    best_per_sequence : bool
+        See :meth:`Scanner.result`.
+    progress : bool
+        Show a tqdm progress bar over bases scanned (on stderr).
+    table : bool
+        Return a :class:`HitTable` instead of a list of :class:`Hit`.
+    chunk_size : int
+        Window starts per kernel call.
+
+    Returns
+    -------
+    hits : list of Hit (or HitTable)
+        Sorted by motif (input order), sequence (input order), start, strand. ``start``/``end``
+        are 0-based end-exclusive; :func:`write_hits` prints FIMO's 1-based coordinates.
+    """
+    bg = background
+    if isinstance(bg, str):
+        bg = Background.parse(bg)
+        if bg is None:  # auto
+            if not isinstance(sequences, (str, os.PathLike)):
+                sequences = list(sequences)
+            bg = Background.from_sequences(s for _, s in _iter_named(sequences))
+    scanner = Scanner(motifs, bg, pvalue=pvalue, score=score, both_strands=both_strands,
+                      pseudocount=pseudocount, chunk_size=chunk_size)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="bp", unit_scale=True, desc="scanning", leave=False)
+    try:
+        for name, seq in _iter_named(sequences):
+            before = scanner.bases_scanned
+            scanner.add(name, seq)
+            if bar is not None:
+                bar.update(scanner.bases_scanned - before)
+    finally:
+        if bar is not None:
+            bar.close()
+    res = scanner.result(max_hits=max_hits, best_per_sequence=best_per_sequence)
+    return res if table else res.to_hits()
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _gff_escape(s: str) -> str:
+    return "".join(f"%{ord(c):02X}" if c in ";=&,%\t\n" or ord(c) < 32 else c for c in s)
+
+
+def write_hits(hits: "HitTable | Sequence[Hit]", handle: IO[str], fmt: str = "tsv") -> int:
+    """Write hits as FIMO-style TSV, BED6+p-value, or GFF3; return the number written.
+
+    * ``tsv``: FIMO's columns (:data:`TSV_COLUMNS`), 1-based inclusive ``start``/``stop``;
+      ``matched_sequence`` is the site read on its strand.
+    * ``bed``: ``chrom start end name score strand pvalue``; 0-based half-open; ``name`` is the
+      motif id; ``score`` is ``min(1000, round(-10 log10 p))`` (BED wants an integer 0-1000; the
+      log-odds score is in the GFF and TSV outputs).
+    * ``gff``: GFF3, type ``TF_binding_site`` (SO:0000235), column 6 the log-odds score,
+      attributes ``Name``, ``motif_id``, ``motif_alt_id``, ``pvalue``, ``qvalue``, ``sequence``.
+    """
+    fmt = fmt.lower()
+    if fmt not in OUTPUT_FORMATS:
+        raise InvalidParameter("output format", fmt, f"choose one of {', '.join(OUTPUT_FORMATS)}")
+    rows = hits.to_hits() if isinstance(hits, HitTable) else list(hits)
+    w = handle.write
+    if fmt == "tsv":
+        w("\t".join(TSV_COLUMNS) + "\n")
+        for h in rows:
+            w(f"{h.motif_id}\t{h.motif_alt_id}\t{h.sequence_name}\t{h.start + 1}\t{h.end}\t{h.strand}\t"
+              f"{h.score:.6g}\t{h.pvalue:.3g}\t{h.qvalue:.3g}\t{h.matched_sequence}\n")
+    elif fmt == "bed":
+        for h in rows:
+            bscore = 1000 if h.pvalue <= 0 else min(1000, int(round(-10 * math.log10(h.pvalue))))
+            w(f"{h.sequence_name}\t{h.start}\t{h.end}\t{h.motif_id}\t{bscore}\t{h.strand}\t{h.pvalue:.3g}\n")
+    else:
+        w("##gff-version 3\n")
+        for h in rows:
+            name = h.motif_alt_id or h.motif_id
+            attrs = (f"Name={_gff_escape(name)};motif_id={_gff_escape(h.motif_id)};"
+                     f"motif_alt_id={_gff_escape(h.motif_alt_id)};pvalue={h.pvalue:.3g};"
+                     f"qvalue={h.qvalue:.3g};sequence={_gff_escape(h.matched_sequence)}")
+            w(f"{_gff_escape(h.sequence_name)}\tpairhmm\tTF_binding_site\t{h.start + 1}\t{h.end}\t"
+              f"{h.score:.6g}\t{h.strand}\t.\t{attrs}\n")
+    return len(rows)
