@@ -173,7 +173,12 @@ def read_motifs(path: Any, fmt: str | None = None) -> list:
             f"{name}: cannot parse as {fmt} motif file ({e.__class__.__name__}: {e})") from None
     if not motifs:
         raise InputFormatError(f"{name}: no motifs found (read as {fmt})")
+    alts: list[str | None] = []
+    if bio_fmt == "minimal":  # Bio's parser drops MEME's alternate name: take it from the text
+        alts = [mm.group(2) for mm in re.finditer(r"^MOTIF[ \t]+(\S+)(?:[ \t]+(\S+))?", text, re.M)]
     for k, m in enumerate(motifs):
+        if len(alts) == len(motifs) and alts[k]:
+            m.alt_id = alts[k]
         if fmt == "homer":
             parts = str(m.name).split("\t")
             m.name = parts[1] if len(parts) > 1 else parts[0]
@@ -365,8 +370,8 @@ def _write_transfac(motifs: Sequence[Any]) -> str:
         out.append("XX")
         out.append("P0      A      C      G      T")
         for j, row in enumerate(counts):
-            cells = "".join(f"{_fmt_count(x):>7}" for x in row)
-            out.append(f"{j + 1:02d}{cells}")
+            cells = " ".join(f"{_fmt_count(x):>6}" for x in row)
+            out.append(f"{j + 1:02d}  {cells}")
         out.append("XX")
         out.append("//")
     return "\n".join(out) + "\n"
