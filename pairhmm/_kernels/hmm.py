@@ -24,11 +24,16 @@ from numba import njit, prange
 _CHUNK = 2048
 
 
+_TINY = 1e-200
+
+
 @njit(cache=True)
 def _forward(x, lo, hi, start, trans, emis, alpha, scale):
     """Scaled forward pass of one sequence; fills ``alpha[:T]``/``scale[:T]``, returns log P.
 
-    Returns -inf (and stops) at the first position whose probability is exactly 0.
+    Returns -inf (and stops) at the first position whose probability is exactly 0. The log of the
+    scale factors is taken on their running product, flushed before it can underflow (one ``log``
+    per ~100 positions instead of one per position).
     """
     K = start.shape[0]
     T = hi - lo
@@ -45,14 +50,20 @@ def _forward(x, lo, hi, start, trans, emis, alpha, scale):
     for k in range(K):
         alpha[0, k] *= inv
     ll = np.log(s)
+    prod = 1.0
+    cur = np.empty(K)
     for t in range(1, T):
         c = x[lo + t]
+        # loop over j innermost (no reduction in it), so LLVM vectorises without reassociating
+        for j in range(K):
+            cur[j] = 0.0
+        for i in range(K):
+            a = alpha[t - 1, i]
+            for j in range(K):
+                cur[j] += a * trans[i, j]
         s = 0.0
         for j in range(K):
-            acc = 0.0
-            for i in range(K):
-                acc += alpha[t - 1, i] * trans[i, j]
-            v = acc * emis[c, j]
+            v = cur[j] * emis[c, j]
             alpha[t, j] = v
             s += v
         if s <= 0.0:
@@ -61,57 +72,78 @@ def _forward(x, lo, hi, start, trans, emis, alpha, scale):
         inv = 1.0 / s
         for j in range(K):
             alpha[t, j] *= inv
-        ll += np.log(s)
-    return ll
+        if s < 1e-100:
+            ll += np.log(s)
+        else:
+            prod *= s
+            if prod < _TINY:
+                ll += np.log(prod)
+                prod = 1.0
+    return ll + np.log(prod)
 
 
 @njit(cache=True)
-def _backward_accumulate(x, lo, hi, trans, emis, alpha, scale, post, post_lo,
-                         start_c, trans_c, code_c, want_post, want_counts):
-    """Backward pass of one sequence fused with posteriors and expected counts.
+def _backward_posteriors(x, lo, hi, trans_t, emis, alpha, scale, post):
+    """Backward pass of one sequence writing posteriors ``post[lo + t]`` (alpha * beta).
 
-    ``post[post_lo + t]`` receives the posterior of position t when ``want_post``; ``start_c``
-    (K,), ``trans_c`` (K, K) and ``code_c`` (n_codes, K) are *added to* when ``want_counts``.
+    ``trans_t`` is the transposed transition matrix (contiguous), so the inner loop runs over
+    contiguous memory without a reduction.
     """
-    K = trans.shape[0]
+    K = trans_t.shape[0]
     T = hi - lo
     beta = np.ones(K)
     tmp = np.empty(K)
-    nb = np.empty(K)
-    # last position: beta = 1, so gamma = alpha
     t = T - 1
-    c = x[lo + t]
     for k in range(K):
-        g = alpha[t, k]
-        if want_post:
-            post[post_lo + t, k] = g
-        if want_counts:
-            code_c[c, k] += g
+        post[lo + t, k] = alpha[t, k]
     for t in range(T - 2, -1, -1):
         c1 = x[lo + t + 1]
         inv = 1.0 / scale[t + 1]
         for j in range(K):
             tmp[j] = emis[c1, j] * beta[j] * inv
+            beta[j] = 0.0
+        for j in range(K):
+            b = tmp[j]
+            for i in range(K):
+                beta[i] += trans_t[j, i] * b
+        for i in range(K):
+            post[lo + t, i] = alpha[t, i] * beta[i]
+
+
+@njit(cache=True)
+def _backward_counts(x, lo, hi, trans_t, emis, alpha, scale, start_c, trans_c, code_c):
+    """Backward pass of one sequence fused with the expected counts (added to the buffers).
+
+    ``trans_c[i, j]`` receives ``sum_t alpha_t(i) * b_j(x_t+1) * beta_t+1(j) / c_t+1``; the caller
+    multiplies by ``trans[i, j]`` once at the end (one multiply per entry instead of per position).
+    """
+    K = trans_t.shape[0]
+    T = hi - lo
+    beta = np.ones(K)
+    tmp = np.empty(K)
+    t = T - 1
+    c = x[lo + t]
+    for k in range(K):
+        code_c[c, k] += alpha[t, k]
+    for t in range(T - 2, -1, -1):
+        c1 = x[lo + t + 1]
+        inv = 1.0 / scale[t + 1]
+        for j in range(K):
+            tmp[j] = emis[c1, j] * beta[j] * inv
+            beta[j] = 0.0
+        for j in range(K):
+            b = tmp[j]
+            for i in range(K):
+                beta[i] += trans_t[j, i] * b
         for i in range(K):
             a = alpha[t, i]
-            acc = 0.0
             for j in range(K):
-                p = trans[i, j] * tmp[j]
-                acc += p
-                if want_counts:
-                    trans_c[i, j] += a * p
-            nb[i] = acc
+                trans_c[i, j] += a * tmp[j]
         c = x[lo + t]
-        for k in range(K):
-            beta[k] = nb[k]
-            g = alpha[t, k] * nb[k]
-            if want_post:
-                post[post_lo + t, k] = g
-            if want_counts:
-                code_c[c, k] += g
-    if want_counts:
-        for k in range(K):
-            start_c[k] += alpha[0, k] * beta[k]
+        for i in range(K):
+            code_c[c, i] += alpha[t, i] * beta[i]
+    for k in range(K):
+        start_c[k] += alpha[0, k] * beta[k]
 
 
 @njit(cache=True, parallel=True)
@@ -134,7 +166,7 @@ def estep(x, offsets, start, trans, emis):
     start_c = np.zeros(K)
     trans_c = np.zeros((K, K))
     code_c = np.zeros((n_codes, K))
-    dummy_post = np.empty((0, K))
+    trans_t = np.ascontiguousarray(trans.T)
     chunk = min(_CHUNK, n_seq)
     b_start = np.empty((chunk, K))
     b_trans = np.empty((chunk, K, K))
@@ -154,13 +186,14 @@ def estep(x, offsets, start, trans, emis):
             ll = _forward(x, lo, hi, start, trans, emis, alpha, scale)
             loglik[s] = ll
             if ll > -np.inf:
-                _backward_accumulate(x, lo, hi, trans, emis, alpha, scale, dummy_post, 0,
-                                     b_start[b], b_trans[b], b_code[b], False, True)
+                _backward_counts(x, lo, hi, trans_t, emis, alpha, scale,
+                                 b_start[b], b_trans[b], b_code[b])
         # serial reduction in sequence order: identical to a serial run
         for b in range(c1 - c0):
             start_c += b_start[b]
             trans_c += b_trans[b]
             code_c += b_code[b]
+    trans_c *= trans
     return loglik, start_c, trans_c, code_c
 
 
@@ -174,9 +207,7 @@ def posteriors(x, offsets, start, trans, emis):
     n_seq = offsets.shape[0] - 1
     post = np.empty((x.shape[0], K))
     loglik = np.empty(n_seq)
-    z1 = np.zeros(K)
-    z2 = np.zeros((K, K))
-    z3 = np.zeros((emis.shape[0], K))
+    trans_t = np.ascontiguousarray(trans.T)
     for s in prange(n_seq):
         lo = offsets[s]
         hi = offsets[s + 1]
@@ -186,8 +217,7 @@ def posteriors(x, offsets, start, trans, emis):
         ll = _forward(x, lo, hi, start, trans, emis, alpha, scale)
         loglik[s] = ll
         if ll > -np.inf:
-            _backward_accumulate(x, lo, hi, trans, emis, alpha, scale, post, lo,
-                                 z1, z2, z3, True, False)
+            _backward_posteriors(x, lo, hi, trans_t, emis, alpha, scale, post)
         else:
             post[lo:hi, :] = np.nan
     return loglik, post
