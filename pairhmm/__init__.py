@@ -16,6 +16,7 @@ Tying
 
 from __future__ import annotations
 
+import os as _os
 from importlib import import_module
 from typing import Any
 
@@ -32,6 +33,14 @@ from .errors import (
 from .tying import Tying
 
 __version__ = "0.1.0"
+
+# Installed, the command line is the subpackage pairhmm.cli. In a source checkout it is the
+# top-level cli/ folder: let `python -m pairhmm` and the tests find it there too.
+_root = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if (not _os.path.isdir(_os.path.join(__path__[0], "cli"))
+        and _os.path.isfile(_os.path.join(_root, "cli", "__init__.py"))
+        and _os.path.isfile(_os.path.join(_root, "pyproject.toml"))):
+    __path__.append(_root)  # type: ignore[name-defined]
 
 # Heavier modules load on first use, so `import pairhmm` stays fast for the CLI.
 _LAZY = {

@@ -179,6 +179,7 @@ class PairHMM:
         elif symmetric_match and not np.allclose(match, match.T, rtol=0, atol=1e-9):
             raise InvalidParameter("match", "asymmetric matrix",
                                    "symmetric_match=True needs match[a, b] == match[b, a]")
+        self._eta_auto = eta is None
         if eta is None:
             eta = tau
         eta = float(eta)
@@ -213,6 +214,9 @@ class PairHMM:
             self._match_free = match.ravel().copy()
         self.tau = tau
         self._tables: _Tables | None = None
+        #: log-likelihood per Baum-Welch iteration (set by :meth:`fit`)
+        self.history: list[float] = []
+        self.converged: bool | None = None
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -352,13 +356,14 @@ class PairHMM:
         """The same numbers with X and Y untied (a starting point for an untied fit)."""
         return PairHMM(self.match, np.stack([self.insert_x, self.insert_y]),
                        (self.delta_x, self.delta_y), (self.epsilon_x, self.epsilon_y), self.tau,
-                       self.alphabet, symmetric_match=self.symmetric_match, eta=self.eta)
+                       self.alphabet, symmetric_match=self.symmetric_match,
+                       eta=None if self._eta_auto else self.eta)
 
     def copy(self, **changes: Any) -> "PairHMM":
         """A new model with some constructor arguments replaced."""
         kw = dict(match=self.match, insert=self.insert, delta=self.delta, epsilon=self.epsilon,
                   tau=self.tau, alphabet=self.alphabet, symmetric_match=self.symmetric_match,
-                  eta=self.eta)
+                  eta=None if self._eta_auto else self.eta)
         kw.update(changes)
         return PairHMM(**kw)
 
@@ -549,6 +554,85 @@ class PairHMM:
             out.append(aln)
         return out
 
+    # ------------------------------------------------------------------ training
+    def fit(self, pairs: Iterable[tuple[Any, Any]], max_iter: int = 100, tol: float = 1e-4,
+            pseudocount: float = 0.0, freeze: Any = None, random_state: Any = None,
+            init: str = "model", n_jobs: int | None = None, callback: Any = None) -> "PairHMM":
+        """Baum-Welch on unaligned pairs, starting from this model.
+
+        The E-step runs forward-backward on every pair (in parallel on ``n_jobs`` threads; the
+        result does not depend on the thread count) and collects expected transition and
+        emission counts; the tying engine pools them over every tied slot (X and Y, p_ab and
+        p_ba) and over all pairs; the M-step normalises once.
+
+        Parameters
+        ----------
+        pairs : iterable of (x, y)
+            Sequences as str, Seq, SeqRecord or code arrays.
+        max_iter : int
+            Maximum number of EM iterations.
+        tol : float
+            Stop when the total log-likelihood improves by less than this.
+        pseudocount : float
+            Dirichlet pseudocount added to every expected count.
+        freeze : iterable of str or dict, optional
+            Parameters kept fixed: ``match``, ``insert``, ``delta``, ``epsilon``, ``tau``; a dict
+            may give a boolean mask for single ``match``/``insert`` entries.
+        random_state : int or Generator, optional
+            Seed for ``init="random"``.
+        init : {"model", "random"}
+            Start from this model's values, or from random values with its structure.
+        n_jobs : int, optional
+            Threads for the E-step (default: all cores).
+        callback : callable(iteration, log_likelihood), optional
+            Called after every E-step (progress reporting).
+
+        Returns
+        -------
+        PairHMM
+            A new fitted model; ``history`` lists the log-likelihood of each iteration's model,
+            the last entry being the returned model's; ``converged`` says whether ``tol`` was met.
+        """
+        from .train import fit
+
+        return fit(self, pairs, max_iter=max_iter, tol=tol, pseudocount=pseudocount, freeze=freeze,
+                   random_state=random_state, init=init, n_jobs=n_jobs, callback=callback)
+
+    def sample_pairs(self, n: int, random_state: Any = None) -> list[tuple[str, str, str]]:
+        """Draw ``n`` (x, y, path) triples from the model (the generative process).
+
+        Pairs whose x or y is empty are drawn again, so every pair can be aligned.
+        """
+        rng = np.random.default_rng(random_state)
+        T = self.transitions()
+        letters = self.alphabet.letters
+        A = self.alphabet.size
+        mflat = self.match.ravel()
+        out = []
+        while len(out) < n:
+            state = 0
+            xs: list[int] = []
+            ys: list[int] = []
+            path: list[str] = []
+            while True:
+                nxt = int(rng.choice(4, p=T[state]))
+                if nxt == 3:
+                    break
+                state = nxt
+                path.append("MXY"[state])
+                if state == 0:
+                    k = int(rng.choice(A * A, p=mflat))
+                    xs.append(k // A)
+                    ys.append(k % A)
+                elif state == 1:
+                    xs.append(int(rng.choice(A, p=self.insert_x)))
+                else:
+                    ys.append(int(rng.choice(A, p=self.insert_y)))
+            if xs and ys:
+                out.append(("".join(letters[c] for c in xs), "".join(letters[c] for c in ys),
+                            "".join(path)))
+        return out
+
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description (format name and version included)."""
@@ -562,7 +646,7 @@ class PairHMM:
             "delta": self.delta if self.tied else list(self.delta),
             "epsilon": self.epsilon if self.tied else list(self.epsilon),
             "tau": self.tau,
-            "eta": self.eta,
+            "eta": None if self._eta_auto else self.eta,
             "insert": self.insert.tolist(),
             "match": self.match.tolist(),
         }

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 # transition order in the ``t`` vector
 T_MM, T_MX, T_MY, T_ME, T_XM, T_XX, T_XE, T_YM, T_YY, T_YE = range(10)
@@ -719,3 +719,223 @@ def _pick(w):
     if u < w[0] + w[1] or w[2] == 0.0:
         return 1 if w[1] > 0.0 else 0
     return 2
+
+
+# ----------------------------------------------------------------------------------------------
+# expected counts (Baum-Welch E-step)
+# ----------------------------------------------------------------------------------------------
+# layout of one pair's statistics vector: transitions (3 x 4: from M, X, Y to M, X, Y, End),
+# match emissions (C x C extended codes), insert-x emissions (C), insert-y emissions (C), log P
+@njit(cache=True)
+def stats_size(n_codes):
+    return 12 + n_codes * n_codes + 2 * n_codes + 1
+
+
+@njit(cache=True, inline="always")
+def _safe_factor(k):
+    # exp(k) for the scale factor of a block pair, and whether it is in the double range (else
+    # the caller forms each term in log space)
+    if k < -700.0 or k > 700.0:
+        return 0.0, False
+    return math.exp(k), True
+
+
+@njit(cache=True)
+def expected_counts(x, y, em, qx, qy, t, out):
+    """Accumulate the expected counts of one pair into ``out`` (see :func:`stats_size`).
+
+    Forward matrices are stored; backward rows are computed from the last row up and combined
+    with them cell by cell, so memory is that of one forward pass.
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    C = em.shape[0]
+    o_em = 12
+    o_qx = 12 + C * C
+    o_qy = o_qx + C
+    F, SF, logp = forward_full(x, y, em, qx, qy, t)
+    out[o_qy + C] += logp
+    if logp == -np.inf:
+        return
+    ln2 = math.log(2.0)
+    nb = m // BLOCK + 1
+    Bc = np.zeros((2, 3, m + 1))
+    SB = np.zeros((2, nb), dtype=np.int64)
+    LB = np.empty((2, nb), dtype=np.int64)
+    # End transitions
+    bn = m // BLOCK
+    k = SF[n, bn] * ln2 - logp
+    f = math.exp(k) if k < 700.0 else 0.0
+    out[3] += F[0, n, m] * t[T_ME] * f
+    out[7] += F[1, n, m] * t[T_XE] * f
+    out[11] += F[2, n, m] * t[T_YE] * f
+    for i in range(n, -1, -1):
+        c = i & 1
+        if i == n:
+            _backward_row(n, n, x, y, em, qx, qy, t, Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c],
+                          Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c])
+        else:
+            p = (i + 1) & 1
+            _backward_row(i, n, x, y, em, qx, qy, t, Bc[p, 0], Bc[p, 1], Bc[p, 2], SB[p], LB[p],
+                          Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c])
+        BM = Bc[c, 0]
+        BX = Bc[c, 1]
+        BY = Bc[c, 2]
+        for b in range(nb):
+            j0 = b * BLOCK
+            j1 = min(j0 + BLOCK, m + 1)
+            sb = SB[c, b]
+            be = b - 1 if b > 0 else 0
+            # scale factors of this block's predecessors: diagonal and left predecessors of the
+            # block's first column lie in the previous block
+            if i > 0:
+                kd_in = (SF[i - 1, b] + sb) * ln2 - logp
+                kd_ed = (SF[i - 1, be] + sb) * ln2 - logp
+            else:
+                kd_in = kd_ed = 0.0
+            kl_in = (SF[i, b] + sb) * ln2 - logp
+            kl_ed = (SF[i, be] + sb) * ln2 - logp
+            fd_in, ok1 = _safe_factor(kd_in)
+            fd_ed, ok2 = _safe_factor(kd_ed)
+            fl_in, ok3 = _safe_factor(kl_in)
+            fl_ed, ok4 = _safe_factor(kl_ed)
+            if ok1 and ok2 and ok3 and ok4:
+                _counts_block_fast(i, j0, j1, x, y, em, qx, qy, t, F, BM, BX, BY,
+                                   fd_in, fd_ed, fl_in, fl_ed, out, C)
+            else:
+                _counts_block_slow(i, j0, j1, x, y, em, qx, qy, t, F, BM, BX, BY,
+                                   kd_in, kd_ed, kl_in, kl_ed, out, C)
+
+
+@njit(cache=True)
+def _counts_block_fast(i, j0, j1, x, y, em, qx, qy, t, F, BM, BX, BY, fd_in, fd_ed, fl_in,
+                       fl_ed, out, C):
+    o_em = 12
+    o_qx = 12 + C * C
+    o_qy = o_qx + C
+    tMM = t[T_MM]
+    tXM = t[T_XM]
+    tYM = t[T_YM]
+    tMX = t[T_MX]
+    tXX = t[T_XX]
+    tMY = t[T_MY]
+    tYY = t[T_YY]
+    sMM = 0.0
+    sXM = 0.0
+    sYM = 0.0
+    sMX = 0.0
+    sXX = 0.0
+    sMY = 0.0
+    sYY = 0.0
+    if i > 0:
+        xi = x[i - 1]
+        Fm = F[0, i - 1]
+        Fx = F[1, i - 1]
+        Fy = F[2, i - 1]
+        qxi = qx[xi]
+        erow = em[xi]
+        ex = 0.0
+        for j in range(j0, j1):
+            fd = fd_ed if j == j0 else fd_in
+            if j > 0:
+                yj = y[j - 1]
+                w = erow[yj] * BM[j] * fd
+                a0 = Fm[j - 1] * tMM * w
+                a1 = Fx[j - 1] * tXM * w
+                a2 = Fy[j - 1] * tYM * w
+                sMM += a0
+                sXM += a1
+                sYM += a2
+                out[o_em + xi * C + yj] += a0 + a1 + a2
+            w = qxi * BX[j] * fd_in
+            a0 = Fm[j] * tMX * w
+            a1 = Fx[j] * tXX * w
+            sMX += a0
+            sXX += a1
+            ex += a0 + a1
+        out[o_qx + xi] += ex
+    Fm = F[0, i]
+    Fy = F[2, i]
+    for j in range(max(j0, 1), j1):
+        yj = y[j - 1]
+        fl = fl_ed if j == j0 else fl_in
+        w = qy[yj] * BY[j] * fl
+        a0 = Fm[j - 1] * tMY * w
+        a2 = Fy[j - 1] * tYY * w
+        sMY += a0
+        sYY += a2
+        out[o_qy + yj] += a0 + a2
+    out[0] += sMM
+    out[4] += sXM
+    out[8] += sYM
+    out[1] += sMX
+    out[5] += sXX
+    out[2] += sMY
+    out[10] += sYY
+
+
+@njit(cache=True)
+def _counts_block_slow(i, j0, j1, x, y, em, qx, qy, t, F, BM, BX, BY, kd_in, kd_ed, kl_in,
+                       kl_ed, out, C):
+    # the same sums as _counts_block_fast, with each term formed in log space (rare: only for
+    # blocks whose scale factor is outside the double range)
+    o_em = 12
+    o_qx = 12 + C * C
+    o_qy = o_qx + C
+    if i > 0:
+        xi = x[i - 1]
+        for j in range(j0, j1):
+            kd = kd_ed if j == j0 else kd_in
+            if j > 0:
+                yj = y[j - 1]
+                w = em[xi, yj] * BM[j]
+                a0 = _slow(F[0, i - 1, j - 1] * t[T_MM], w, kd)
+                a1 = _slow(F[1, i - 1, j - 1] * t[T_XM], w, kd)
+                a2 = _slow(F[2, i - 1, j - 1] * t[T_YM], w, kd)
+                out[0] += a0
+                out[4] += a1
+                out[8] += a2
+                out[o_em + xi * C + yj] += a0 + a1 + a2
+            w = qx[xi] * BX[j]
+            a0 = _slow(F[0, i - 1, j] * t[T_MX], w, kd_in)
+            a1 = _slow(F[1, i - 1, j] * t[T_XX], w, kd_in)
+            out[1] += a0
+            out[5] += a1
+            out[o_qx + xi] += a0 + a1
+    for j in range(max(j0, 1), j1):
+        yj = y[j - 1]
+        kl = kl_ed if j == j0 else kl_in
+        w = qy[yj] * BY[j]
+        a0 = _slow(F[0, i, j - 1] * t[T_MY], w, kl)
+        a2 = _slow(F[2, i, j - 1] * t[T_YY], w, kl)
+        out[2] += a0
+        out[10] += a2
+        out[o_qy + yj] += a0 + a2
+
+
+@njit(cache=True)
+def _slow(a, w, k):
+    # a * w * exp(k) without overflow in the intermediate factor
+    if a <= 0.0 or w <= 0.0:
+        return 0.0
+    v = math.log(a) + math.log(w) + k
+    return math.exp(v) if v > -745.0 else 0.0
+
+
+@njit(cache=True, parallel=True)
+def expected_counts_many(seqs, offsets, pair_index, em, qx, qy, t):
+    """Expected counts of many pairs in parallel, one row of statistics per pair.
+
+    ``seqs`` holds every sequence back to back, ``offsets`` their starts (length n_seqs + 1),
+    ``pair_index`` (n_pairs, 2) the two sequence numbers of each pair. Rows are summed by the
+    caller in pair order, so the result does not depend on the number of threads.
+    """
+    n_pairs = pair_index.shape[0]
+    K = stats_size(em.shape[0])
+    out = np.zeros((n_pairs, K))
+    for p in prange(n_pairs):
+        a = pair_index[p, 0]
+        b = pair_index[p, 1]
+        expected_counts(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]],
+                        em, qx, qy, t, out[p])
+    return out

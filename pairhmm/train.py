@@ -1,0 +1,596 @@
+"""Training the pair HMM: Baum-Welch on unaligned pairs, counting on known alignments, and the
+likelihood-ratio test of a symmetric indel process.
+
+Both estimators produce the same statistics, expected (Baum-Welch) or observed (alignments):
+transition counts between M, X, Y and End, match-pair counts and insert counts. The tying engine
+pools them (:meth:`pairhmm.tying.Tying.pool`) over every slot that shares a parameter, so one
+shared gap-open probability learns from M -> X *and* M -> Y moves of every pair, and the M-step
+normalises the pooled counts once.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ._kernels import pair as _k
+from .errors import InputFormatError, InvalidParameter, TrainingError
+from .pair import PairHMM
+
+__all__ = ["fit", "estimate_from_alignments", "symmetry_test", "SymmetryTest", "PairStats",
+           "expected_stats", "alignment_stats", "read_alignments"]
+
+_GAP_NAMES = ("delta", "epsilon", "tau")
+_NAMES = ("match", "insert") + _GAP_NAMES
+
+
+@dataclass
+class PairStats:
+    """Sufficient statistics of the pair HMM, summed over pairs.
+
+    Attributes
+    ----------
+    trans : ndarray, shape (3, 4)
+        Counts of M, X, Y (rows; Begin counts as M) -> M, X, Y, End.
+    match : ndarray, shape (A, A)
+        Match-pair emission counts (canonical letters; ambiguity codes already distributed).
+    insert : ndarray, shape (2, A)
+        InsertX and InsertY emission counts.
+    log_likelihood : float
+        Total log-likelihood of the pairs (Baum-Welch) or NaN (counted alignments).
+    per_pair : ndarray, shape (n_pairs,)
+        Log-likelihood of each pair (Baum-Welch only).
+    """
+
+    trans: np.ndarray
+    match: np.ndarray
+    insert: np.ndarray
+    log_likelihood: float = float("nan")
+    per_pair: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+# ---------------------------------------------------------------------------------------------
+# E-step
+# ---------------------------------------------------------------------------------------------
+def _encode_pairs(model: PairHMM, pairs: Iterable[tuple[Any, Any]]):
+    seqs: list[np.ndarray] = []
+    names: list[tuple[str, str]] = []
+    for k, pair in enumerate(pairs):
+        try:
+            x, y = pair
+        except (TypeError, ValueError):
+            raise InputFormatError(f"pair #{k + 1} is not a (x, y) pair") from None
+        ex = model.encode(x, getattr(x, "id", None) or f"pair {k + 1} x")
+        ey = model.encode(y, getattr(y, "id", None) or f"pair {k + 1} y")
+        if ex.size == 0 or ey.size == 0:
+            raise InputFormatError(f"pair #{k + 1} has an empty sequence")
+        seqs.append(ex)
+        seqs.append(ey)
+        names.append((getattr(x, "id", None) or "x", getattr(y, "id", None) or "y"))
+    if not names:
+        raise InputFormatError("no sequence pairs to train on")
+    offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([s.size for s in seqs])
+    flat = np.concatenate(seqs).astype(np.uint8)
+    index = np.arange(len(seqs), dtype=np.int64).reshape(-1, 2)
+    return flat, offsets, index, names
+
+
+def _to_canonical(model: PairHMM, em_ext: np.ndarray, qx_ext: np.ndarray, qy_ext: np.ndarray):
+    """Distribute counts on ambiguity codes over the letters they stand for (exact E-step)."""
+    mem = model.alphabet.membership()
+    T = model.tables
+    with np.errstate(divide="ignore", invalid="ignore"):
+        W = np.where(T.em > 0, em_ext / T.em, 0.0)
+        wx = np.where(T.qx > 0, qx_ext / T.qx, 0.0)
+        wy = np.where(T.qy > 0, qy_ext / T.qy, 0.0)
+    match = model.match * (mem.T @ W @ mem)
+    ins = np.stack([model.insert_x * (mem.T @ wx), model.insert_y * (mem.T @ wy)])
+    return match, ins
+
+
+def expected_stats(model: PairHMM, pairs: Iterable[tuple[Any, Any]], n_jobs: int | None = None,
+                   _encoded=None) -> PairStats:
+    """Baum-Welch E-step: expected counts of every pair under ``model``, summed.
+
+    Pairs are processed in parallel (Numba threads); each pair's counts are kept apart and summed
+    in pair order, so the result is identical for any number of threads.
+    """
+    flat, offsets, index, names = _encoded if _encoded is not None else _encode_pairs(model, pairs)
+    T = model.tables
+    with _threads(n_jobs):
+        rows = _k.expected_counts_many(flat, offsets, index, T.em, T.qx, T.qy, T.t)
+    per_pair = rows[:, -1].copy()
+    bad = np.flatnonzero(~np.isfinite(per_pair))
+    if bad.size:
+        k = int(bad[0])
+        raise TrainingError(
+            f"pair #{k + 1} ({names[k][0]} / {names[k][1]}) has probability 0 under the model "
+            "(a parameter fixed at 0 that this pair needs?): the model cannot be trained on it")
+    total = rows.sum(axis=0)
+    C = T.em.shape[0]
+    trans = total[:12].reshape(3, 4)
+    em_ext = total[12:12 + C * C].reshape(C, C)
+    qx_ext = total[12 + C * C:12 + C * C + C]
+    qy_ext = total[12 + C * C + C:12 + C * C + 2 * C]
+    match, ins = _to_canonical(model, em_ext, qx_ext, qy_ext)
+    return PairStats(trans.copy(), match, ins, float(per_pair.sum()), per_pair)
+
+
+class _threads:
+    """Context manager: run Numba parallel regions on ``n`` threads (None = all cores)."""
+
+    def __init__(self, n: int | None) -> None:
+        self.n = n
+
+    def __enter__(self):
+        import numba
+
+        self.old = numba.get_num_threads()
+        if self.n is not None:
+            if self.n < 1:
+                raise InvalidParameter("n_jobs", self.n, "must be >= 1")
+            numba.set_num_threads(min(int(self.n), numba.config.NUMBA_NUM_THREADS))
+        return self
+
+    def __exit__(self, *exc):
+        import numba
+
+        numba.set_num_threads(self.old)
+
+
+# ---------------------------------------------------------------------------------------------
+# M-step
+# ---------------------------------------------------------------------------------------------
+def _parse_freeze(freeze: Any, model: PairHMM) -> tuple[set[str], dict[str, np.ndarray]]:
+    """Names frozen whole, and element-wise masks for ``match`` / ``insert``."""
+    names: set[str] = set()
+    masks: dict[str, np.ndarray] = {}
+    if freeze is None:
+        return names, masks
+    if isinstance(freeze, str):
+        freeze = [f.strip() for f in freeze.split(",") if f.strip()]
+    items = freeze.items() if isinstance(freeze, Mapping) else [(f, True) for f in freeze]
+    A = model.alphabet.size
+    for name, value in items:
+        if name not in _NAMES:
+            raise InvalidParameter("freeze", name, f"choose from {', '.join(_NAMES)}")
+        if isinstance(value, (bool, np.bool_)) or np.ndim(value) == 0:
+            if bool(value):
+                names.add(name)
+            continue
+        mask = np.asarray(value, dtype=bool)
+        want = (A, A) if name == "match" else (A,) if model.tied else (2, A)
+        if name not in ("match", "insert") or mask.shape != want:
+            raise InvalidParameter(f"freeze[{name}]", mask.shape,
+                                   f"an element-wise mask must have shape {want}")
+        masks[name] = mask
+    return names, masks
+
+
+def _normalise_free(tying, counts: np.ndarray, current: np.ndarray, frozen_slots: np.ndarray | None,
+                    slot_dist: np.ndarray) -> np.ndarray:
+    """M-step for tied distributions.
+
+    ``slot_dist`` (shaped like the tying index) says which distribution each slot belongs to. A
+    free parameter k appears m_k times in each distribution that uses it (the row-class rule);
+    within a class, theta_k = (1 - frozen mass) * n_k / (m_k * N_unfrozen), the exact maximiser of
+    sum_k n_k log theta_k subject to each distribution summing to 1, frozen entries fixed.
+    """
+    idx = tying.index
+    used = idx >= 0
+    n = tying.pool(counts)
+    total_slots = tying.multiplicity()
+    # number of distinct distributions each free parameter appears in
+    pairs = np.unique(np.stack([idx[used], slot_dist[used]]), axis=1)
+    n_dists = np.bincount(pairs[0], minlength=tying.n_free).astype(float)
+    mult = total_slots / n_dists
+    # class of a free parameter = the smallest distribution it appears in
+    cls = np.full(tying.n_free, np.iinfo(np.int64).max)
+    np.minimum.at(cls, idx[used], slot_dist[used])
+    frozen = np.zeros(tying.n_free, dtype=bool)
+    if frozen_slots is not None:
+        frozen = tying.pool(frozen_slots.astype(float)) > 0
+    out = current.copy()
+    for g in np.unique(cls):
+        sel = cls == g
+        free = sel & ~frozen
+        if not free.any():
+            continue
+        frozen_mass = float((mult[sel & frozen] * current[sel & frozen]).sum())
+        total = float(n[free].sum())
+        if total <= 0:
+            continue  # no evidence: keep the current values
+        out[free] = (1.0 - frozen_mass) * n[free] / (mult[free] * total)
+    return out
+
+
+def _gap_mstep(model: PairHMM, trans: np.ndarray, frozen: set[str]) -> tuple[tuple, tuple, float]:
+    """Maximise the expected complete-data log-likelihood over delta, epsilon and tau.
+
+    With delta' = delta / (1 - tau) and epsilon' = epsilon / (1 - tau) the objective separates:
+    tau = n_End / N (N = all transitions), delta' and epsilon' by their own rows' counts. When
+    delta or epsilon is frozen but tau is not, tau is found by a bounded 1-D search.
+    """
+    n = trans
+    nMM, nMX, nMY = n[0, 0], n[0, 1], n[0, 2]
+    nXM, nXX, nYM, nYY = n[1, 0], n[1, 1], n[2, 0], n[2, 2]
+    nE = n[:, 3].sum()
+    N = n.sum()
+    # pooled counts through the gap tying: slots [dx, dy, ex, ey]
+    gt = model.gap_tying
+    d_counts = gt.pool(np.array([nMX, nMY, 0.0, 0.0]))
+    e_counts = gt.pool(np.array([0.0, 0.0, nXX, nYY]))
+    e_comp = gt.pool(np.array([0.0, 0.0, nXM, nYM]))
+    cur = model.gap_tying.expand(model._gap_free)
+    tied = model.tied
+
+    def solve(tau: float):
+        s = 1.0 - tau
+        if "delta" in frozen:
+            dx, dy = cur[0], cur[1]
+        elif tied:
+            D = d_counts[0]
+            dx = dy = s * D / (2.0 * (nMM + D)) if nMM + D > 0 else cur[0]
+        else:
+            tot = nMM + nMX + nMY
+            dx, dy = (s * nMX / tot, s * nMY / tot) if tot > 0 else (cur[0], cur[1])
+        if "epsilon" in frozen:
+            ex, ey = cur[2], cur[3]
+        elif tied:
+            E, Cm = e_counts[1], e_comp[1]
+            ex = ey = s * E / (E + Cm) if E + Cm > 0 else cur[2]
+        else:
+            ex = s * nXX / (nXX + nXM) if nXX + nXM > 0 else cur[2]
+            ey = s * nYY / (nYY + nYM) if nYY + nYM > 0 else cur[3]
+        return dx, dy, ex, ey
+
+    def q(tau: float) -> float:
+        dx, dy, ex, ey = solve(tau)
+        terms = [(nMM, 1 - dx - dy - tau), (nMX, dx), (nMY, dy), (nXM, 1 - ex - tau), (nXX, ex),
+                 (nYM, 1 - ey - tau), (nYY, ey), (nE, tau)]
+        v = 0.0
+        for c, p in terms:
+            if c > 0:
+                if p <= 0:
+                    return -math.inf
+                v += c * math.log(p)
+        return v
+
+    if "tau" in frozen:
+        tau = model.tau
+    elif not ({"delta", "epsilon"} & frozen):
+        tau = nE / N if N > 0 else model.tau
+    else:
+        from scipy.optimize import minimize_scalar
+
+        hi = 1.0 - (cur[0] + cur[1] if "delta" in frozen else 0.0) - (max(cur[2], cur[3]) if "epsilon" in frozen else 0.0)
+        res = minimize_scalar(lambda t: -q(t), bounds=(1e-12, max(hi - 1e-9, 2e-12)), method="bounded",
+                              options={"xatol": 1e-12})
+        tau = float(res.x)
+    dx, dy, ex, ey = solve(tau)
+    return (dx, dy), (ex, ey), tau
+
+
+def mstep(model: PairHMM, stats: PairStats, pseudocount: float = 0.0, freeze: Any = None) -> PairHMM:
+    """One M-step: a new model maximising the expected complete-data likelihood of ``stats``.
+
+    Parameters
+    ----------
+    pseudocount : float
+        Dirichlet pseudocount added to every count (emissions and transitions).
+    freeze : iterable of str, or dict
+        Parameters kept at their current value: any of ``match``, ``insert``, ``delta``,
+        ``epsilon``, ``tau``; a dict may map ``match``/``insert`` to a boolean mask to freeze
+        single entries.
+    """
+    if pseudocount < 0 or not math.isfinite(pseudocount):
+        raise InvalidParameter("pseudocount", pseudocount, "must be a finite number >= 0")
+    frozen, masks = _parse_freeze(freeze, model)
+    A = model.alphabet.size
+    # match
+    if "match" in frozen:
+        match = model.match
+    else:
+        mt = model.match_tying
+        free = _normalise_free(mt, stats.match + pseudocount, model._match_free,
+                               masks.get("match"), np.zeros((A, A), dtype=np.int64))
+        match = mt.expand(free)
+    # inserts: one free row when tied, two when untied
+    if "insert" in frozen:
+        insert = model.insert
+    else:
+        it = model.insert_tying
+        mask = masks.get("insert")
+        if mask is not None and model.tied:
+            mask = np.stack([mask, mask])
+        free = _normalise_free(it, stats.insert + pseudocount, model._insert_free, mask,
+                               np.repeat(np.arange(2), A).reshape(2, A))
+        full = it.expand(free)
+        insert = full[0] if model.tied else full
+    trans = stats.trans + pseudocount * (model.transitions() > 0)
+    (dx, dy), (ex, ey), tau = _gap_mstep(model, trans, frozen)
+    delta = dx if model.tied else (dx, dy)
+    epsilon = ex if model.tied else (ex, ey)
+    try:
+        return PairHMM(match, insert, delta, epsilon, tau, model.alphabet,
+                       symmetric_match=model.symmetric_match,
+                       eta=None if model._eta_auto else model.eta)
+    except InvalidParameter as e:
+        raise TrainingError(f"the M-step produced an invalid model ({e}); add a pseudocount or "
+                            "unfreeze parameters") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Baum-Welch
+# ---------------------------------------------------------------------------------------------
+def fit(model: PairHMM, pairs: Iterable[tuple[Any, Any]], max_iter: int = 100, tol: float = 1e-4,
+        pseudocount: float = 0.0, freeze: Any = None, random_state: Any = None,
+        init: str = "model", n_jobs: int | None = None,
+        callback: Callable[[int, float], None] | None = None) -> PairHMM:
+    """Baum-Welch on unaligned pairs; see :meth:`PairHMM.fit`."""
+    if max_iter < 0:
+        raise InvalidParameter("max_iter", max_iter, "must be >= 0")
+    if not tol >= 0:
+        raise InvalidParameter("tol", tol, "must be >= 0")
+    if init == "random":
+        model = _random_start(model, random_state)
+    elif init != "model":
+        raise InvalidParameter("init", init, "choose 'model' or 'random'")
+    encoded = _encode_pairs(model, pairs)
+    history: list[float] = []
+    for it in range(max_iter + 1):
+        stats = expected_stats(model, None, n_jobs=n_jobs, _encoded=encoded)
+        ll = stats.log_likelihood
+        history.append(ll)
+        if callback is not None:
+            callback(it, ll)
+        if len(history) > 1:
+            change = history[-1] - history[-2]
+            if change < -1e-7 * max(1.0, abs(ll)):
+                warnings.warn(f"log-likelihood decreased at iteration {it} by {-change:.3g} "
+                              "(numerical noise, or a frozen/pseudocount setting)", RuntimeWarning)
+            if change < tol:
+                break
+        if it == max_iter:
+            break
+        model = mstep(model, stats, pseudocount=pseudocount, freeze=freeze)
+    model.history = history
+    model.converged = len(history) > 1 and history[-1] - history[-2] < tol
+    return model
+
+
+def _random_start(model: PairHMM, random_state: Any) -> PairHMM:
+    rng = np.random.default_rng(random_state)
+    A = model.alphabet.size
+    match = rng.dirichlet(np.full(A * A, 5.0)).reshape(A, A) + np.eye(A) * 0.5 / A
+    if model.symmetric_match:
+        match = match + match.T
+    match /= match.sum()
+    insert = rng.dirichlet(np.full(A, 10.0), size=1 if model.tied else 2)
+    delta = rng.uniform(0.01, 0.1, size=1 if model.tied else 2)
+    epsilon = rng.uniform(0.2, 0.8, size=1 if model.tied else 2)
+    if model.tied:
+        return PairHMM(match, insert[0], float(delta[0]), float(epsilon[0]), model.tau, model.alphabet,
+                       symmetric_match=model.symmetric_match)
+    return PairHMM(match, insert, tuple(delta), tuple(epsilon), model.tau, model.alphabet,
+                   symmetric_match=model.symmetric_match)
+
+
+# ---------------------------------------------------------------------------------------------
+# supervised: counting on known alignments (Durbin section 3.3)
+# ---------------------------------------------------------------------------------------------
+def read_alignments(paths: Sequence["str | os.PathLike[str]"], fmt: str | None = None) -> list:
+    """Multiple alignments from files Biopython reads (fasta, clustal, stockholm, msf, ...).
+
+    The format is taken from ``fmt`` or the file extension (.fa/.fasta/.afa/.tfa = fasta,
+    .aln/.clustal = clustal, .sto/.stk/.stockholm = stockholm, .msf = msf).
+    """
+    from Bio import Align
+
+    ext_map = {".fa": "fasta", ".fasta": "fasta", ".afa": "fasta", ".fas": "fasta",
+               ".aln": "clustal", ".clustal": "clustal", ".sto": "stockholm", ".stk": "stockholm",
+               ".stockholm": "stockholm", ".msf": "msf", ".phy": "phylip", ".a2m": "a2m"}
+    out = []
+    for path in paths:
+        path = os.fspath(path)
+        f = fmt
+        if f is None:
+            base = path[:-3] if path.endswith(".gz") else path
+            f = ext_map.get(os.path.splitext(base)[1].lower())
+            if f is None:
+                raise InputFormatError(f"{path}: cannot tell the alignment format from the extension; "
+                                       "give it (e.g. --format clustal)")
+        if not os.path.isfile(path):
+            raise InputFormatError(f"{path}: no such file")
+        try:
+            from .seqio import open_text
+            with open_text(path) as fh:
+                alns = list(Align.parse(fh, f))
+        except ValueError as e:
+            raise InputFormatError(f"{path}: not a valid {f} alignment ({e})") from None
+        if not alns:
+            raise InputFormatError(f"{path}: no alignment found")
+        for a in alns:
+            rows = [str(a[i]) for i in range(len(a))]
+            lengths = {len(r) for r in rows}
+            if len(lengths) > 1:
+                raise InputFormatError(f"{path}: alignment rows differ in length ({sorted(lengths)})")
+            out.append((path, [getattr(a.sequences[i], "id", f"row{i}") for i in range(len(a))], rows))
+    return out
+
+
+def alignment_stats(model: PairHMM, alignments: Iterable, max_rows: int | None = None) -> PairStats:
+    """Observed counts from every pair of rows of every alignment.
+
+    Columns where both rows have a gap are skipped; an X column directly followed by a Y column
+    (or Y by X), which the pair HMM cannot produce, contributes its emissions but not that
+    transition. Ambiguity codes are distributed over their letters in proportion to ``model``.
+    """
+    A = model.alphabet.size
+    C = len(model.alphabet.symbols)
+    trans = np.zeros((3, 4))
+    em_ext = np.zeros((C, C))
+    qx_ext = np.zeros(C)
+    qy_ext = np.zeros(C)
+    gapchars = set("-.")
+    n_pairs = 0
+    for path, ids, rows in alignments:
+        enc = []
+        for rid, r in zip(ids, rows):
+            up = r.upper()
+            codes = np.full(len(up), 255, dtype=np.int64)
+            ungapped = "".join(c for c in up if c not in gapchars)
+            try:
+                e = model.encode(ungapped, rid)
+            except Exception as err:
+                raise InputFormatError(f"{os.fspath(path)}: {err}") from None
+            mask = np.array([c not in gapchars for c in up], dtype=bool)
+            codes[mask] = e
+            enc.append(codes)
+        R = len(enc) if max_rows is None else min(len(enc), max_rows)
+        for a in range(R):
+            for b in range(a + 1, R):
+                ra, rb = enc[a], enc[b]
+                keep = (ra != 255) | (rb != 255)
+                ra, rb = ra[keep], rb[keep]
+                if ra.size == 0:
+                    continue
+                n_pairs += 1
+                st = np.where((ra != 255) & (rb != 255), 0, np.where(ra != 255, 1, 2))
+                prev = 0
+                for k in range(st.size):
+                    s = int(st[k])
+                    if not ((prev == 1 and s == 2) or (prev == 2 and s == 1)):
+                        trans[prev, s] += 1
+                    if s == 0:
+                        em_ext[ra[k], rb[k]] += 1
+                    elif s == 1:
+                        qx_ext[ra[k]] += 1
+                    else:
+                        qy_ext[rb[k]] += 1
+                    prev = s
+                trans[prev, 3] += 1
+    if n_pairs == 0:
+        raise InputFormatError("the alignments hold no pair of rows to count")
+    match, ins = _to_canonical(model, em_ext, qx_ext, qy_ext)
+    return PairStats(trans, match, ins)
+
+
+def estimate_from_alignments(alignments: Iterable, model: PairHMM | None = None,
+                             alphabet: str = "protein", tied: bool = True,
+                             pseudocount: float = 1.0, freeze: Any = None) -> PairHMM:
+    """Maximum-likelihood parameters from known alignments (counting; Durbin et al. section 3.3).
+
+    Parameters
+    ----------
+    alignments : iterable
+        Output of :func:`read_alignments` (every pair of rows of each multiple alignment counts).
+    model : PairHMM, optional
+        Template (alphabet, tying choices, frozen values); default ``PairHMM.default(alphabet)``.
+    pseudocount : float
+        Added to every count (default 1: Laplace), so unseen pairs keep non-zero probability.
+    """
+    if model is None:
+        model = PairHMM.default(alphabet, tied=tied)
+    stats = alignment_stats(model, alignments)
+    return mstep(model, stats, pseudocount=pseudocount, freeze=freeze)
+
+
+# ---------------------------------------------------------------------------------------------
+# symmetric-indel test
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class SymmetryTest:
+    """Likelihood-ratio test of tied (symmetric indels) against untied insert states.
+
+    Attributes
+    ----------
+    statistic : float
+        2 (logL_untied - logL_tied), clipped at 0.
+    df : int
+        Number of parameters that tying removes.
+    pvalue : float
+        Upper tail of the chi-square distribution with ``df`` degrees of freedom.
+    tied, untied : PairHMM
+        The two fitted models (each with ``history``).
+    """
+
+    statistic: float
+    df: int
+    pvalue: float
+    tied: PairHMM
+    untied: PairHMM
+
+    @property
+    def log_likelihood_tied(self) -> float:
+        return self.tied.history[-1]
+
+    @property
+    def log_likelihood_untied(self) -> float:
+        return self.untied.history[-1]
+
+    def table(self) -> str:
+        """The test as a small text table."""
+        t, u = self.tied, self.untied
+        rows = [
+            ("", "tied", "untied"),
+            ("log-likelihood", f"{self.log_likelihood_tied:.4f}", f"{self.log_likelihood_untied:.4f}"),
+            ("free parameters", str(t.n_free_parameters()), str(u.n_free_parameters())),
+            ("delta (x, y)", f"{t.delta_x:.5g}", f"{u.delta_x:.5g}, {u.delta_y:.5g}"),
+            ("epsilon (x, y)", f"{t.epsilon_x:.5g}", f"{u.epsilon_x:.5g}, {u.epsilon_y:.5g}"),
+            ("tau", f"{t.tau:.5g}", f"{u.tau:.5g}"),
+        ]
+        w = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = ["  ".join(r[i].ljust(w[i]) for i in range(3)).rstrip() for r in rows]
+        lines.append(f"LR statistic 2(logL_untied - logL_tied) = {self.statistic:.4f}, df = {self.df}, "
+                     f"p = {self.pvalue:.4g}")
+        return "\n".join(lines)
+
+
+def symmetry_test(pairs: Iterable[tuple[Any, Any]], model: PairHMM | None = None,
+                  alphabet: str | None = None, max_iter: int = 500, tol: float = 1e-6,
+                  **fit_kwargs: Any) -> SymmetryTest:
+    """Is the indel process symmetric? Fit tied and untied models from the same start.
+
+    Parameters
+    ----------
+    pairs : iterable of (x, y)
+    model : PairHMM, optional
+        Starting point (its tied version starts the tied fit, the same numbers untied start the
+        untied fit). Default: ``PairHMM.default(alphabet)``.
+    max_iter, tol, **fit_kwargs
+        Passed to :meth:`PairHMM.fit`; a tight ``tol`` matters: the statistic is a difference
+        of two maximised likelihoods.
+
+    Returns
+    -------
+    SymmetryTest
+    """
+    from scipy.stats import chi2
+
+    pairs = list(pairs)
+    if model is None:
+        if alphabet is None:
+            from .alphabet import as_text, guess_alphabet
+            alphabet = guess_alphabet(*(as_text(s)[0] for p in pairs[:50] for s in p)).name
+        model = PairHMM.default(alphabet)
+    tied_start = model if model.tied else PairHMM(
+        model.match, (model.insert_x + model.insert_y) / 2, (model.delta_x + model.delta_y) / 2,
+        (model.epsilon_x + model.epsilon_y) / 2, model.tau, model.alphabet,
+        symmetric_match=model.symmetric_match)
+    tied = tied_start.fit(pairs, max_iter=max_iter, tol=tol, **fit_kwargs)
+    untied = tied_start.untie().fit(pairs, max_iter=max_iter, tol=tol, **fit_kwargs)
+    # EM finds a local optimum; the untied family contains the tied optimum, so continuing from
+    # there guarantees logL_untied >= logL_tied. Keep whichever untied fit is better.
+    again = tied.untie().fit(pairs, max_iter=max_iter, tol=tol, **fit_kwargs)
+    if again.history[-1] > untied.history[-1]:
+        untied = again
+    stat = max(0.0, 2.0 * (untied.history[-1] - tied.history[-1]))
+    df = untied.n_free_parameters() - tied.n_free_parameters()
+    return SymmetryTest(stat, df, float(chi2.sf(stat, df)), tied, untied)
