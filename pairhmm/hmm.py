@@ -877,6 +877,11 @@ class TiedHMM:
             out[attr.rstrip("_")] = arr(getattr(self, attr, None))
         return out
 
+    def to_json_text(self) -> str:
+        """:meth:`to_json` as text: one field per line, each array on one line (diff-friendly)."""
+        d = self.to_json()
+        return "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in d.items()) + "\n}\n"
+
     @classmethod
     def from_json(cls, d: Any, source: str = "model") -> "TiedHMM":
         """Build a model from :meth:`to_json` output; raises :class:`ModelFileError` if invalid."""
@@ -923,14 +928,12 @@ class TiedHMM:
         import tempfile
 
         path = os.fspath(path)
-        # one field per line, arrays on one line each: readable and diff-friendly
-        d = self.to_json()
-        text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in d.items()) + "\n}"
+        text = self.to_json_text()
         directory = os.path.dirname(os.path.abspath(path)) or "."
         fd, tmp = tempfile.mkstemp(prefix=".pairhmm-", dir=directory)
         try:
             with os.fdopen(fd, "w") as fh:
-                fh.write(text + "\n")
+                fh.write(text)
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
