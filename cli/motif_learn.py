@@ -67,6 +67,10 @@ def _motif_format(path: str, fmt: str | None) -> str:
               help="Maximum number of epochs.")
 @click.option("--patience", default=5, show_default=True, type=click.IntRange(1))
 @click.option("--validation-fraction", default=0.1, show_default=True, type=float)
+@click.option("--pwm-from", "pwm_from", type=click.Choice(["weights", "sites"]), default="weights",
+              show_default=True,
+              help="Export PWMs from the filter weights (p ∝ exp(beta·W)) or from the letter "
+                   "counts of the bound training windows that activate each filter most.")
 @click.option("--beta", default=None, type=float,
               help="PWM export sharpness: p ∝ exp(beta·W) (default: |output weight| per filter).")
 @click.option("--trim", default=None, type=float,
@@ -77,7 +81,7 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
           n_filters, width, rc_shared, palindromic, pooling, l2, learning_rate, batch_size,
-          max_epochs, patience, validation_fraction, beta, trim, seed, threads, quiet):
+          max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads, quiet):
     """Train a motif CNN on POSITIVES (bound) vs NEGATIVES (unbound).
 
     Without NEGATIVES, POSITIVES is either labeled (--labeled, or a tabular file) or every positive
@@ -115,6 +119,8 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
         with atomic_output(model_path, "w") as fh:
             model.save(fh)
         export = {"beta": beta, "trim": trim}
+        if pwm_from == "sites":
+            export["sites"] = [s for s, lab in zip(seqs, labels) if lab == 1]
         if motifs_path:
             with atomic_output(motifs_path, "w") as fh:
                 model.write_motifs(fh, _motif_format(motifs_path, motif_format), **export)
@@ -125,7 +131,7 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
         click.echo(f"trained on {len(labels)} sequences ({n_pos} bound, {len(labels) - n_pos} "
                    f"unbound); best epoch {model.best_epoch_} of {len(model.history_)}, "
                    f"validation loss {best['val_loss']:.4f}, validation AUROC {best['val_auroc']:.4f}")
-        top = model.to_motifs(beta=beta, trim=trim)[:3]
+        top = model.to_motifs(**export)[:3]
         click.echo("top filters: " + ", ".join(f"{m.name} {m.consensus}" for m in top))
         click.echo("")
         click.echo("parameters per filter (shared convolution vs a locally-connected layer over "

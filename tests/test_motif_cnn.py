@@ -143,6 +143,23 @@ def test_gradient_matches_finite_differences(pooling, activation, rc, palindromi
     assert m.tying_.n_free == (3 - n_pal) * 6 * 4 + n_pal * 6 * 2
 
 
+def test_gradient_with_dropout_mask_matches_finite_differences():
+    rng = np.random.default_rng(9)
+    m = random_model(rng, n_filters=4, width=5, activation="relu", dropout=0.5)
+    seqs = [to_text(rng.integers(0, 4, 15)) for _ in range(8)]
+    data, y, batch = encode_batch(seqs), np.arange(8) % 2, np.arange(8, dtype=np.int64)
+    mask = (rng.random((8, 4)) >= 0.5) / 0.5
+    theta = m._pack()
+    _, grad = m._loss_grad(theta, data, batch, y, mask=mask)
+    num = np.empty_like(theta)
+    for j in range(theta.size):
+        e = np.zeros_like(theta)
+        e[j] = 1e-6
+        num[j] = (m._loss_grad(theta + e, data, batch, y, False, mask)[0]
+                  - m._loss_grad(theta - e, data, batch, y, False, mask)[0]) / 2e-6
+    np.testing.assert_allclose(grad, num, rtol=1e-5, atol=1e-8)
+
+
 # ---------------------------------------------------------------- reverse-complement symmetry
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1), pooling=st.sampled_from(["max", "logsumexp"]),
@@ -242,6 +259,29 @@ def test_pwm_transform_and_trimming():
     assert trimmed.length == (keep[-1] - keep[0] + 1 if keep.size else 1)
     with pytest.raises(InvalidParameter, match="filter"):
         m.filter_pwm(5)
+
+
+def test_site_counts_export_matches_brute_force():
+    rng = np.random.default_rng(4)
+    m = random_model(rng, n_filters=2, width=4)
+    seqs = [to_text(rng.integers(0, 4, 12)) for _ in range(30)]
+    # brute force: best window of filter 1 on either strand, by explicit string scoring
+    def score(s):
+        return sum(m.filters_[1][i, "ACGT".index(c)] for i, c in enumerate(s))
+    best = []
+    for s in seqs:
+        cands = [s[p:p + 4] for p in range(9)] + [reverse_complement(s)[p:p + 4] for p in range(9)]
+        best.append(max(cands, key=score))
+    sc = np.array([score(b) for b in best])
+    thr = np.median(sc) + 0.5 * (sc.max() - np.median(sc))
+    want = np.zeros((4, 4))
+    for b, v in zip(best, sc):
+        if v >= thr:
+            for i, c in enumerate(b):
+                want[i, "ACGT".index(c)] += 1
+    np.testing.assert_allclose(m.filter_sites(seqs, 1), want)
+    mot = m.to_motifs(filters=[1], sites=seqs)[0]
+    np.testing.assert_allclose(np.array([mot.counts[b] for b in "ACGT"]).T, want)
 
 
 def test_jaspar_export_reads_back_with_biopython():

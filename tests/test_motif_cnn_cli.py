@@ -65,6 +65,11 @@ def test_train_positives_only_uses_shuffled_negatives(tmp_path):
                                    "--epochs", "2", "-q"])
     assert r.exit_code == 0, r.output
     assert "60 sequences (30 bound, 30 unbound)" in r.output
+    r = CliRunner().invoke(train, [str(pf), "-o", str(model), "--filters", "2", "--width", "9",
+                                   "--epochs", "2", "-q", "--pwm-from", "sites",
+                                   "--motifs", str(tmp_path / "m.meme")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "m.meme").read_text().startswith("MEME version")
 
 
 def test_predict_tabular_reports_auroc(tmp_path):

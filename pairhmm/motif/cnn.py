@@ -425,6 +425,9 @@ class MotifCNN:
     activation : {"linear", "relu"}
         Applied to each pooled activation (plus bias) before the output layer; ``"relu"`` makes a
         filter a thresholded detector (below its bias it contributes nothing).
+    dropout : float
+        During training, each pooled feature is zeroed with this probability (and the rest scaled
+        by ``1 / (1 - dropout)``), a regulariser for many filters; off at prediction time.
     l2 : float
         Weight of the L2 penalty on filter weights and output weights.
     learning_rate : float
@@ -479,7 +482,7 @@ class MotifCNN:
 
     def __init__(self, n_filters: int = 16, width: int = 15, rc_shared: bool = True,
                  palindromic: "bool | Sequence[int]" = False, pooling: str = "max",
-                 activation: str = "linear", l2: float = 1e-3, learning_rate: float = 0.01, batch_size: int = 64,
+                 activation: str = "linear", dropout: float = 0.0, l2: float = 1e-3, learning_rate: float = 0.01, batch_size: int = 64,
                  max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
                  init_scale: float = 0.1, n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
@@ -489,6 +492,7 @@ class MotifCNN:
         self.palindromic = palindromic
         self.pooling = pooling
         self.activation = activation
+        self.dropout = dropout
         self.l2 = l2
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -515,6 +519,8 @@ class MotifCNN:
                 raise InvalidParameter(name, v, "must be a finite number >= 0")
         if not np.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise InvalidParameter("learning_rate", self.learning_rate, "must be > 0")
+        if not 0 <= self.dropout < 1:
+            raise InvalidParameter("dropout", self.dropout, "must be in [0, 1)")
         if not 0 <= self.validation_fraction < 1:
             raise InvalidParameter("validation_fraction", self.validation_fraction,
                                    "must be in [0, 1)")
@@ -577,8 +583,12 @@ class MotifCNN:
         return pooled + bias[None, :], pooled, argmax, table, table_rc
 
     def _loss_grad(self, theta: np.ndarray, data, batch: np.ndarray, y: np.ndarray,
-                   need_grad: bool = True) -> tuple[float, np.ndarray | None]:
-        """Penalised mean cross-entropy over ``batch`` and its gradient with respect to ``theta``."""
+                   need_grad: bool = True, mask: np.ndarray | None = None,
+                   ) -> tuple[float, np.ndarray | None]:
+        """Penalised mean cross-entropy over ``batch`` and its gradient with respect to ``theta``.
+
+        ``mask`` (nb, K), if given, multiplies the pooled features (inverted dropout).
+        """
         from .._kernels.cnn import conv_pool_backward
 
         nf, K = self.tying_.n_free, self.n_filters
@@ -588,6 +598,8 @@ class MotifCNN:
         a0 = float(theta[-1])
         pre, raw, argmax, table, table_rc = self._pooled(data, batch, W, bias)
         h = np.maximum(pre, 0.0) if self.activation == "relu" else pre
+        if mask is not None:
+            h = h * mask
         z = _linear_out(h, a, a0)
         yb = y[batch].astype(np.float64)
         nb = batch.size
@@ -600,6 +612,8 @@ class MotifCNN:
         grad[nf + K:nf + 2 * K] = (h * dz[:, None]).sum(axis=0) + 2 * self.l2 * a
         grad[-1] = dz.sum()
         gpooled = dz[:, None] * a[None, :]
+        if mask is not None:
+            gpooled = gpooled * mask
         if self.activation == "relu":
             gpooled = gpooled * (pre > 0)
         gpooled = np.ascontiguousarray(gpooled)
@@ -675,7 +689,10 @@ class MotifCNN:
                 total = 0.0
                 for s in range(0, order.size, self.batch_size):
                     batch = np.ascontiguousarray(order[s:s + self.batch_size])
-                    loss, grad = self._loss_grad(theta, data, batch, y)
+                    mask = None
+                    if self.dropout > 0:
+                        mask = (rng.random((batch.size, K)) >= self.dropout) / (1.0 - self.dropout)
+                    loss, grad = self._loss_grad(theta, data, batch, y, mask=mask)
                     total += loss * batch.size
                     t += 1
                     m1 = b1 * m1 + (1 - b1) * grad
@@ -821,16 +838,64 @@ class MotifCNN:
         self._check_fitted()
         return np.argsort(-self.filter_importance_, kind="stable")
 
+    def filter_sites(self, X: Any, k: int, fraction: float = 0.5) -> np.ndarray:
+        """Counts of the letters of the windows that activate filter ``k`` strongly, shape (w, 4).
+
+        Each sequence's best window (either strand; reverse-strand windows are reverse-
+        complemented) is kept when its score is at least ``median + fraction * (max - median)``
+        of the best-window scores over ``X``. Letters are counted per column; ambiguity codes
+        add their soft one-hot column.
+        """
+        from .._kernels.cnn import POOL_MAX, conv_pool_forward
+
+        self._check_fitted()
+        if not 0 <= fraction <= 1:
+            raise InvalidParameter("fraction", fraction, "must be in [0, 1]")
+        codes, offsets = encode_batch(X, min_length=self.width)
+        n = offsets.size - 1
+        table, table_rc = self._tables(self.filters_)
+        best = np.empty((n, self.n_filters))
+        arg = np.empty((n, self.n_filters), dtype=np.int64)
+        with _threads(self.n_jobs):
+            conv_pool_forward(codes, offsets, np.arange(n, dtype=np.int64), table, table_rc,
+                              bool(self.rc_shared), POOL_MAX, best, arg)
+        score = best[:, k]
+        med = float(np.median(score))
+        keep = np.flatnonzero(score >= med + fraction * (score.max() - med))
+        w = self.width
+        counts = np.zeros((w, 4))
+        for j in keep:
+            start = offsets[j]
+            P = offsets[j + 1] - start - w + 1
+            a = int(arg[j, k])
+            if a < P:
+                counts += _ONEHOT[codes[start + a:start + a + w]]
+            else:
+                p = a - P
+                counts += _ONEHOT[_COMP[codes[start + p:start + p + w]]][::-1]
+        return counts
+
     def to_motifs(self, beta: float | None = None, n_sites: int = 100, trim: float | None = None,
-                  filters: Sequence[int] | None = None) -> list:
+                  filters: Sequence[int] | None = None, sites: Any = None,
+                  site_fraction: float = 0.5) -> list:
         """Export filters as ``Bio.motifs.Motif`` objects holding counts.
+
+        Two transforms: by default the weights, ``p[i, b] ∝ exp(beta * W[k, i, b])`` (see
+        :meth:`filter_pwm`) with counts ``p * n_sites``; with ``sites`` (sequences, e.g. the bound
+        training sequences), the letter counts of the windows that activate the filter most
+        (see :meth:`filter_sites`).
 
         Parameters
         ----------
         beta : float, optional
-            Sharpness of the transform (see :meth:`filter_pwm`); default per filter.
+            Sharpness of the weight transform (see :meth:`filter_pwm`); default per filter.
         n_sites : int
-            Counts are ``p * n_sites`` (floats; every column sums to ``n_sites``).
+            Weight transform: counts are ``p * n_sites`` (floats; every column sums to
+            ``n_sites``).
+        sites : sequences, optional
+            Count aligned activating windows from these sequences instead.
+        site_fraction : float
+            Threshold of :meth:`filter_sites`.
         trim : float, optional
             Drop flanking columns whose information content (bits, uniform background) is below
             ``trim``; a filter with no column above it keeps its single best column.
@@ -850,13 +915,19 @@ class MotifCNN:
         order = self.filter_order() if filters is None else [int(k) for k in filters]
         out = []
         for k in order:
-            p = self.filter_pwm(k, beta)
+            if sites is not None:
+                c = self.filter_sites(sites, k, site_fraction)
+                n_k = float(c[0].sum())  # >= 1: the best sequence always passes the threshold
+                p = c / c.sum(axis=1, keepdims=True)
+            else:
+                p = self.filter_pwm(k, beta)
+                n_k = float(n_sites)
             if trim is not None:
                 ic = 2.0 + np.sum(p * np.log2(np.where(p > 0, p, 1.0)), axis=1)
                 keep = np.flatnonzero(ic >= trim)
                 lo, hi = (keep[0], keep[-1] + 1) if keep.size else (int(ic.argmax()), int(ic.argmax()) + 1)
                 p = p[lo:hi]
-            counts = {b: [float(v) for v in p[:, j] * n_sites] for j, b in enumerate("ACGT")}
+            counts = {b: [float(v) for v in p[:, j] * n_k] for j, b in enumerate("ACGT")}
             m = bio_motifs.Motif(alphabet="ACGT", counts=counts)
             m.name = f"filter{k}"
             m.matrix_id = f"CNN.{k}"
@@ -880,7 +951,7 @@ class MotifCNN:
     # ------------------------------------------------------------------------------ save/load
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in (
-            "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "l2", "learning_rate",
+            "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout", "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init_scale", "n_jobs")}
 
     def to_dict(self) -> dict:
