@@ -277,3 +277,24 @@ def test_scanner_accepts_bio_motifs_and_streams_fasta(tmp_path):
     est = Background.from_sequences([seq, "ACGT"])
     manual = scan([LogOddsFilter(counts, est, 0.1, "bm")], [("one", seq), ("two", "ACGT")], pvalue=1e-3)
     assert auto == manual
+
+
+def test_parallel_and_serial_kernels_agree():
+    rng = np.random.default_rng(9)
+    seq = random_dna(rng, 5000)
+    filters = [LogOddsFilter(random_counts(rng, w), BG, 0.1, f"m{w}") for w in (5, 8, 13)]
+    results = []
+    for serial_below in (0, 10**9):
+        sc = Scanner(filters, pvalue=0.01, chunk_size=1000)
+        sc._serial_below = serial_below
+        sc.add("s", seq)
+        results.append(sc.result().to_hits())
+    assert results[0] == results[1] and results[0]
+
+
+def test_pvalue_one_reports_every_unambiguous_window():
+    f = LogOddsFilter(np.ones((3, 4)) + np.eye(4)[[0, 1, 2]], BG, 0.1, "m")
+    hits = scan([f], [("s", "ACGNACGTT")], pvalue=1.0)
+    assert sorted((h.start, h.strand) for h in hits) == sorted(
+        (i, s) for i in (0, 4, 5, 6) for s in "+-")
+    assert all(h.pvalue <= 1.0 for h in hits)

@@ -47,10 +47,50 @@ def qgram_index(codes, q, out):
         out[i] = sentinel
 
 
+@njit(cache=True)
+def _scan_one(f, qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset, b_rem,
+              tables, n_owned, out_pos, out_score):
+    """Slide filter ``f`` over the chunk; return its number of hits (see :func:`scan_filters`)."""
+    n = qidx.shape[1]
+    cap = out_pos.shape[1]
+    b0 = f_bstart[f]
+    b1 = b0 + f_nblocks[f]
+    thr = f_thr[f]
+    last = n - f_width[f] + 1
+    if last > n_owned:
+        last = n_owned
+    # The first (most informative, widest) block is a tight loop of its own: most windows stop
+    # there after one lookup.
+    row0 = qidx[b_qrow[b0]]
+    t0 = tables[b_tstart[b0]:]
+    off0 = b_offset[b0]
+    thr0 = thr - b_rem[b0]
+    cnt = 0
+    for i in range(max(last, 0)):
+        s = t0[row0[i + off0]]
+        if s < thr0:
+            continue
+        hit = True
+        for b in range(b0 + 1, b1):
+            s += tables[b_tstart[b] + qidx[b_qrow[b], i + b_offset[b]]]
+            if s + b_rem[b] < thr:
+                hit = False
+                break
+        if hit:
+            if cnt < cap:
+                out_pos[f, cnt] = i
+                out_score[f, cnt] = s
+            cnt += 1
+    return cnt
+
+
 @njit(cache=True, parallel=True)
 def scan_filters(qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset, b_rem,
                  tables, n_owned, out_pos, out_score, counts):
     """Slide every filter over one chunk; record windows scoring >= the filter's threshold.
+
+    ``prange`` over filters; each filter writes only its own rows of the outputs, so the result
+    is the same as :func:`scan_filters_serial`'s.
 
     Parameters
     ----------
@@ -76,39 +116,18 @@ def scan_filters(qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_
     counts : int64, shape (n_filters,)
         Hits per filter (may exceed capacity: then the caller rescans with more room).
     """
-    n = qidx.shape[1]
-    n_filters = f_width.shape[0]
-    cap = out_pos.shape[1]
-    for f in prange(n_filters):
-        b0 = f_bstart[f]
-        b1 = b0 + f_nblocks[f]
-        thr = f_thr[f]
-        last = n - f_width[f] + 1
-        if last > n_owned:
-            last = n_owned
-        # The first (most informative, widest) block is a tight loop of its own: most windows
-        # stop there after one lookup.
-        row0 = qidx[b_qrow[b0]]
-        t0 = tables[b_tstart[b0]:]
-        off0 = b_offset[b0]
-        thr0 = thr - b_rem[b0]
-        cnt = 0
-        for i in range(max(last, 0)):
-            s = t0[row0[i + off0]]
-            if s < thr0:
-                continue
-            hit = True
-            for b in range(b0 + 1, b1):
-                s += tables[b_tstart[b] + qidx[b_qrow[b], i + b_offset[b]]]
-                if s + b_rem[b] < thr:
-                    hit = False
-                    break
-            if hit:
-                if cnt < cap:
-                    out_pos[f, cnt] = i
-                    out_score[f, cnt] = s
-                cnt += 1
-        counts[f] = cnt
+    for f in prange(f_width.shape[0]):
+        counts[f] = _scan_one(f, qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart,
+                              b_offset, b_rem, tables, n_owned, out_pos, out_score)
+
+
+@njit(cache=True)
+def scan_filters_serial(qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset,
+                        b_rem, tables, n_owned, out_pos, out_score, counts):
+    """:func:`scan_filters` on one thread (few filters: thread start-up costs more than it saves)."""
+    for f in range(f_width.shape[0]):
+        counts[f] = _scan_one(f, qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart,
+                              b_offset, b_rem, tables, n_owned, out_pos, out_score)
 
 
 @njit(cache=True)

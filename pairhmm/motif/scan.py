@@ -24,7 +24,7 @@ from typing import IO, Any, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from .._kernels.motif import good_runs, qgram_index, rescore, scan_filters
+from .._kernels.motif import good_runs, qgram_index, rescore, scan_filters, scan_filters_serial
 from ..alphabet import DNA, RNA, encode
 from ..errors import AlphabetError, InvalidParameter
 from .pvalue import check_pvalue, qvalues, score_distribution
@@ -106,6 +106,8 @@ class _Bank:
             f = filters[m]
             thr = float(thresholds[m])
             kthr = thr - 1e-9 * max(1.0, abs(thr)) if thr > -math.inf else -math.inf
+            # finite even for p = 1, so windows over an ambiguity code (score -inf) never pass
+            kthr = max(kthr, f.min_score - 1.0)
             for strand, wts in ((0, f.weights), (1, f.weights_rc))[: 2 if both_strands else 1]:
                 blocks = self._blocks(wts, q1)
                 first, rest = blocks[0], sorted(blocks[1:], key=lambda b: -b[3])
@@ -178,7 +180,7 @@ class HitTable:
         Motif index, sequence index, 0-based start, strand (0 ``+``, 1 ``-``).
     score, pvalue, qvalue : ndarray of float, shape (h,)
     matched : list of str
-        The site as read on its strand.
+        The site as read on its strand (decoded on first use).
     motif_ids, motif_alt_ids, widths : per motif
     sequence_names : per sequence
     tested : ndarray of int, shape (n_motifs,)
@@ -186,7 +188,7 @@ class HitTable:
     """
 
     def __init__(self, filters: Sequence[LogOddsFilter], names: list[str], cols: dict[str, np.ndarray],
-                 matched: list[str], tested: np.ndarray) -> None:
+                 tested: np.ndarray, rna: bool = False) -> None:
         self.motif_ids = [f.motif_id for f in filters]
         self.motif_alt_ids = [f.alt_id for f in filters]
         self.widths = np.array([f.width for f in filters], dtype=np.int64)
@@ -198,7 +200,8 @@ class HitTable:
         self.score = cols["score"]
         self.pvalue = cols["pvalue"]
         self.qvalue = cols.get("qvalue", np.full(self.motif.size, np.nan))
-        self.matched = matched
+        self.site = cols["site"]
+        self._rna = rna
         self.tested = tested
 
     def __len__(self) -> int:
@@ -208,10 +211,18 @@ class HitTable:
         """A new table with the rows ``idx`` (in that order)."""
         new = object.__new__(HitTable)
         new.__dict__.update(self.__dict__)
-        for k in ("motif", "seq", "start", "strand", "score", "pvalue", "qvalue"):
+        for k in ("motif", "seq", "start", "strand", "score", "pvalue", "qvalue", "site"):
             setattr(new, k, getattr(self, k)[idx])
-        new.matched = [self.matched[i] for i in idx]
         return new
+
+    @property
+    def matched(self) -> list[str]:
+        """Each site's letters as read on its strand (reverse-complemented for ``-``)."""
+        comp = _RNA_COMPLEMENT if self._rna else _DNA_COMPLEMENT
+        w = self.widths[self.motif]
+        return [bytes(row[:k]).decode("ascii") if st == 0 else
+                bytes(row[:k][::-1]).decode("ascii").translate(comp)
+                for row, k, st in zip(self.site, w.tolist(), self.strand.tolist())]
 
     def to_hits(self) -> list[Hit]:
         """The hits as :class:`Hit` tuples, in table order."""
@@ -282,12 +293,13 @@ class Scanner:
                         stacklevel=2)
         self._bank = _Bank(self.filters, self.thresholds, self.both_strands, int(q))
         self._cap = 1024
+        #: filters at or below this count run on one thread (identical results either way)
+        self._serial_below = 4
         self._reset()
 
     def _reset(self) -> None:
         self._names: list[str] = []
         self._parts: list[dict[str, np.ndarray]] = []
-        self._matched: list[str] = []
         self._tested = np.zeros(len(self.filters), dtype=np.int64)
         self.bases_scanned = 0
 
@@ -299,6 +311,9 @@ class Scanner:
             str(sequence.seq) if hasattr(sequence, "seq") else
             None if isinstance(sequence, np.ndarray) else str(sequence))
         codes = encode(sequence if text is None else text, self.alphabet, name)
+        # the letters as typed (case kept), to cut out matched sites
+        raw = (np.frombuffer(text.encode("ascii"), dtype=np.uint8) if text is not None else
+               np.frombuffer(self.alphabet.symbols.encode(), dtype=np.uint8)[codes])
         sidx = len(self._names)
         self._names.append(name)
         n = codes.size
@@ -310,7 +325,7 @@ class Scanner:
         for s in range(0, n, self.chunk_size):
             owned_end = min(s + self.chunk_size, n)
             sub = np.ascontiguousarray(codes[s: min(owned_end + bank.max_width - 1, n)])
-            self._scan_chunk(sub, owned_end - s, s, sidx, text, codes)
+            self._scan_chunk(sub, owned_end - s, s, sidx, raw)
 
     def _count_tested(self, codes: np.ndarray) -> None:
         nbad = int(np.count_nonzero(codes >= 4))
@@ -323,8 +338,7 @@ class Scanner:
         for m, w in enumerate(self._bank.widths):
             self._tested[m] += strands * int(np.maximum(runs - w + 1, 0).sum())
 
-    def _scan_chunk(self, sub: np.ndarray, n_owned: int, offset: int, sidx: int, text: str | None,
-                    codes: np.ndarray) -> None:
+    def _scan_chunk(self, sub: np.ndarray, n_owned: int, offset: int, sidx: int, raw: np.ndarray) -> None:
         bank = self._bank
         qidx = np.empty((len(bank.qs), sub.size), dtype=np.uint16)
         for r, q in enumerate(bank.qs):
@@ -333,8 +347,10 @@ class Scanner:
             pos = np.empty((bank.n_filters, self._cap), dtype=np.int64)
             sc = np.empty((bank.n_filters, self._cap))
             counts = np.zeros(bank.n_filters, dtype=np.int64)
-            scan_filters(qidx, bank.f_bstart, bank.f_nblocks, bank.f_width, bank.f_thr, bank.b_qrow,
-                         bank.b_tstart, bank.b_offset, bank.b_rem, bank.tables, n_owned, pos, sc, counts)
+            kernel = scan_filters if bank.n_filters > self._serial_below else scan_filters_serial
+            kernel(qidx, bank.f_bstart, bank.f_nblocks, bank.f_width, bank.f_thr, bank.b_qrow,
+                   bank.b_tstart, bank.b_offset, bank.b_rem, bank.tables, n_owned,
+                   pos, sc, counts)
             if counts.max(initial=0) <= self._cap:
                 break
             self._cap = int(counts.max()) + 16
@@ -361,17 +377,11 @@ class Scanner:
             return
         hpos, hmot, hstr, score, pval = hpos[ok], hmot[ok], hstr[ok], score[ok], pval[ok]
         start = hpos + offset
+        # the sites' letters (max_width bytes per hit; decoded to text only when output)
+        idx = np.minimum(start[:, None] + np.arange(bank.max_width)[None, :], raw.size - 1)
         self._parts.append({"motif": hmot, "seq": np.full(hpos.size, sidx, dtype=np.int64),
-                            "start": start, "strand": hstr, "score": score, "pvalue": pval})
-        self._matched.extend(self._sites(text, codes, start, bank.widths[hmot], hstr))
-
-    def _sites(self, text: str | None, codes: np.ndarray, start: np.ndarray, width: np.ndarray,
-               strand: np.ndarray) -> list[str]:
-        if text is None:
-            text = "".join(np.array(list(self.alphabet.symbols))[codes])
-        comp = _RNA_COMPLEMENT if self.alphabet is RNA else _DNA_COMPLEMENT
-        return [text[b: b + w] if st == 0 else text[b: b + w][::-1].translate(comp)
-                for b, w, st in zip(start.tolist(), width.tolist(), strand.tolist())]
+                            "start": start, "strand": hstr, "score": score, "pvalue": pval,
+                            "site": raw[idx]})
 
     # -- results ------------------------------------------------------------------------
 
@@ -390,15 +400,18 @@ class Scanner:
         """
         if max_hits is not None and (int(max_hits) != max_hits or max_hits < 1):
             raise InvalidParameter("max_hits", max_hits, "must be a positive integer")
-        keys = ("motif", "seq", "start", "strand", "score", "pvalue")
+        keys = ("motif", "seq", "start", "strand", "score", "pvalue", "site")
         cols = {k: (np.concatenate([p[k] for p in self._parts]) if self._parts else
                     np.zeros(0, dtype=float if k in ("score", "pvalue") else np.int64)) for k in keys}
+        if not self._parts:
+            cols["site"] = np.zeros((0, self._bank.max_width), dtype=np.uint8)
         q = np.full(cols["motif"].size, np.nan)
         for m in np.unique(cols["motif"]):
             sel = np.flatnonzero(cols["motif"] == m)
             q[sel] = qvalues(cols["pvalue"][sel], int(self._tested[m]))
         cols["qvalue"] = q
-        table = HitTable(self.filters, list(self._names), cols, list(self._matched), self._tested.copy())
+        table = HitTable(self.filters, list(self._names), cols, self._tested.copy(),
+                         rna=self.alphabet is RNA)
         order = np.lexsort((table.strand, table.start, table.seq, table.motif))
         table = table.take(order)
         if best_per_sequence and len(table):
