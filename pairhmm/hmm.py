@@ -435,9 +435,13 @@ class TiedHMM:
             "t": _Block("transition_labels", t_tying, labels),
             "e": _Block("emission_ties", e_tying),
         }
+        sf = self.startprob_frozen
+        if sf is not None:
+            if np.shape(sf) != (K,):
+                raise InvalidParameter("startprob_frozen", sf, f"must have shape ({K},)")
+            sf = np.reshape(sf, (1, K))
         frozen = {
-            "s": _free_mask(blocks["s"], None if self.startprob_frozen is None
-                            else np.reshape(self.startprob_frozen, (1, K)), "startprob_frozen"),
+            "s": _free_mask(blocks["s"], sf, "startprob_frozen"),
             "t": _free_mask(blocks["t"], self.transmat_frozen, "transmat_frozen"),
             "e": _free_mask(blocks["e"], self.emissionprob_frozen, "emissionprob_frozen"),
         }

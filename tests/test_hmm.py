@@ -253,6 +253,18 @@ def test_em_invariants(problem):
     assert np.all(m.transmat_[labels == -1] == 0) if labels is not None else True
 
 
+def test_monitor_warns_when_objective_falls():
+    from pairhmm.hmm import ConvergenceMonitor
+
+    mon = ConvergenceMonitor(tol=1e-3, n_iter=10)
+    mon.report(-10.0)
+    mon.report(-9.0)
+    assert not mon.converged
+    with pytest.warns(LikelihoodDecreaseWarning, match="decreased at iteration 3"):
+        mon.report(-9.5)
+    assert mon.history == [-10.0, -9.0, -9.5] and mon.converged
+
+
 def test_sample_then_fit_recovers_parameters():
     truth = _casino_model()
     x, states = truth.sample(60_000, random_state=3)
