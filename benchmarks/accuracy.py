@@ -299,8 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="folder for the per-pair CSV and the table (default benchmarks/results/)")
     p.add_argument("--hmm-variant", action="append", default=[], metavar="SPEC",
                    help="extra exploratory MEA row, e.g. 'delta=0.03,epsilon=0.8,gap_factor=0.5'")
-    p.add_argument("--train-iter", type=int, default=None, help="Baum-Welch max_iter (fit's default)")
-    p.add_argument("--train-tol", type=float, default=None, help="Baum-Welch tol (fit's default)")
+    p.add_argument("--train-iter", type=int, default=50, help="Baum-Welch max_iter (default 50)")
+    p.add_argument("--train-tol", type=float, default=1.0,
+                   help="Baum-Welch tol: stop when the total log-likelihood of the training pairs "
+                        "improves by less than this (nats, default 1.0)")
     p.add_argument("--train-max-pairs", type=int, default=3000,
                    help="at most this many training pairs per fold, a random subset (default 3000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training-pair subset")
@@ -336,25 +338,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{dataset}: {len(families)} families, {n_pairs} pairs, {len(methods)} methods",
           file=sys.stderr)
 
-    # Baum-Welch, cross-validated by family: fold k is scored by the model trained on fold 1 - k
+    # Baum-Welch, cross-validated by family: fold k is scored by the model trained on fold 1 - k;
+    # rows with the same starting model (e.g. Viterbi and MEA) share one fit per fold
     fold = folds_of(names)
+    fits: dict[tuple[Callable, int], Any] = {}
     trained: dict[tuple[str, int], Any] = {}
     train_seconds: dict[str, float] = {}
-    rng = np.random.default_rng(args.seed)
     for m in (m for m in methods if m.train):
         for k in (0, 1):
-            train_pairs = [(f.sequences[a], f.sequences[b])
-                           for name, f in families.items() if fold[name] != k for a, b in f.pairs()]
-            if len(train_pairs) > args.train_max_pairs:
-                pick = rng.choice(len(train_pairs), args.train_max_pairs, replace=False)
-                train_pairs = [train_pairs[i] for i in sorted(pick)]
-            if not train_pairs:
-                p.error("cross-validated training needs families in both folds (select >= 2)")
-            t0 = time.perf_counter()
-            trained[(m.name, k)] = fit_model(m.model(), train_pairs, args.train_iter, args.train_tol)
-            train_seconds[m.name] = train_seconds.get(m.name, 0.0) + time.perf_counter() - t0
-            print(f"trained {m.name!r} for fold {k} on {len(train_pairs)} pairs: "
-                  f"{trained[(m.name, k)]!r}", file=sys.stderr)
+            if (m.model, k) not in fits:
+                rng = np.random.default_rng([args.seed, k])
+                train_pairs = [(f.sequences[a], f.sequences[b]) for name, f in families.items()
+                               if fold[name] != k for a, b in f.pairs()]
+                if len(train_pairs) > args.train_max_pairs:
+                    pick = rng.choice(len(train_pairs), args.train_max_pairs, replace=False)
+                    train_pairs = [train_pairs[i] for i in sorted(pick)]
+                if not train_pairs:
+                    p.error("cross-validated training needs families in both folds (select >= 2)")
+                t0 = time.perf_counter()
+                fitted = fit_model(m.model(), train_pairs, args.train_iter, args.train_tol)
+                fits[(m.model, k)] = (fitted, time.perf_counter() - t0)
+                hist = getattr(fitted, "history", None)
+                print(f"trained for fold {k} (families {', '.join(n for n in names if fold[n] == k)[:60]}...) "
+                      f"on {len(train_pairs)} pairs of the other fold in {fits[(m.model, k)][1]:.0f} s"
+                      + (f", {len(hist)} iterations" if hist else "") + f": {fitted!r}", file=sys.stderr)
+            trained[(m.name, k)] = fits[(m.model, k)][0]
+            train_seconds[m.name] = train_seconds.get(m.name, 0.0) + fits[(m.model, k)][1]
 
     tasks = [(m.name, fmt, str(path), args.limit,
               trained.get((m.name, fold[bb.family_name(path)])) if m.train else None)
