@@ -27,7 +27,11 @@ def parse_size(text: str) -> int:
 
 
 def model_options(fn: Callable) -> Callable:
-    """--model / --preset / --alphabet / --max-memory, shared by the alignment commands."""
+    """--model / --preset / --alphabet / --mode / --max-memory, shared by the alignment commands."""
+    fn = click.option("--mode", type=click.Choice(["global", "semiglobal", "local"]), default=None,
+                      help="End-gap model: global (Durbin), semiglobal (free terminal gaps of one "
+                           "sequence at each end) or local (unaligned flanks in both). "
+                           "Default: the model's own.")(fn)
     fn = click.option("--max-memory", default="4G", show_default=True, metavar="SIZE",
                       help="Refuse full-matrix DP requests larger than this (e.g. 500M, 8G).")(fn)
     fn = click.option("--alphabet", type=click.Choice(["dna", "rna", "protein"]), default=None,
@@ -40,7 +44,8 @@ def model_options(fn: Callable) -> Callable:
 
 
 def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset: str | None,
-                         alphabet: str | None, all_pairs: bool = False, consecutive: bool = False):
+                         alphabet: str | None, all_pairs: bool = False, consecutive: bool = False,
+                         mode: str | None = None):
     """Read the pairs and choose the model; checks alphabets (library errors propagate)."""
     from pairhmm import PairHMM
     from pairhmm.alphabet import guess_alphabet
@@ -73,6 +78,8 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
         model = PairHMM.default(preset or alpha)
         if model.alphabet.name != alpha:
             fail(f"--preset {preset} is for {model.alphabet.name} but the sequences are {alpha}")
+    if mode is not None and mode != model.mode:
+        model = model.copy(mode=mode)
     # encode every sequence once up front: bad characters fail before anything is written
     for rx, ry in pairs:
         model.encode(rx)
@@ -96,7 +103,7 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
               help="MEA only: reward for each residue correctly left unaligned (0 = ProbCons).")
 @click.option("--min-posterior", default=None, type=click.FloatRange(0.0, 1.0),
               help="Show columns whose posterior probability is below this in lower case.")
-def align(files, method, model_path, preset, alphabet, max_memory, all_pairs, fmt, output,
+def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pairs, fmt, output,
           gap_factor, min_posterior):
     """Align sequence pairs with the pair HMM.
 
@@ -104,7 +111,8 @@ def align(files, method, model_path, preset, alphabet, max_memory, all_pairs, fm
     file with --all (all vs all). Gzipped FASTA is read transparently.
     """
     limit = parse_size(max_memory)
-    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs)
+    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs,
+                                        mode=mode)
     need_post = fmt in ("stockholm", "json", "text") or min_posterior is not None
     results = []
     for rx, ry in pairs:
@@ -218,13 +226,14 @@ def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | Non
 @model_options
 @click.option("--all", "all_pairs", is_flag=True, help="Score every pair (see `align --all`).")
 @click.option("-o", "--output", default="-", type=click.Path(dir_okay=False))
-def score(files, model_path, preset, alphabet, max_memory, all_pairs, output):
+def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, output):
     """Score pairs: forward log-likelihood, log-odds and Viterbi log-probability (TSV).
 
     All three are computed in linear memory, so this works on pairs far larger than `align`.
     Natural logarithms.
     """
-    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs)
+    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs,
+                                        mode=mode)
     rows = []
     for rx, ry in pairs:
         ll = model.log_likelihood(rx, ry)
@@ -249,12 +258,12 @@ def _f(v: float) -> str:
               help="Matrix file: .npy (NumPy) or anything else for TSV (rows = x, columns = y).")
 @click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
               help="Also draw the matrix as a PNG (needs the `plot` extra: matplotlib).")
-def posterior(files, model_path, preset, alphabet, max_memory, output, plot_path):
+def posterior(files, model_path, preset, alphabet, max_memory, mode, output, plot_path):
     """Posterior match probabilities P(x_i ~ y_j) of the first record of A and of B."""
     import numpy as np
 
     limit = parse_size(max_memory)
-    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet)
+    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, mode=mode)
     if len(pairs) != 1:
         fail(f"posterior takes one record per file (got {len(pairs)} pairs)")
     rx, ry = pairs[0]

@@ -115,6 +115,17 @@ class PairHMM:
         End probability of the random (null) model used for log-odds scores: each sequence is
         emitted independently from the insert distribution with length ~ Geometric(eta), mean
         length (1 - eta) / eta. Defaults to ``tau``.
+    mode : {"global", "semiglobal", "local"}
+        ``global``: Durbin's global model. ``semiglobal``: terminal residues of one sequence may
+        stay unaligned at each end (end gaps), emitted by flanking states. ``local``: prefixes and
+        suffixes of both sequences may stay unaligned (Durbin fig. 4.3). See
+        :mod:`pairhmm.variants`.
+    long_gaps : (delta2, epsilon2), optional
+        Add a second pair of insert states for long gaps (ProbCons' double-affine 5-state
+        model); scalars when tied, (x, y) pairs when untied.
+    flank_loop, flank_start : float
+        Loop probability ``lambda`` and entry probability ``phi`` of the flanking states
+        (semiglobal/local only).
 
     Raises
     ------
@@ -138,6 +149,10 @@ class PairHMM:
         alphabet: "str | Alphabet" = "protein",
         symmetric_match: bool | None = None,
         eta: float | None = None,
+        mode: str = "global",
+        long_gaps: "tuple | None" = None,
+        flank_loop: float = 0.999,
+        flank_start: float = 0.1,
     ) -> None:
         self.alphabet = get_alphabet(alphabet)
         A = self.alphabet.size
@@ -163,17 +178,41 @@ class PairHMM:
         ex, ey, e_tied = _pair(epsilon, "epsilon")
         tau = float(tau)
         tied = ins_tied and d_tied and e_tied
-        for name, v in (("delta", dx), ("delta", dy), ("epsilon", ex), ("epsilon", ey), ("tau", tau)):
+        if mode not in ("global", "semiglobal", "local"):
+            raise InvalidParameter("mode", mode, "choose global, semiglobal or local")
+        self.mode = mode
+        gaps = [dx, dy, ex, ey]
+        if long_gaps is not None:
+            if np.ndim(long_gaps) == 0 or len(long_gaps) != 2:
+                raise InvalidParameter("long_gaps", long_gaps, "give (delta2, epsilon2)")
+            d2x, d2y, d2_tied = _pair(long_gaps[0], "long_gaps delta2")
+            e2x, e2y, e2_tied = _pair(long_gaps[1], "long_gaps epsilon2")
+            tied = tied and d2_tied and e2_tied
+            gaps += [d2x, d2y, e2x, e2y]
+        self.long_gaps = long_gaps is not None
+        for name, v in zip(("delta", "delta", "epsilon", "epsilon", "delta2", "delta2", "epsilon2",
+                            "epsilon2"), gaps):
             if not (0.0 <= v < 1.0) or not math.isfinite(v):
                 raise InvalidParameter(name, v, "must be a probability in [0, 1)")
+        if not (0.0 <= tau < 1.0) or not math.isfinite(tau):
+            raise InvalidParameter("tau", tau, "must be a probability in [0, 1)")
         if tau <= 0.0:
             raise InvalidParameter("tau", tau, "must be > 0 (with tau = 0 no alignment ever ends)")
-        if 1.0 - dx - dy - tau <= 0.0:
+        open_total = gaps[0] + gaps[1] + (gaps[4] + gaps[5] if self.long_gaps else 0.0)
+        if 1.0 - open_total - tau <= 0.0:
             raise InvalidParameter("delta", (dx, dy),
-                                   f"M -> M = 1 - delta_x - delta_y - tau = {1 - dx - dy - tau:.4g} must be > 0")
-        for name, e in (("epsilon", ex), ("epsilon", ey)):
+                                   f"M -> M = 1 - (gap opens) - tau = {1 - open_total - tau:.4g} must be > 0")
+        for name, e in (("epsilon", ex), ("epsilon", ey)) + ((("epsilon2", gaps[6]), ("epsilon2", gaps[7]))
+                                                              if self.long_gaps else ()):
             if 1.0 - e - tau <= 0.0:
                 raise InvalidParameter(name, e, f"X -> M = 1 - epsilon - tau = {1 - e - tau:.4g} must be > 0")
+        for name, v in (("flank_loop", flank_loop), ("flank_start", flank_start)):
+            if not (0.0 < float(v) < 1.0):
+                raise InvalidParameter(name, v, "must be in (0, 1)")
+        if not float(flank_start) < 0.5:
+            raise InvalidParameter("flank_start", flank_start, "must be < 0.5 (two flanks share 2 phi)")
+        self.flank_loop = float(flank_loop)
+        self.flank_start = float(flank_start)
         if symmetric_match is None:
             symmetric_match = bool(np.allclose(match, match.T, rtol=0, atol=1e-12))
         elif symmetric_match and not np.allclose(match, match.T, rtol=0, atol=1e-9):
@@ -190,8 +229,10 @@ class PairHMM:
         self.symmetric_match = bool(symmetric_match)
 
         # --- the tying engine: free parameters and the map from model slots to them -----------
-        # gap slots: [delta_x, delta_y, epsilon_x, epsilon_y]
-        self.gap_tying = Tying([0, 0, 1, 1]) if tied else Tying([0, 1, 2, 3])
+        # gap slots: [delta_x, delta_y, epsilon_x, epsilon_y] (+ the same four of the long-gap
+        # class): X and Y share each value when tied
+        ng = len(gaps)
+        self.gap_tying = Tying(np.arange(ng) // 2) if tied else Tying(np.arange(ng))
         # insert slots: rows (X, Y) x letters
         self.insert_tying = Tying.shared_rows(2, A, [[0, 1]] if tied else None)
         # match slots: unordered pairs share a parameter when symmetric
@@ -205,7 +246,7 @@ class PairHMM:
             self.match_tying = Tying(iu)
         else:
             self.match_tying = Tying.untied((A, A))
-        self._gap_free = self.gap_tying.gather(np.array([dx, dy, ex, ey])) if tied else np.array([dx, dy, ex, ey])
+        self._gap_free = self.gap_tying.gather(np.array(gaps)) if tied else np.array(gaps)
         self._insert_free = self.insert_tying.gather(np.stack([qx, qy]))
         if self.symmetric_match:
             sym = (match + match.T) / 2.0
@@ -251,6 +292,44 @@ class PairHMM:
         return float(self.gap_tying.expand(self._gap_free)[3])
 
     @property
+    def delta2_x(self) -> float:
+        return float(self.gap_tying.expand(self._gap_free)[4]) if self.long_gaps else 0.0
+
+    @property
+    def delta2_y(self) -> float:
+        return float(self.gap_tying.expand(self._gap_free)[5]) if self.long_gaps else 0.0
+
+    @property
+    def epsilon2_x(self) -> float:
+        return float(self.gap_tying.expand(self._gap_free)[6]) if self.long_gaps else 0.0
+
+    @property
+    def epsilon2_y(self) -> float:
+        return float(self.gap_tying.expand(self._gap_free)[7]) if self.long_gaps else 0.0
+
+    @property
+    def long_gap_params(self) -> "tuple | None":
+        """(delta2, epsilon2) as given to the constructor, or None."""
+        if not self.long_gaps:
+            return None
+        if self.tied:
+            return (self.delta2_x, self.epsilon2_x)
+        return ((self.delta2_x, self.delta2_y), (self.epsilon2_x, self.epsilon2_y))
+
+    @property
+    def is_general(self) -> bool:
+        """True for the variants that run on the general state-graph kernels."""
+        return self.mode != "global" or self.long_gaps
+
+    @property
+    def graph(self):
+        """The model's state graph (:class:`pairhmm.variants.Graph`), built once."""
+        if getattr(self, "_graph", None) is None:
+            from .variants import build_graph
+            self._graph = build_graph(self)
+        return self._graph
+
+    @property
     def delta(self) -> "float | tuple[float, float]":
         """Gap-open probability: one number when tied, (dx, dy) when untied."""
         return self.delta_x if self.tied else (self.delta_x, self.delta_y)
@@ -276,7 +355,7 @@ class PairHMM:
         ])
 
     def _transition_vector(self) -> np.ndarray:
-        dx, dy, ex, ey = self.gap_tying.expand(self._gap_free)
+        dx, dy, ex, ey = self.gap_tying.expand(self._gap_free)[:4]
         tau = self.tau
         t = np.zeros(_k.N_TRANS)
         t[_k.T_MM] = 1.0 - dx - dy - tau
@@ -299,8 +378,9 @@ class PairHMM:
         A = self.alphabet.size
         n_match = (A * (A + 1) // 2 if self.symmetric_match else A * A) - 1
         n_insert = (A - 1) * (1 if self.tied else 2)
-        n_gap = 2 if self.tied else 4
-        return n_match + n_insert + n_gap + 1  # + tau
+        n_gap = self.gap_tying.n_free
+        n_flank = 1 if self.mode != "global" else 0  # lambda (phi is a fixed setting)
+        return n_match + n_insert + n_gap + 1 + n_flank  # + tau
 
     @property
     def tables(self) -> _Tables:
@@ -354,16 +434,22 @@ class PairHMM:
 
     def untie(self) -> "PairHMM":
         """The same numbers with X and Y untied (a starting point for an untied fit)."""
+        lg = None
+        if self.long_gaps:
+            lg = ((self.delta2_x, self.delta2_y), (self.epsilon2_x, self.epsilon2_y))
         return PairHMM(self.match, np.stack([self.insert_x, self.insert_y]),
                        (self.delta_x, self.delta_y), (self.epsilon_x, self.epsilon_y), self.tau,
                        self.alphabet, symmetric_match=self.symmetric_match,
-                       eta=None if self._eta_auto else self.eta)
+                       eta=None if self._eta_auto else self.eta, mode=self.mode, long_gaps=lg,
+                       flank_loop=self.flank_loop, flank_start=self.flank_start)
 
     def copy(self, **changes: Any) -> "PairHMM":
         """A new model with some constructor arguments replaced."""
         kw = dict(match=self.match, insert=self.insert, delta=self.delta, epsilon=self.epsilon,
                   tau=self.tau, alphabet=self.alphabet, symmetric_match=self.symmetric_match,
-                  eta=None if self._eta_auto else self.eta)
+                  eta=None if self._eta_auto else self.eta, mode=self.mode,
+                  long_gaps=self.long_gap_params, flank_loop=self.flank_loop,
+                  flank_start=self.flank_start)
         kw.update(changes)
         return PairHMM(**kw)
 
@@ -401,7 +487,27 @@ class PairHMM:
         """
         ex, ey = self._prepare(x, y, allow_empty=True)
         T = self.tables
+        if self.is_general:
+            self._check_memory(ex.size, ey.size, 8 * (len(self.graph.names) + 1) + 16,
+                               "the likelihood of this model variant", None)
+            return float(self._gcall("g_forward", ex, ey)[2])
         return float(_k.forward_logprob(ex, ey, T.em, T.qx, T.qy, T.t))
+
+    def _gcall(self, name: str, ex: np.ndarray, ey: np.ndarray, log: bool = False):
+        """Call a general state-graph kernel with this model's tables."""
+        from ._kernels import gpair
+
+        G = self.graph
+        T = self.tables
+        q = np.stack([T.qx, T.qy])
+        if name == "g_viterbi":
+            with np.errstate(divide="ignore"):
+                return gpair.g_viterbi(ex, ey, G.kind, G.erow, T.lem, np.log(q), np.log(G.T),
+                                       np.log(G.end), G.pred, G.npred)
+        fn = getattr(gpair, name)
+        if name == "g_forward":
+            return fn(ex, ey, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred)
+        return fn(ex, ey, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred, G.succ, G.nsucc)
 
     def random_log_likelihood(self, x: Any, y: Any) -> float:
         """log P(x, y | R): Durbin's random model, x and y emitted independently.
@@ -428,20 +534,29 @@ class PairHMM:
             End), and ``path`` = the state string (``M``, ``X``, ``Y``).
         """
         ex, ey = self._prepare(x, y)
-        self._check_memory(ex.size, ey.size, 1, "Viterbi", max_memory)
         T = self.tables
-        score, path = _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt)
+        if self.is_general:
+            self._check_memory(ex.size, ey.size, 9 * (len(self.graph.names) + 1), "Viterbi", max_memory)
+            score, states = self._gcall("g_viterbi", ex, ey)
+            path = self.graph.kind[states].astype(np.int8) if states.size else states
+        else:
+            self._check_memory(ex.size, ey.size, 1, "Viterbi", max_memory)
+            score, path = _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt)
         if not math.isfinite(score):
             raise InvalidParameter("model", "zero-probability pair",
                                    "no alignment of these sequences has non-zero probability")
         aln = _to_alignment(x, y, path, self.alphabet)
         aln.score = float(score)
+        if self.is_general:
+            aln.states = [self.graph.names[s] for s in states]
         return aln
 
     def viterbi_score(self, x: Any, y: Any) -> float:
         """log P(x, y, best path) in linear memory (no traceback): for very long pairs."""
         ex, ey = self._prepare(x, y, allow_empty=True)
         T = self.tables
+        if self.is_general:
+            return float(self._gcall("g_viterbi", ex, ey)[0])
         score, _ = _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt, False)
         return float(score)
 
@@ -481,9 +596,14 @@ class PairHMM:
             ``P[i, j]`` = P(x_i aligned to y_j | x, y), by forward-backward.
         """
         ex, ey = self._prepare(x, y)
-        self._check_memory(ex.size, ey.size, 40, "the posterior", max_memory)
         T = self.tables
-        P, logp = _k.posterior_match(ex, ey, T.em, T.qx, T.qy, T.t)
+        if self.is_general:
+            self._check_memory(ex.size, ey.size, 16 * (len(self.graph.names) + 1) + 8,
+                               "the posterior", max_memory)
+            P, logp = self._gcall("g_posterior", ex, ey)
+        else:
+            self._check_memory(ex.size, ey.size, 40, "the posterior", max_memory)
+            P, logp = _k.posterior_match(ex, ey, T.em, T.qx, T.qy, T.t)
         if not math.isfinite(logp):
             raise InvalidParameter("model", "zero-probability pair",
                                    "no alignment of these sequences has non-zero probability")
@@ -506,7 +626,6 @@ class PairHMM:
             of each column (match: P(x_i ~ y_j); gap: P(residue unaligned)).
         """
         ex, ey = self._prepare(x, y)
-        self._check_memory(ex.size, ey.size, 49, "MEA alignment", max_memory)
         if not (gap_factor >= 0.0 and math.isfinite(gap_factor)):
             raise InvalidParameter("gap_factor", gap_factor, "must be a finite number >= 0")
         P = self.posterior(ex, ey, max_memory=max_memory)
@@ -535,6 +654,9 @@ class PairHMM:
             Each with ``score`` = log P(x, y, path).
         """
         ex, ey = self._prepare(x, y)
+        if self.is_general:
+            raise InvalidParameter("mode", self.mode,
+                                   "sampled alignments are available for the global 3-state model only")
         self._check_memory(ex.size, ey.size, 32, "sampling", max_memory)
         if n < 0:
             raise InvalidParameter("n", n, "must be >= 0")
@@ -649,6 +771,10 @@ class PairHMM:
             "eta": None if self._eta_auto else self.eta,
             "insert": self.insert.tolist(),
             "match": self.match.tolist(),
+            "mode": self.mode,
+            "long_gaps": _jsonable(self.long_gap_params),
+            "flank_loop": self.flank_loop,
+            "flank_start": self.flank_start,
         }
 
     @classmethod
@@ -668,7 +794,9 @@ class PairHMM:
         try:
             return cls(d["match"], d["insert"], d["delta"], d["epsilon"], d["tau"],
                        alphabet=Alphabet.from_json(d["alphabet"]),
-                       symmetric_match=d.get("symmetric_match"), eta=d.get("eta"))
+                       symmetric_match=d.get("symmetric_match"), eta=d.get("eta"),
+                       mode=d.get("mode", "global"), long_gaps=d.get("long_gaps"),
+                       flank_loop=d.get("flank_loop", 0.999), flank_start=d.get("flank_start", 0.1))
         except (InvalidParameter, ValueError, TypeError, KeyError) as e:
             raise ModelFileError(f"{source}: invalid model: {e}") from None
 
@@ -704,15 +832,29 @@ class PairHMM:
         return cls.from_dict(d, source=path)
 
     def __repr__(self) -> str:
+        extra = ""
+        if self.long_gaps:
+            extra += f", long_gaps={self.long_gap_params}"
+        if self.mode != "global":
+            extra += f", mode={self.mode}"
         if self.tied:
             gaps = f"delta={self.delta_x:.4g}, epsilon={self.epsilon_x:.4g}"
         else:
             gaps = (f"delta=({self.delta_x:.4g}, {self.delta_y:.4g}), "
                     f"epsilon=({self.epsilon_x:.4g}, {self.epsilon_y:.4g})")
-        return f"PairHMM({self.alphabet.name}, {'tied' if self.tied else 'untied'}, {gaps}, tau={self.tau:.4g})"
+        return (f"PairHMM({self.alphabet.name}, {'tied' if self.tied else 'untied'}, {gaps}, "
+                f"tau={self.tau:.4g}{extra})")
 
 
 # ---------------------------------------------------------------------------------------------
+def _jsonable(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, tuple):
+        return [_jsonable(a) for a in v]
+    return float(v)
+
+
 def _check_distribution(name: str, p: np.ndarray) -> None:
     if not np.all(np.isfinite(p)):
         raise InvalidParameter(name, p, "must be finite")

@@ -25,7 +25,7 @@ from .pair import PairHMM
 __all__ = ["fit", "estimate_from_alignments", "symmetry_test", "SymmetryTest", "PairStats",
            "expected_stats", "alignment_stats", "read_alignments"]
 
-_GAP_NAMES = ("delta", "epsilon", "tau")
+_GAP_NAMES = ("delta", "epsilon", "tau", "flank_loop")
 _NAMES = ("match", "insert") + _GAP_NAMES
 
 
@@ -52,6 +52,10 @@ class PairStats:
     insert: np.ndarray
     log_likelihood: float = float("nan")
     per_pair: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: for model variants: transition counts over the state graph (S+1, S+1; row S = Begin)
+    graph_trans: np.ndarray | None = None
+    #: for model variants: counts of state -> End (S,)
+    graph_end: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,15 +107,14 @@ def expected_stats(model: PairHMM, pairs: Iterable[tuple[Any, Any]], n_jobs: int
     """
     flat, offsets, index, names = _encoded if _encoded is not None else _encode_pairs(model, pairs)
     T = model.tables
+    if model.is_general:
+        return _expected_stats_general(model, flat, offsets, index, names, n_jobs)
     with _threads(n_jobs):
         rows = _k.expected_counts_many(flat, offsets, index, T.em, T.qx, T.qy, T.t)
     per_pair = rows[:, -1].copy()
     bad = np.flatnonzero(~np.isfinite(per_pair))
     if bad.size:
-        k = int(bad[0])
-        raise TrainingError(
-            f"pair #{k + 1} ({names[k][0]} / {names[k][1]}) has probability 0 under the model "
-            "(a parameter fixed at 0 that this pair needs?): the model cannot be trained on it")
+        raise _zero_probability(names, bad)
     total = rows.sum(axis=0)
     C = T.em.shape[0]
     trans = total[:12].reshape(3, 4)
@@ -120,6 +123,31 @@ def expected_stats(model: PairHMM, pairs: Iterable[tuple[Any, Any]], n_jobs: int
     qy_ext = total[12 + C * C + C:12 + C * C + 2 * C]
     match, ins = _to_canonical(model, em_ext, qx_ext, qy_ext)
     return PairStats(trans.copy(), match, ins, float(per_pair.sum()), per_pair)
+
+
+def _zero_probability(names, bad) -> TrainingError:
+    k = int(bad[0])
+    return TrainingError(
+        f"pair #{k + 1} ({names[k][0]} / {names[k][1]}) has probability 0 under the model "
+        "(a parameter fixed at 0 that this pair needs?): the model cannot be trained on it")
+
+
+def _expected_stats_general(model: PairHMM, flat, offsets, index, names, n_jobs) -> PairStats:
+    from ._kernels import gpair
+
+    G = model.graph
+    T = model.tables
+    q = np.stack([T.qx, T.qy])
+    with _threads(n_jobs):
+        oT, oE, oM, oQ, ll = gpair.g_counts_many(flat, offsets, index, G.kind, G.erow, T.em, q, G.T,
+                                                 G.end, G.pred, G.npred, G.succ, G.nsucc)
+    bad = np.flatnonzero(~np.isfinite(ll))
+    if bad.size:
+        raise _zero_probability(names, bad)
+    # fixed-order sums: the result does not depend on the thread count
+    cT, cE, cM, cQ = oT.sum(axis=0), oE.sum(axis=0), oM.sum(axis=0), oQ.sum(axis=0)
+    match, ins = _to_canonical(model, cM, cQ[0], cQ[1])
+    return PairStats(np.zeros((3, 4)), match, ins, float(ll.sum()), ll, cT, cE)
 
 
 class _threads:
@@ -210,56 +238,70 @@ def _normalise_free(tying, counts: np.ndarray, current: np.ndarray, frozen_slots
     return out
 
 
-def _gap_mstep(model: PairHMM, trans: np.ndarray, frozen: set[str]) -> tuple[tuple, tuple, float]:
-    """Maximise the expected complete-data log-likelihood over delta, epsilon and tau.
+def _pooled_gap_counts(model: PairHMM, stats: PairStats, pseudocount: float) -> dict:
+    """Counts for the gap M-step, from the 3-state transitions or a variant's state graph."""
+    if model.is_general and stats.graph_trans is not None:
+        from .variants import pool_transition_counts
+
+        G = model.graph
+        cT = stats.graph_trans + pseudocount * (G.T > 0)
+        cE = stats.graph_end + pseudocount * (G.end > 0)
+        return pool_transition_counts(model, G, cT, cE)
+    n = stats.trans + pseudocount * (model.transitions() > 0)
+    return dict(nMM=n[0, 0], D=np.array([[n[0, 1], n[0, 2]]]), E=np.array([[n[1, 1], n[2, 2]]]),
+                R=np.array([[n[1, 0], n[2, 0]]]), nE=n[:, 3].sum(), flank_loop=0.0, flank_exit=0.0)
+
+
+def _gap_mstep(model: PairHMM, c: dict, frozen: set[str]) -> tuple[np.ndarray, float, float]:
+    """Maximise the expected complete-data log-likelihood over the gap parameters and tau.
 
     With delta' = delta / (1 - tau) and epsilon' = epsilon / (1 - tau) the objective separates:
-    tau = n_End / N (N = all transitions), delta' and epsilon' by their own rows' counts. When
-    delta or epsilon is frozen but tau is not, tau is found by a bounded 1-D search.
-    """
-    n = trans
-    nMM, nMX, nMY = n[0, 0], n[0, 1], n[0, 2]
-    nXM, nXX, nYM, nYY = n[1, 0], n[1, 1], n[2, 0], n[2, 2]
-    nE = n[:, 3].sum()
-    N = n.sum()
-    # pooled counts through the gap tying: slots [dx, dy, ex, ey]
-    gt = model.gap_tying
-    d_counts = gt.pool(np.array([nMX, nMY, 0.0, 0.0]))
-    e_counts = gt.pool(np.array([0.0, 0.0, nXX, nYY]))
-    e_comp = gt.pool(np.array([0.0, 0.0, nXM, nYM]))
-    cur = model.gap_tying.expand(model._gap_free)
-    tied = model.tied
+    tau = n_End / N (N = every transition that carries a (1 - tau) or tau factor), then each
+    gap class's delta' and epsilon' by their own rows' counts, pooled over X and Y when tied.
+    When delta or epsilon is frozen but tau is not, tau is found by a bounded 1-D search.
 
-    def solve(tau: float):
+    Returns the gap slot values ([dx, dy, ex, ey] per class, flattened), tau and the flank loop.
+    """
+    nMM, D, E, R, nE = c["nMM"], c["D"], c["E"], c["R"], c["nE"]
+    n_cls = D.shape[0]
+    cur = model.gap_tying.expand(model._gap_free).reshape(n_cls, 4)
+    tied = model.tied
+    N = nE + nMM + D.sum() + E.sum() + R.sum()
+
+    def solve(tau: float) -> np.ndarray:
         s = 1.0 - tau
-        if "delta" in frozen:
-            dx, dy = cur[0], cur[1]
-        elif tied:
-            D = d_counts[0]
-            dx = dy = s * D / (2.0 * (nMM + D)) if nMM + D > 0 else cur[0]
-        else:
-            tot = nMM + nMX + nMY
-            dx, dy = (s * nMX / tot, s * nMY / tot) if tot > 0 else (cur[0], cur[1])
-        if "epsilon" in frozen:
-            ex, ey = cur[2], cur[3]
-        elif tied:
-            E, Cm = e_counts[1], e_comp[1]
-            ex = ey = s * E / (E + Cm) if E + Cm > 0 else cur[2]
-        else:
-            ex = s * nXX / (nXX + nXM) if nXX + nXM > 0 else cur[2]
-            ey = s * nYY / (nYY + nYM) if nYY + nYM > 0 else cur[3]
-        return dx, dy, ex, ey
+        out = cur.copy()
+        row_total = nMM + D.sum()
+        for k in range(n_cls):
+            if "delta" not in frozen and row_total > 0:
+                if tied:
+                    out[k, 0] = out[k, 1] = s * D[k].sum() / (2.0 * row_total)
+                else:
+                    out[k, 0], out[k, 1] = s * D[k, 0] / row_total, s * D[k, 1] / row_total
+            if "epsilon" not in frozen:
+                if tied:
+                    tot = E[k].sum() + R[k].sum()
+                    if tot > 0:
+                        out[k, 2] = out[k, 3] = s * E[k].sum() / tot
+                else:
+                    for side in (0, 1):
+                        tot = E[k, side] + R[k, side]
+                        if tot > 0:
+                            out[k, 2 + side] = s * E[k, side] / tot
+        return out
 
     def q(tau: float) -> float:
-        dx, dy, ex, ey = solve(tau)
-        terms = [(nMM, 1 - dx - dy - tau), (nMX, dx), (nMY, dy), (nXM, 1 - ex - tau), (nXX, ex),
-                 (nYM, 1 - ey - tau), (nYY, ey), (nE, tau)]
+        g = solve(tau)
+        terms = [(nMM, 1.0 - g[:, 0].sum() - g[:, 1].sum() - tau), (nE, tau)]
+        for k in range(n_cls):
+            terms += [(D[k, 0], g[k, 0]), (D[k, 1], g[k, 1]), (E[k, 0], g[k, 2]), (E[k, 1], g[k, 3]),
+                      (R[k, 0], 1.0 - g[k, 2] - tau), (R[k, 1], 1.0 - g[k, 3] - tau)]
         v = 0.0
-        for c, p in terms:
-            if c > 0:
+        for cnt, p in terms:
+            if cnt > 0:
                 if p <= 0:
                     return -math.inf
-                v += c * math.log(p)
+                v += cnt * math.log(p)
         return v
 
     if "tau" in frozen:
@@ -269,12 +311,18 @@ def _gap_mstep(model: PairHMM, trans: np.ndarray, frozen: set[str]) -> tuple[tup
     else:
         from scipy.optimize import minimize_scalar
 
-        hi = 1.0 - (cur[0] + cur[1] if "delta" in frozen else 0.0) - (max(cur[2], cur[3]) if "epsilon" in frozen else 0.0)
-        res = minimize_scalar(lambda t: -q(t), bounds=(1e-12, max(hi - 1e-9, 2e-12)), method="bounded",
-                              options={"xatol": 1e-12})
+        hi = 1.0
+        if "delta" in frozen:
+            hi -= cur[:, :2].sum()
+        if "epsilon" in frozen:
+            hi = min(hi, 1.0 - cur[:, 2:].max())
+        res = minimize_scalar(lambda t: -q(t), bounds=(1e-12, max(hi - 1e-9, 2e-12)),
+                              method="bounded", options={"xatol": 1e-12})
         tau = float(res.x)
-    dx, dy, ex, ey = solve(tau)
-    return (dx, dy), (ex, ey), tau
+    lam = model.flank_loop
+    if "flank_loop" not in frozen and c["flank_loop"] + c["flank_exit"] > 0 and model.mode != "global":
+        lam = c["flank_loop"] / (c["flank_loop"] + c["flank_exit"])
+    return solve(tau).ravel(), tau, lam
 
 
 def mstep(model: PairHMM, stats: PairStats, pseudocount: float = 0.0, freeze: Any = None) -> PairHMM:
@@ -313,14 +361,19 @@ def mstep(model: PairHMM, stats: PairStats, pseudocount: float = 0.0, freeze: An
                                np.repeat(np.arange(2), A).reshape(2, A))
         full = it.expand(free)
         insert = full[0] if model.tied else full
-    trans = stats.trans + pseudocount * (model.transitions() > 0)
-    (dx, dy), (ex, ey), tau = _gap_mstep(model, trans, frozen)
+    gaps, tau, lam = _gap_mstep(model, _pooled_gap_counts(model, stats, pseudocount), frozen)
+    dx, dy, ex, ey = gaps[:4]
     delta = dx if model.tied else (dx, dy)
     epsilon = ex if model.tied else (ex, ey)
+    long_gaps = None
+    if model.long_gaps:
+        d2x, d2y, e2x, e2y = gaps[4:8]
+        long_gaps = (d2x, e2x) if model.tied else ((d2x, d2y), (e2x, e2y))
     try:
         return PairHMM(match, insert, delta, epsilon, tau, model.alphabet,
                        symmetric_match=model.symmetric_match,
-                       eta=None if model._eta_auto else model.eta)
+                       eta=None if model._eta_auto else model.eta, mode=model.mode,
+                       long_gaps=long_gaps, flank_loop=lam, flank_start=model.flank_start)
     except InvalidParameter as e:
         raise TrainingError(f"the M-step produced an invalid model ({e}); add a pseudocount or "
                             "unfreeze parameters") from None
@@ -408,8 +461,19 @@ def read_alignments(paths: Sequence["str | os.PathLike[str]"], fmt: str | None =
                                        "give it (e.g. --format clustal)")
         if not os.path.isfile(path):
             raise InputFormatError(f"{path}: no such file")
+        from .seqio import open_text
+        if f in ("fasta", "a2m"):
+            # Biopython's aligned-FASTA reader pads short rows with gaps silently; check the
+            # raw row lengths first
+            from Bio import SeqIO
+            with open_text(path) as fh:
+                raw = [(r.id, len(r.seq)) for r in SeqIO.parse(fh, "fasta")]
+            for rid, n in raw[1:]:
+                if n != raw[0][1]:
+                    raise InputFormatError(
+                        f"{path}: alignment rows differ in length (row {raw[0][0]!r} has {raw[0][1]} "
+                        f"columns, row {rid!r} has {n}); is this an unaligned FASTA file?")
         try:
-            from .seqio import open_text
             with open_text(path) as fh:
                 alns = list(Align.parse(fh, f))
         except ValueError as e:

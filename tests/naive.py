@@ -162,3 +162,51 @@ def logspace_forward(model, x: np.ndarray, y: np.ndarray) -> float:
     with np.errstate(divide="ignore"):
         return float(_LS(x, y, np.log(model.match), np.log(model.insert_x), np.log(model.insert_y),
                          np.log(model.transitions())))
+
+
+def enumerate_graph(model, x: np.ndarray, y: np.ndarray):
+    """Brute force over every state path of a general model's state graph.
+
+    Returns (total probability, best path probability, posterior match matrix). Written from the
+    graph's transition table and the model's public emission parameters.
+    """
+    from pairhmm.variants import build_graph
+
+    G = build_graph(model)
+    n, m = len(x), len(y)
+    S = len(G.names)
+    total = 0.0
+    best = 0.0
+    post = np.zeros((n, m))
+
+    def emit(s, i, j):
+        k = G.kind[s]
+        if k == 0:
+            return model.match[x[i], y[j]], i + 1, j + 1
+        if k == 1:
+            return model.insert_x[x[i]], i + 1, j
+        return model.insert_y[y[j]], i, j + 1
+
+    def rec(state, i, j, p, matches):
+        nonlocal total, best
+        if i == n and j == m and state < S:
+            q = p * G.end[state]
+            if q > 0:
+                total += q
+                best = max(best, q)
+                for (a, b) in matches:
+                    post[a, b] += q
+        for s in range(S):
+            t = G.T[state, s]
+            if t <= 0:
+                continue
+            k = G.kind[s]
+            if (k == 0 and (i >= n or j >= m)) or (k == 1 and i >= n) or (k == 2 and j >= m):
+                continue
+            e, i2, j2 = emit(s, i, j)
+            if e <= 0:
+                continue
+            rec(s, i2, j2, p * t * e, matches + [(i, j)] if k == 0 else matches)
+
+    rec(S, 0, 0, 1.0, [])
+    return total, best, post / total
