@@ -476,10 +476,11 @@ def read_alignments(paths: Sequence["str | os.PathLike[str]"], fmt: str | None =
         try:
             with open_text(path) as fh:
                 alns = list(Align.parse(fh, f))
-        except ValueError as e:
-            raise InputFormatError(f"{path}: not a valid {f} alignment ({e})") from None
+        except Exception as e:  # Biopython parsers raise ValueError, but also AssertionError ...
+            detail = str(e) or e.__class__.__name__
+            raise InputFormatError(f"{path}: not a valid {f} alignment ({detail})") from None
         if not alns:
-            raise InputFormatError(f"{path}: no alignment found")
+            raise InputFormatError(f"{path}: no alignment found in this {f} file")
         for a in alns:
             rows = [str(a[i]) for i in range(len(a))]
             lengths = {len(r) for r in rows}
