@@ -29,6 +29,20 @@ CTCF = CTCF_COUNTS / CTCF_COUNTS.sum(axis=1, keepdims=True)
 IUPAC = "ACGTNRYSWKMBDHV"
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny kernels: thread start-up costs more than the work on a busy 2-core machine.
+
+    Tests that compare thread counts pass ``n_jobs`` explicitly, which overrides this.
+    """
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(old)
+
+
 # ------------------------------------------------------------------------------------ helpers
 def random_model(rng, **kw) -> MotifCNN:
     """A MotifCNN with random (untrained) parameters."""
@@ -36,7 +50,8 @@ def random_model(rng, **kw) -> MotifCNN:
     m._check_params()
     m.tying_ = m._make_tying()
     m._unpack(rng.normal(0, 0.7, m._n_theta()))
-    m.filter_importance_ = m.weights_.copy()
+    m.feature_importance_ = m.weights_.copy()
+    m.filter_importance_ = m.weights_.reshape(-1, m.n_filters).sum(axis=0)
     m.seq_length_ = 30
     m.history_, m.best_epoch_ = [], 0
     return m
@@ -58,16 +73,20 @@ def naive_pooled(m: MotifCNN, seq: str) -> np.ndarray:
     if m.rc_shared:
         strands.append(onehot(reverse_complement(seq)))
     w = m.width
-    out = np.empty(m.n_filters)
-    for k in range(m.n_filters):
-        scores = np.array([np.sum(m.filters_[k] * x[p:p + w]) for x in strands
-                           for p in range(len(seq) - w + 1)])
-        if m.pooling == "max":
-            out[k] = scores.max()
-        else:
-            out[k] = np.log(np.sum(np.exp(scores)))
-    out = out + m.filter_bias_
-    return np.maximum(out, 0) if m.activation == "relu" else out
+    act = (lambda v: np.maximum(v, 0)) if m.activation == "relu" else (lambda v: v)
+    feats = []
+    for pooling in m.pooling.split("+"):
+        for k in range(m.n_filters):
+            scores = np.array([np.sum(m.filters_[k] * x[p:p + w]) for x in strands
+                               for p in range(len(seq) - w + 1)])
+            b = m.filter_bias_[k]
+            if pooling == "max":
+                feats.append(act(scores.max() + b))
+            elif pooling == "logsumexp":
+                feats.append(act(np.log(np.sum(np.exp(scores))) + b))
+            else:
+                feats.append(np.mean(act(scores + b)))
+    return np.array(feats)
 
 
 def plant(n, L, rng, pwm=CTCF):
@@ -102,7 +121,8 @@ def to_text(codes):
 
 # ------------------------------------------------------------------------------- forward pass
 @pytest.mark.parametrize("pooling,activation", [("max", "linear"), ("logsumexp", "linear"),
-                                                ("max", "relu")])
+                                                ("max", "relu"), ("max+mean", "relu"),
+                                                ("mean+logsumexp", "linear")])
 @pytest.mark.parametrize("rc", [True, False])
 def test_pooled_activations_match_naive_reference(pooling, activation, rc):
     rng = np.random.default_rng(3)
@@ -117,7 +137,8 @@ def test_pooled_activations_match_naive_reference(pooling, activation, rc):
 
 # -------------------------------------------------------------------------- gradient checks
 @pytest.mark.parametrize("pooling,activation", [("max", "linear"), ("logsumexp", "linear"),
-                                                ("max", "relu"), ("logsumexp", "relu")])
+                                                ("max", "relu"), ("logsumexp", "relu"),
+                                                ("max+mean", "relu")])
 @pytest.mark.parametrize("rc,palindromic", [(False, False), (True, False), (True, [0, 2]), (False, True)])
 def test_gradient_matches_finite_differences(pooling, activation, rc, palindromic):
     """Every parameter type: shared filter weights, RC-tied, palindromic-tied, biases, output."""
@@ -145,10 +166,10 @@ def test_gradient_matches_finite_differences(pooling, activation, rc, palindromi
 
 def test_gradient_with_dropout_mask_matches_finite_differences():
     rng = np.random.default_rng(9)
-    m = random_model(rng, n_filters=4, width=5, activation="relu", dropout=0.5)
+    m = random_model(rng, n_filters=4, width=5, activation="relu", dropout=0.5, pooling="mean+max")
     seqs = [to_text(rng.integers(0, 4, 15)) for _ in range(8)]
     data, y, batch = encode_batch(seqs), np.arange(8) % 2, np.arange(8, dtype=np.int64)
-    mask = (rng.random((8, 4)) >= 0.5) / 0.5
+    mask = (rng.random((8, 8)) >= 0.5) / 0.5
     theta = m._pack()
     _, grad = m._loss_grad(theta, data, batch, y, mask=mask)
     num = np.empty_like(theta)
@@ -162,7 +183,8 @@ def test_gradient_with_dropout_mask_matches_finite_differences():
 
 # ---------------------------------------------------------------- reverse-complement symmetry
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2 ** 32 - 1), pooling=st.sampled_from(["max", "logsumexp"]),
+@given(seed=st.integers(0, 2 ** 32 - 1),
+       pooling=st.sampled_from(["max", "logsumexp", "mean", "max+mean+logsumexp"]),
        activation=st.sampled_from(["linear", "relu"]), width=st.integers(1, 8), data=st.data())
 def test_predictions_exactly_invariant_to_reverse_complement(seed, pooling, activation, width, data):
     rng = np.random.default_rng(seed)
@@ -356,7 +378,7 @@ def test_bad_input_errors():
     with pytest.raises(InvalidParameter, match="one label per sequence"):
         m.fit(["ACGTACGTAC", "ACGTACGTAC"], [1])
     with pytest.raises(InvalidParameter, match="pooling"):
-        MotifCNN(pooling="mean").fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
+        MotifCNN(pooling="max+max").fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
     with pytest.raises(InvalidParameter, match="palindromic"):
         MotifCNN(n_filters=2, palindromic=[3]).fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
     with pytest.raises(TrainingError, match="not trained"):

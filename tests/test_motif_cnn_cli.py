@@ -16,6 +16,20 @@ from pairhmm.motif.cnn import MotifCNN
 SITE = "TTCCCGGAA"
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny kernels: thread start-up costs more than the work on a busy 2-core machine.
+
+    Tests that compare thread counts pass ``n_jobs`` explicitly, which overrides this.
+    """
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(old)
+
+
 def write_sets(tmp_path, n=60, L=40, seed=0):
     rng = np.random.default_rng(seed)
     pos, neg = [], []

@@ -16,6 +16,20 @@ if not hasattr(motif_pkg, "scan"):  # pragma: no cover - the scanner is written 
     pytest.skip("pairhmm.motif.scan is not available", allow_module_level=True)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny kernels: thread start-up costs more than the work on a busy 2-core machine.
+
+    Tests that compare thread counts pass ``n_jobs`` explicitly, which overrides this.
+    """
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(old)
+
+
 @pytest.fixture(scope="module")
 def trained():
     rng = np.random.default_rng(1)

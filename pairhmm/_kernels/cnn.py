@@ -13,8 +13,8 @@ Window ``p`` of a sequence ``x`` scores
 
 both summed in increasing filter position ``i``, so the reverse score of window ``p`` of ``x`` is
 bit-for-bit the forward score of window ``P-1-p`` of ``revcomp(x)``. Pooling over windows and
-strands uses only order-free operations (max) or a pairing of window ``p`` with ``P-1-p`` (log-sum-
-exp), so a sequence and its reverse complement give identical pooled values.
+strands uses only order-free operations (max) or sums that pair window ``p`` with ``P-1-p``
+(log-sum-exp, mean), so a sequence and its reverse complement give identical pooled values.
 
 Parallel work: the forward pass runs ``prange`` over sequences (each writes its own output row);
 the backward pass runs ``prange`` over filters (each writes its own gradient slice and loops over
@@ -29,6 +29,7 @@ from numba import njit, prange
 
 POOL_MAX = 0
 POOL_LSE = 1
+POOL_MEAN = 2
 
 
 @njit(cache=True)
@@ -75,8 +76,37 @@ def _lse_pool(f, r, P, rc):
     return m + np.log(total)
 
 
+@njit(cache=True)
+def _act(x, relu):
+    if relu and x < 0.0:
+        return 0.0
+    return x
+
+
+@njit(cache=True)
+def _mean_pool(f, r, P, rc, b, relu):
+    """Mean over windows (and strands) of act(score + b), summed in a strand-symmetric order."""
+    total = 0.0
+    half = P // 2
+    for p in range(half):
+        q = P - 1 - p
+        if rc:
+            a = _act(f[p] + b, relu) + _act(r[p] + b, relu)
+            c = _act(f[q] + b, relu) + _act(r[q] + b, relu)
+        else:
+            a = _act(f[p] + b, relu)
+            c = _act(f[q] + b, relu)
+        total += a + c
+    if P % 2 == 1:
+        if rc:
+            total += _act(f[half] + b, relu) + _act(r[half] + b, relu)
+        else:
+            total += _act(f[half] + b, relu)
+    return total / (P * (2 if rc else 1))
+
+
 @njit(cache=True, parallel=True)
-def conv_pool_forward(codes, offsets, batch, table, table_rc, rc, pooling, pooled, argmax):
+def conv_pool_forward(codes, offsets, batch, table, table_rc, bias, rc, relu, pooling, pooled, argmax):
     """Pooled filter activations of the sequences ``batch``.
 
     Parameters
@@ -86,12 +116,18 @@ def conv_pool_forward(codes, offsets, batch, table, table_rc, rc, pooling, poole
     batch : int64 array, shape (nb,)
         Sequence indices to process.
     table, table_rc : float64 arrays, shape (K, w, n_codes)
+    bias : float64 array, shape (K,)
+        Filter biases (used inside the pooling by ``POOL_MEAN`` only).
     rc : bool
         Score the reverse strand too.
+    relu : bool
+        Per-window activation of ``POOL_MEAN`` (ReLU, else identity).
     pooling : int
-        ``POOL_MAX`` or ``POOL_LSE``.
+        ``POOL_MAX``, ``POOL_LSE`` or ``POOL_MEAN``.
     pooled : float64 array, shape (nb, K)
-        Output: pooled raw window score (the filter bias is added by the caller).
+        Output. Max and log-sum-exp: the pooled raw window score (the caller adds the bias and
+        applies the activation, which commute with these poolings). Mean: the mean of
+        ``act(score + bias)``.
     argmax : int64 array, shape (nb, K)
         Output (max pooling): best window ``p`` (forward) or ``P + p`` (reverse).
     """
@@ -119,20 +155,25 @@ def conv_pool_forward(codes, offsets, batch, table, table_rc, rc, pooling, poole
                             arg = P + p
                 pooled[j, k] = best
                 argmax[j, k] = arg
-            else:
+            elif pooling == POOL_LSE:
                 pooled[j, k] = _lse_pool(f, r, P, rc)
+                argmax[j, k] = -1
+            else:
+                pooled[j, k] = _mean_pool(f, r, P, rc, bias[k], relu)
                 argmax[j, k] = -1
 
 
 @njit(cache=True, parallel=True)
-def conv_pool_backward(codes, offsets, batch, table, table_rc, comp, rc, pooling, pooled, argmax,
-                       grad_pooled, grad_table, grad_bias):
+def conv_pool_backward(codes, offsets, batch, table, table_rc, bias, comp, rc, relu, pooling, pooled,
+                       argmax, grad_pooled, grad_table, grad_bias):
     """Gradient of the loss with respect to the score tables and biases.
 
-    ``pooled`` and ``argmax`` are the forward outputs; ``grad_pooled[j, k]`` is dLoss/d pooled[j, k]. Writes ``grad_table`` (K, w, n_codes): the sum,
-    over every window and both strands where filter ``k`` was applied, of the window's weight in the
-    pooled value times ``grad_pooled``; reverse-strand hits land on the complemented code (the
-    shared parameters seen through the flip). ``grad_bias`` (K,). Both are overwritten.
+    ``pooled`` and ``argmax`` are the forward outputs; ``grad_pooled[j, k]`` is dLoss/d
+    pooled[j, k]. Writes ``grad_table`` (K, w, n_codes): the sum, over every window and both
+    strands where filter ``k`` was applied, of the window's weight in the pooled value times
+    ``grad_pooled``; reverse-strand hits land on the complemented code (the shared parameters
+    seen through the flip). ``grad_bias`` (K,): dLoss/d bias through the pooled value (for max
+    and log-sum-exp simply the sum of ``grad_pooled``). Both are overwritten.
     """
     K, w = table.shape[0], table.shape[1]
     nb = batch.shape[0]
@@ -145,7 +186,8 @@ def conv_pool_backward(codes, offsets, batch, table, table_rc, comp, rc, pooling
             g = grad_pooled[j, k]
             if g == 0.0:
                 continue
-            gb += g
+            if pooling != POOL_MEAN:
+                gb += g
             s = batch[j]
             start = offsets[s]
             P = offsets[s + 1] - start - w + 1
@@ -158,6 +200,22 @@ def conv_pool_backward(codes, offsets, batch, table, table_rc, comp, rc, pooling
                     p = a - P
                     for i in range(w):
                         grad_table[k, i, comp[codes[start + p + w - 1 - i]]] += g
+            elif pooling == POOL_MEAN:
+                f = np.empty(P)
+                r = np.empty(P)
+                _window_scores(codes, start, P, w, table, table_rc, k, rc, f, r)
+                wt = g / (P * (2 if rc else 1))
+                for p in range(P):
+                    if not relu or f[p] + bias[k] > 0.0:
+                        gb += wt
+                        for i in range(w):
+                            grad_table[k, i, codes[start + p + i]] += wt
+                if rc:
+                    for p in range(P):
+                        if not relu or r[p] + bias[k] > 0.0:
+                            gb += wt
+                            for i in range(w):
+                                grad_table[k, i, comp[codes[start + p + w - 1 - i]]] += wt
             else:
                 f = np.empty(P)
                 r = np.empty(P)

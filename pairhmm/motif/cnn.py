@@ -15,10 +15,13 @@ with weights ``W[k, i, b]`` (width ``w``) and bias ``c[k]`` scores window ``p`` 
 * reverse strand: ``r[k, p] = sum_i sum_b W[k, w-1-i, 3-b] X[p + i, b]`` (only when ``rc_shared``)
 
 and is pooled over all windows (and both strands):
-``h[k] = max_p max(f[k, p], r[k, p]) + c[k]`` (``pooling="max"``) or
-``h[k] = log sum_p (exp f[k, p] + exp r[k, p]) + c[k]`` (``pooling="logsumexp"``), optionally
-passed through a ReLU (``activation="relu"``: ``h[k] = max(h[k], 0)``). The output is
-``P(bound | x) = sigmoid(sum_k a[k] h[k] + a0)``. Training minimises the mean binary cross-entropy
+``act(max_p max(f[k, p], r[k, p]) + c[k])`` (``pooling="max"``),
+``act(log sum_p (exp f[k, p] + exp r[k, p]) + c[k])`` (``pooling="logsumexp"``) or
+``mean_p (act(f[k, p] + c[k]) + act(r[k, p] + c[k])) / 2`` (``pooling="mean"``), where ``act`` is
+the identity or a ReLU (``activation``). ``pooling="max+mean"`` (any ``+``-joined combination)
+gives every filter one feature per pooling, as DeepBind does: max pooling sees the best site, mean
+pooling of ReLU activations counts the sites above the filter's threshold. With features
+``h`` the output is ``P(bound | x) = sigmoid(sum_j a[j] h[j] + a0)``. Training minimises the mean binary cross-entropy
 plus ``l2 * (sum W**2 + sum a**2)`` with Adam on mini-batches, stopping early when the loss on a
 held-out validation split has not improved for ``patience`` epochs (the best epoch's parameters are
 kept).
@@ -69,7 +72,7 @@ __all__ = [
     "plot_logo",
 ]
 
-_POOLINGS = {"max": 0, "logsumexp": 1}
+_POOLINGS = {"max": 0, "logsumexp": 1, "mean": 2}
 _FORMAT_VERSION = 1
 
 
@@ -420,8 +423,10 @@ class MotifCNN:
         the input.
     palindromic : bool or sequence of int
         Filters tied to their own reverse complement (``True`` = all, or a list of filter indices).
-    pooling : {"max", "logsumexp"}
-        Pooling over windows and strands.
+    pooling : {"max", "logsumexp", "mean"} or a "+"-joined combination such as "max+mean"
+        Pooling over windows and strands; a combination gives each filter one feature per pooling.
+        ``"mean"`` is useful with ``activation="relu"`` (the mean of a linear score only sees base
+        composition).
     activation : {"linear", "relu"}
         Applied to each pooled activation (plus bias) before the output layer; ``"relu"`` makes a
         filter a thresholded detector (below its bias it contributes nothing).
@@ -457,12 +462,15 @@ class MotifCNN:
     tying_ : pairhmm.tying.Tying
         Map from each slot of ``filters_`` to its free parameter.
     filter_bias_ : ndarray, shape (n_filters,)
-    weights_ : ndarray, shape (n_filters,)
-        Output weight of each pooled filter activation.
+    weights_ : ndarray, shape (n_features,)
+        Output weight of each pooled feature (``n_features = n_filters * number of poolings``,
+        features grouped by pooling).
     intercept_ : float
+    feature_importance_ : ndarray, shape (n_features,)
+        ``weights_ * std(feature)`` on the training data: how far each feature moves the log-odds;
+        positive = evidence for binding.
     filter_importance_ : ndarray, shape (n_filters,)
-        ``weights_ * std(pooled activation)`` on the training data: how far each filter moves the
-        log-odds; positive = evidence for binding.
+        Sum of a filter's feature importances.
     history_ : list of dict
         Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_auroc``.
     best_epoch_ : int
@@ -509,8 +517,7 @@ class MotifCNN:
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise InvalidParameter(name, v, "must be a positive integer")
-        if self.pooling not in _POOLINGS:
-            raise InvalidParameter("pooling", self.pooling, "choose 'max' or 'logsumexp'")
+        self._pool_list()
         if self.activation not in ("linear", "relu"):
             raise InvalidParameter("activation", self.activation, "choose 'linear' or 'relu'")
         for name in ("l2", "init_scale"):
@@ -527,6 +534,20 @@ class MotifCNN:
         if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1):
             raise InvalidParameter("n_jobs", self.n_jobs, "must be a positive integer or None")
         self._palindromic_set()
+
+    def _pool_list(self) -> list[str]:
+        """The poolings, in feature order (``"max+mean"`` -> ``["max", "mean"]``)."""
+        names = str(self.pooling).split("+")
+        if not names or any(n not in _POOLINGS for n in names) or len(set(names)) != len(names):
+            raise InvalidParameter("pooling", self.pooling,
+                                   "choose 'max', 'logsumexp', 'mean' or a '+'-joined combination "
+                                   "such as 'max+mean'")
+        return names
+
+    @property
+    def n_features(self) -> int:
+        """Number of pooled features feeding the output layer (filters x poolings)."""
+        return self.n_filters * len(self._pool_list())
 
     def _palindromic_set(self) -> list[int]:
         p = self.palindromic
@@ -551,7 +572,7 @@ class MotifCNN:
 
     # ---------------------------------------------------------------------------- parameters
     def _n_theta(self) -> int:
-        return self.tying_.n_free + 2 * self.n_filters + 1
+        return self.tying_.n_free + self.n_filters + self.n_features + 1
 
     def _pack(self) -> np.ndarray:
         return np.concatenate([self.free_, self.filter_bias_, self.weights_, [self.intercept_]])
@@ -561,7 +582,7 @@ class MotifCNN:
         self.free_ = theta[:nf].copy()
         self.filters_ = self.tying_.expand(self.free_)
         self.filter_bias_ = theta[nf:nf + K].copy()
-        self.weights_ = theta[nf + K:nf + 2 * K].copy()
+        self.weights_ = theta[nf + K:nf + K + self.n_features].copy()
         self.intercept_ = float(theta[-1])
 
     def _tables(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -570,34 +591,45 @@ class MotifCNN:
         return table, table_rc
 
     # ------------------------------------------------------------------------- forward/backward
-    def _pooled(self, data, batch, W, bias):
+    def _forward(self, data, batch, W, bias):
+        """Features (nb, n_features) and, per pooling, what the backward pass needs."""
         from .._kernels.cnn import conv_pool_forward
 
         codes, offsets = data
         table, table_rc = self._tables(W)
+        relu = self.activation == "relu"
         nb = batch.size
-        pooled = np.empty((nb, self.n_filters))
-        argmax = np.empty((nb, self.n_filters), dtype=np.int64)
-        conv_pool_forward(codes, offsets, batch, table, table_rc, bool(self.rc_shared),
-                          _POOLINGS[self.pooling], pooled, argmax)
-        return pooled + bias[None, :], pooled, argmax, table, table_rc
+        feats, cache = [], []
+        for name in self._pool_list():
+            raw = np.empty((nb, self.n_filters))
+            argmax = np.empty((nb, self.n_filters), dtype=np.int64)
+            conv_pool_forward(codes, offsets, batch, table, table_rc, bias, bool(self.rc_shared),
+                              relu, _POOLINGS[name], raw, argmax)
+            if name == "mean":  # bias and activation are applied per window inside the mean
+                pre, h = None, raw
+            else:  # they commute with max / log-sum-exp: applied once to the pooled value
+                pre = raw + bias[None, :]
+                h = np.maximum(pre, 0.0) if relu else pre
+            feats.append(h)
+            cache.append((name, raw, argmax, pre))
+        H = feats[0] if len(feats) == 1 else np.ascontiguousarray(np.concatenate(feats, axis=1))
+        return H, cache, table, table_rc
 
     def _loss_grad(self, theta: np.ndarray, data, batch: np.ndarray, y: np.ndarray,
                    need_grad: bool = True, mask: np.ndarray | None = None,
                    ) -> tuple[float, np.ndarray | None]:
         """Penalised mean cross-entropy over ``batch`` and its gradient with respect to ``theta``.
 
-        ``mask`` (nb, K), if given, multiplies the pooled features (inverted dropout).
+        ``mask`` (nb, n_features), if given, multiplies the features (inverted dropout).
         """
         from .._kernels.cnn import conv_pool_backward
 
-        nf, K = self.tying_.n_free, self.n_filters
+        nf, K, F = self.tying_.n_free, self.n_filters, self.n_features
         W = self.tying_.expand(theta[:nf])
-        bias = theta[nf:nf + K]
-        a = np.ascontiguousarray(theta[nf + K:nf + 2 * K])
+        bias = np.ascontiguousarray(theta[nf:nf + K])
+        a = np.ascontiguousarray(theta[nf + K:nf + K + F])
         a0 = float(theta[-1])
-        pre, raw, argmax, table, table_rc = self._pooled(data, batch, W, bias)
-        h = np.maximum(pre, 0.0) if self.activation == "relu" else pre
+        h, cache, table, table_rc = self._forward(data, batch, W, bias)
         if mask is not None:
             h = h * mask
         z = _linear_out(h, a, a0)
@@ -609,22 +641,29 @@ class MotifCNN:
             return loss, None
         dz = (_sigmoid(z) - yb) / nb
         grad = np.empty_like(theta)
-        grad[nf + K:nf + 2 * K] = (h * dz[:, None]).sum(axis=0) + 2 * self.l2 * a
+        grad[nf + K:nf + K + F] = (h * dz[:, None]).sum(axis=0) + 2 * self.l2 * a
         grad[-1] = dz.sum()
-        gpooled = dz[:, None] * a[None, :]
+        gfeat = dz[:, None] * a[None, :]
         if mask is not None:
-            gpooled = gpooled * mask
-        if self.activation == "relu":
-            gpooled = gpooled * (pre > 0)
-        gpooled = np.ascontiguousarray(gpooled)
+            gfeat = gfeat * mask
+        relu = self.activation == "relu"
+        gtable_sum = np.zeros_like(table)
+        gbias_sum = np.zeros(K)
         gtable = np.empty_like(table)
         gbias = np.empty(K)
         codes, offsets = data
-        conv_pool_backward(codes, offsets, batch, table, table_rc, _COMP, bool(self.rc_shared),
-                           _POOLINGS[self.pooling], raw, argmax, gpooled, gtable, gbias)
-        gW = np.einsum("kic,cb->kib", gtable, _ONEHOT) + 2 * self.l2 * W
+        for j, (name, raw, argmax, pre) in enumerate(cache):
+            g = gfeat[:, j * K:(j + 1) * K]
+            if relu and pre is not None:
+                g = g * (pre > 0)
+            conv_pool_backward(codes, offsets, batch, table, table_rc, bias, _COMP,
+                               bool(self.rc_shared), relu, _POOLINGS[name], raw, argmax,
+                               np.ascontiguousarray(g), gtable, gbias)
+            gtable_sum += gtable
+            gbias_sum += gbias
+        gW = np.einsum("kic,cb->kib", gtable_sum, _ONEHOT) + 2 * self.l2 * W
         grad[:nf] = self.tying_.pool(gW)
-        grad[nf:nf + K] = gbias
+        grad[nf:nf + K] = gbias_sum
         return loss, grad
 
     # ----------------------------------------------------------------------------------- fit
@@ -691,7 +730,8 @@ class MotifCNN:
                     batch = np.ascontiguousarray(order[s:s + self.batch_size])
                     mask = None
                     if self.dropout > 0:
-                        mask = (rng.random((batch.size, K)) >= self.dropout) / (1.0 - self.dropout)
+                        mask = ((rng.random((batch.size, self.n_features)) >= self.dropout)
+                                / (1.0 - self.dropout))
                     loss, grad = self._loss_grad(theta, data, batch, y, mask=mask)
                     total += loss * batch.size
                     t += 1
@@ -725,7 +765,8 @@ class MotifCNN:
             self._unpack(best[1])
             self.best_epoch_ = best[2]
             h = self._features(data, train_idx)
-        self.filter_importance_ = self.weights_ * h.std(axis=0)
+        self.feature_importance_ = self.weights_ * h.std(axis=0)
+        self.filter_importance_ = self.feature_importance_.reshape(-1, K).sum(axis=0)
         return self
 
     # ------------------------------------------------------------------------------- predict
@@ -734,8 +775,7 @@ class MotifCNN:
             raise TrainingError("this MotifCNN is not trained yet: call fit() or MotifCNN.load()")
 
     def _features(self, data, idx) -> np.ndarray:
-        h, *_ = self._pooled(data, idx, self.filters_, self.filter_bias_)
-        return np.maximum(h, 0.0) if self.activation == "relu" else h
+        return self._forward(data, idx, self.filters_, self.filter_bias_)[0]
 
     def _decision(self, data, idx) -> np.ndarray:
         return _linear_out(self._features(data, idx), np.ascontiguousarray(self.weights_),
@@ -818,9 +858,11 @@ class MotifCNN:
     def filter_pwm(self, k: int, beta: float | None = None) -> np.ndarray:
         """Probability matrix of filter ``k``: ``p[i, b] ∝ exp(beta * W[k, i, b])``, shape (w, 4).
 
-        ``beta`` defaults to ``|weights_[k]|``: then ``beta * W`` is the change in the model's
-        log-odds of binding caused by each base in the filter's best window, so the PWM's log-odds
-        are the network's own evidence units.
+        ``beta`` defaults to ``|weights_[k]|``, the output weight of the filter's first pooled
+        feature: with max pooling ``beta * W`` is then the change in the model's log-odds of
+        binding caused by each base in the filter's best window, so the PWM's log-odds are the
+        network's own evidence units. Weakly weighted filters give flat PWMs; pass ``beta``, or
+        export from activating sites (:meth:`to_motifs` with ``sites``).
         """
         self._check_fitted()
         if not 0 <= k < self.n_filters:
@@ -858,7 +900,7 @@ class MotifCNN:
         arg = np.empty((n, self.n_filters), dtype=np.int64)
         with _threads(self.n_jobs):
             conv_pool_forward(codes, offsets, np.arange(n, dtype=np.int64), table, table_rc,
-                              bool(self.rc_shared), POOL_MAX, best, arg)
+                              self.filter_bias_, bool(self.rc_shared), False, POOL_MAX, best, arg)
         score = best[:, k]
         med = float(np.median(score))
         keep = np.flatnonzero(score >= med + fraction * (score.max() - med))
@@ -967,7 +1009,7 @@ class MotifCNN:
             "params": params,
             "free": self.free_.tolist(), "filter_bias": self.filter_bias_.tolist(),
             "weights": self.weights_.tolist(), "intercept": self.intercept_,
-            "filter_importance": self.filter_importance_.tolist(),
+            "feature_importance": self.feature_importance_.tolist(),
             "seq_length": self.seq_length_, "best_epoch": self.best_epoch_,
             "history": self.history_,
         }
@@ -991,7 +1033,12 @@ class MotifCNN:
             if not np.all(np.isfinite(theta)):
                 raise ModelFileError("model parameters are not all finite")
             model._unpack(theta)
-            model.filter_importance_ = np.asarray(d.get("filter_importance", np.zeros(K)), float)
+            fi = np.asarray(d.get("feature_importance", np.zeros(model.n_features)), float)
+            if fi.shape != (model.n_features,):
+                raise ModelFileError(f"feature_importance has shape {fi.shape}, expected "
+                                     f"({model.n_features},)")
+            model.feature_importance_ = fi
+            model.filter_importance_ = fi.reshape(-1, K).sum(axis=0)
             model.seq_length_ = int(d["seq_length"])
             model.best_epoch_ = int(d.get("best_epoch", 0))
             model.history_ = list(d.get("history", []))
