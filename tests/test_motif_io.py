@@ -174,3 +174,13 @@ def test_background_symmetrised_and_parsed(tmp_path):
         Background.parse("0.3,0.2")
     with pytest.raises(InvalidParameter, match="A\\+T and C\\+G both > 0"):
         Background.from_frequencies([0.5, 0, 0, 0.5])
+
+
+def test_reads_the_full_jaspar_2024_vertebrate_set(shared_data):
+    path = shared_data / "jaspar2024" / "JASPAR2024_CORE_vertebrates_latest.jaspar"
+    ms = read_motifs(path)
+    assert len(ms) == 879
+    ids = [motif_ids(m)[0] for m in ms]
+    assert "MA0139.2" in ids and len(set(ids)) == 879
+    f = LogOddsFilter.from_motif(ms[ids.index("MA0139.2")])
+    assert f.width == 15 and np.all(np.isfinite(f.weights))

@@ -4,12 +4,14 @@ Plain functions on contiguous arrays; the public wrappers in :mod:`pairhmm.motif
 :mod:`pairhmm.motif.pvalue` validate and convert.
 
 The scanner treats every filter (a motif, or its reverse complement) as a few *blocks* of
-adjacent columns: the most informative ``q1`` columns (default 6), then blocks of 4. For each
+adjacent columns: the most informative ``q1`` columns (default 7), then blocks of 4. For each
 block a table holds the summed weight of all ``4**q`` q-mers (plus one entry, ``-inf``, for any
 q-mer holding an ambiguity code), so a window's score is a sum of a few table lookups into a
 precomputed q-gram index of the sequence. Blocks are visited in decreasing order of their score
 range and a window is abandoned as soon as its partial score plus the best the remaining blocks
-can add falls below the threshold (MOODS' lookahead filtering), so most windows cost one lookup.
+can add falls below the threshold (MOODS' lookahead filtering). The first block is inverted: for
+each q-gram code, the list of filters it does not rule out, so each sequence position costs one
+lookup for all filters together, and only the few windows on those lists are scored further.
 """
 
 from __future__ import annotations
@@ -48,56 +50,66 @@ def qgram_index(codes, q, out):
 
 
 @njit(cache=True)
-def _scan_one(f, qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset, b_rem,
-              tables, n_owned, out_pos, out_score):
-    """Slide filter ``f`` over the chunk; return its number of hits (see :func:`scan_filters`)."""
+def _scan_segment(lo, hi, g, qidx, row0, ptr, ent_f, ent_val, f_off0, f_bstart, f_nblocks,
+                  f_width, f_thr, b_qrow, b_tstart, b_offset, b_rem, tables, n_owned,
+                  out_f, out_pos, out_score):
+    """Scan q-gram positions ``lo .. hi-1`` of a chunk; return the number of hits found.
+
+    At each position the q-gram code selects (CSR ``ptr``/``ent_f``) the few filters whose first
+    block, read at this position, still leaves their window able to reach the threshold (MOODS'
+    multi-matrix lookahead); only those windows are scored further. Hits go to row ``g`` of the
+    outputs (filter, window start, score), in position order.
+    """
     n = qidx.shape[1]
     cap = out_pos.shape[1]
-    b0 = f_bstart[f]
-    b1 = b0 + f_nblocks[f]
-    thr = f_thr[f]
-    last = n - f_width[f] + 1
-    if last > n_owned:
-        last = n_owned
-    # The first (most informative, widest) block is a tight loop of its own: most windows stop
-    # there after one lookup.
-    row0 = qidx[b_qrow[b0]]
-    t0 = tables[b_tstart[b0]:]
-    off0 = b_offset[b0]
-    thr0 = thr - b_rem[b0]
+    r0 = qidx[row0]
     cnt = 0
-    for i in range(max(last, 0)):
-        s = t0[row0[i + off0]]
-        if s < thr0:
-            continue
-        hit = True
-        for b in range(b0 + 1, b1):
-            s += tables[b_tstart[b] + qidx[b_qrow[b], i + b_offset[b]]]
-            if s + b_rem[b] < thr:
-                hit = False
-                break
-        if hit:
-            if cnt < cap:
-                out_pos[f, cnt] = i
-                out_score[f, cnt] = s
-            cnt += 1
+    for j in range(lo, hi):
+        c = r0[j]
+        for e in range(ptr[c], ptr[c + 1]):
+            f = ent_f[e]
+            i = j - f_off0[f]
+            if i < 0 or i >= n_owned or i + f_width[f] > n:
+                continue
+            s = ent_val[e]
+            thr = f_thr[f]
+            hit = True
+            b0 = f_bstart[f]
+            for b in range(b0 + 1, b0 + f_nblocks[f]):
+                s += tables[b_tstart[b] + qidx[b_qrow[b], i + b_offset[b]]]
+                if s + b_rem[b] < thr:
+                    hit = False
+                    break
+            if hit:
+                if cnt < cap:
+                    out_f[g, cnt] = f
+                    out_pos[g, cnt] = i
+                    out_score[g, cnt] = s
+                cnt += 1
     return cnt
 
 
 @njit(cache=True, parallel=True)
-def scan_filters(qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset, b_rem,
-                 tables, n_owned, out_pos, out_score, counts):
-    """Slide every filter over one chunk; record windows scoring >= the filter's threshold.
+def scan_filters(seg_lo, seg_hi, qidx, row0, ptr, ent_f, ent_val, f_off0, f_bstart, f_nblocks,
+                 f_width, f_thr, b_qrow, b_tstart, b_offset, b_rem, tables, n_owned,
+                 out_f, out_pos, out_score, counts):
+    """Slide a group of stacked filters over one chunk; record windows scoring >= threshold.
 
-    ``prange`` over filters; each filter writes only its own rows of the outputs, so the result
-    is the same as :func:`scan_filters_serial`'s.
+    ``prange`` over a fixed list of position segments, each writing its own output row, so the
+    result does not depend on the number of threads (and equals :func:`scan_filters_serial`'s).
 
     Parameters
     ----------
+    seg_lo, seg_hi : int64, shape (n_seg,)
+        q-gram positions of each segment.
     qidx : uint16, shape (n_q, n)
-        q-gram index of the chunk for each q in use.
-    f_bstart, f_nblocks, f_width : int64, shape (n_filters,)
-        Per filter: first block, number of blocks, width.
+        q-gram index of the chunk for each q in use; ``row0`` is the group's first-block row.
+    ptr : int64, shape (4**q + 2,)
+        CSR pointers: entries ``ptr[c] .. ptr[c+1]-1`` belong to q-gram code ``c``.
+    ent_f : int64, shape (n_entries,)
+        Filter of each entry; ``ent_val`` (float64) its first-block score for that code.
+    f_off0, f_bstart, f_nblocks, f_width : int64, shape (n_filters,)
+        Per filter: first-block column offset, first block, number of blocks, width.
     f_thr : float64, shape (n_filters,)
         Score threshold per filter.
     b_qrow, b_tstart, b_offset : int64, shape (n_blocks,)
@@ -108,26 +120,28 @@ def scan_filters(qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_
     tables : float64, shape (total_table_size,)
         Concatenated block tables: score per q-gram code, then ``-inf`` for the sentinel.
     n_owned : int
-        Windows starting at ``0 .. n_owned-1`` belong to this chunk (the rest of the chunk is
-        overlap with the next one).
-    out_pos : int64, shape (n_filters, capacity)
-    out_score : float64, shape (n_filters, capacity)
-        Hit start positions and (block-order) scores, first ``capacity`` per filter.
-    counts : int64, shape (n_filters,)
-        Hits per filter (may exceed capacity: then the caller rescans with more room).
+        Windows starting at ``0 .. n_owned-1`` belong to this chunk (the rest is overlap).
+    out_f, out_pos : int64, shape (n_seg, capacity)
+    out_score : float64, shape (n_seg, capacity)
+        Hits per segment: filter, window start, (block-order) score.
+    counts : int64, shape (n_seg,)
+        Hits per segment (may exceed capacity: then the caller rescans with more room).
     """
-    for f in prange(f_width.shape[0]):
-        counts[f] = _scan_one(f, qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart,
-                              b_offset, b_rem, tables, n_owned, out_pos, out_score)
+    for g in prange(seg_lo.shape[0]):
+        counts[g] = _scan_segment(seg_lo[g], seg_hi[g], g, qidx, row0, ptr, ent_f, ent_val, f_off0,
+                                  f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset,
+                                  b_rem, tables, n_owned, out_f, out_pos, out_score)
 
 
 @njit(cache=True)
-def scan_filters_serial(qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset,
-                        b_rem, tables, n_owned, out_pos, out_score, counts):
-    """:func:`scan_filters` on one thread (few filters: thread start-up costs more than it saves)."""
-    for f in range(f_width.shape[0]):
-        counts[f] = _scan_one(f, qidx, f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart,
-                              b_offset, b_rem, tables, n_owned, out_pos, out_score)
+def scan_filters_serial(seg_lo, seg_hi, qidx, row0, ptr, ent_f, ent_val, f_off0, f_bstart,
+                        f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset, b_rem, tables,
+                        n_owned, out_f, out_pos, out_score, counts):
+    """:func:`scan_filters` on one thread (small jobs: thread start-up costs more than it saves)."""
+    for g in range(seg_lo.shape[0]):
+        counts[g] = _scan_segment(seg_lo[g], seg_hi[g], g, qidx, row0, ptr, ent_f, ent_val, f_off0,
+                                  f_bstart, f_nblocks, f_width, f_thr, b_qrow, b_tstart, b_offset,
+                                  b_rem, tables, n_owned, out_f, out_pos, out_score)
 
 
 @njit(cache=True)

@@ -139,6 +139,31 @@ class _Bank:
         self.b_tstart = np.array(b_tstart, dtype=np.int64)
         self.b_offset = np.array(b_offset, dtype=np.int64)
         self.b_rem = np.array(b_rem, dtype=np.float64)
+        self.f_off0 = self.b_offset[self.f_bstart] if self.n_filters else np.zeros(0, dtype=np.int64)
+        self._invert(tables)
+
+    def _invert(self, tables: list[np.ndarray]) -> None:
+        """Per first-block q: CSR lists from q-gram code to the filters it does not rule out."""
+        self.groups = []
+        if not self.n_filters:
+            return
+        q0 = np.array([self.qs[r] for r in self.b_qrow[self.f_bstart]])
+        for q in sorted(set(q0.tolist())):
+            codes, filt, vals = [], [], []
+            for f in np.flatnonzero(q0 == q):
+                b0 = int(self.f_bstart[f])
+                t0 = tables[b0][: 4 ** q]
+                thr0 = self.f_thr[f] - self.b_rem[b0]
+                c = np.flatnonzero(t0 >= thr0)
+                codes.append(c)
+                filt.append(np.full(c.size, f, dtype=np.int64))
+                vals.append(t0[c])
+            code = np.concatenate(codes)
+            order = np.argsort(code, kind="stable")
+            ptr = np.zeros(4 ** q + 2, dtype=np.int64)
+            np.cumsum(np.bincount(code, minlength=4 ** q + 1), out=ptr[1:])
+            self.groups.append((self.qs.index(q), ptr, np.concatenate(filt)[order],
+                                np.ascontiguousarray(np.concatenate(vals)[order])))
 
     @classmethod
     def _blocks(cls, wts: np.ndarray, q1: int) -> list[tuple[int, int, np.ndarray, float, float]]:
@@ -256,12 +281,15 @@ class Scanner:
     chunk_size : int
         Window starts per kernel call (bounds the working memory).
     q : int
-        Columns of the first lookup block (a table of ``4**q`` entries; 1..7, default 6).
+        Columns of the first lookup block (a table of ``4**q`` entries; 1..7, default 7).
     """
+
+    #: position segments of a chunk scanned in parallel (fixed, so results never depend on threads)
+    N_SEGMENTS = 16
 
     def __init__(self, motifs: Iterable[Any], background: Background | None = None,
                  pvalue: float = 1e-4, score: float | None = None, both_strands: bool = True,
-                 pseudocount: float = 0.1, chunk_size: int = 1 << 18, q: int = 6) -> None:
+                 pseudocount: float = 0.1, chunk_size: int = 1 << 18, q: int = 7) -> None:
         self.filters = build_filters(motifs, background, pseudocount)
         self.background = self.filters[0].background
         self.both_strands = bool(both_strands)
@@ -340,26 +368,36 @@ class Scanner:
 
     def _scan_chunk(self, sub: np.ndarray, n_owned: int, offset: int, sidx: int, raw: np.ndarray) -> None:
         bank = self._bank
-        qidx = np.empty((len(bank.qs), sub.size), dtype=np.uint16)
+        n = sub.size
+        qidx = np.empty((len(bank.qs), n), dtype=np.uint16)
         for r, q in enumerate(bank.qs):
             qgram_index(sub, q, qidx[r])
-        while True:
-            pos = np.empty((bank.n_filters, self._cap), dtype=np.int64)
-            sc = np.empty((bank.n_filters, self._cap))
-            counts = np.zeros(bank.n_filters, dtype=np.int64)
-            kernel = scan_filters if bank.n_filters > self._serial_below else scan_filters_serial
-            kernel(qidx, bank.f_bstart, bank.f_nblocks, bank.f_width, bank.f_thr, bank.b_qrow,
-                   bank.b_tstart, bank.b_offset, bank.b_rem, bank.tables, n_owned,
-                   pos, sc, counts)
-            if counts.max(initial=0) <= self._cap:
-                break
-            self._cap = int(counts.max()) + 16
-        total = int(counts.sum())
+        parallel = bank.n_filters > self._serial_below and n >= 4096
+        n_seg = self.N_SEGMENTS if parallel else 1
+        edges = np.linspace(0, n, n_seg + 1).astype(np.int64)
+        kernel = scan_filters if parallel else scan_filters_serial
+        found_f, found_pos = [], []
+        for row0, ptr, ent_f, ent_val in bank.groups:
+            while True:
+                out_f = np.empty((n_seg, self._cap), dtype=np.int64)
+                out_pos = np.empty((n_seg, self._cap), dtype=np.int64)
+                out_sc = np.empty((n_seg, self._cap))
+                counts = np.zeros(n_seg, dtype=np.int64)
+                kernel(edges[:-1], edges[1:], qidx, row0, ptr, ent_f, ent_val, bank.f_off0,
+                       bank.f_bstart, bank.f_nblocks, bank.f_width, bank.f_thr, bank.b_qrow,
+                       bank.b_tstart, bank.b_offset, bank.b_rem, bank.tables, n_owned,
+                       out_f, out_pos, out_sc, counts)
+                if counts.max(initial=0) <= self._cap:
+                    break
+                self._cap = int(counts.max()) + 16
+            keep = np.arange(self._cap)[None, :] < counts[:, None]
+            found_f.append(out_f[keep])
+            found_pos.append(out_pos[keep])
+        hfil = np.concatenate(found_f) if found_f else np.zeros(0, dtype=np.int64)
+        total = hfil.size
         if total == 0:
             return
-        keep = np.arange(self._cap)[None, :] < counts[:, None]
-        hpos = pos[keep]
-        hfil = np.repeat(np.arange(bank.n_filters), counts)
+        hpos = np.concatenate(found_pos)
         hmot = bank.f_motif[hfil]
         hstr = bank.f_strand[hfil]
         score = np.empty(total)
@@ -426,43 +464,11 @@ class Scanner:
         return table
 
 
-def iter_fasta_text(path: "str | os.PathLike[str]") -> Iterator[tuple[str, str]]:
-    """Stream ``(id, sequence text)`` of a FASTA file (plain or gzipped), one record at a time.
-
-    Same checks as :func:`pairhmm.seqio.iter_fasta` (missing, empty, not FASTA, empty record),
-    without building SeqRecord objects. (It also sidesteps ``iter_fasta``'s line adapter, whose
-    ``read(0)`` returns the whole remaining file, which Biopython 1.88's FASTA parser rejects.)
-    """
-    from Bio.SeqIO.FastaIO import SimpleFastaParser
-
-    from ..errors import InputFormatError
-    from ..seqio import open_text
-
-    name = os.fspath(path)
-    fh = open_text(name)
-    try:
-        n = 0
-        try:
-            for title, seq in SimpleFastaParser(fh):
-                n += 1
-                rid = title.split(None, 1)[0] if title.strip() else f"sequence_{n}"
-                if not seq:
-                    raise InputFormatError(f"{name}: record {rid!r} (#{n}) has an empty sequence")
-                yield rid, seq
-        except (UnicodeDecodeError, EOFError, OSError) as e:
-            raise InputFormatError(f"{name}: not a readable text file ({e.__class__.__name__})") from None
-        except ValueError as e:
-            raise InputFormatError(f"{name}: not FASTA ({e})") from None
-        if n == 0:
-            raise InputFormatError(f"{name}: no FASTA records found (empty file or not FASTA)")
-    finally:
-        if name != "-":
-            fh.close()
-
-
 def _iter_named(sequences: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(sequences, (str, os.PathLike)):
-        sequences = iter_fasta_text(sequences)
+        from ..seqio import iter_fasta
+
+        sequences = iter_fasta(sequences)
     for k, item in enumerate(sequences):
         if isinstance(item, tuple):
             yield str(item[0]), item[1]
