@@ -254,6 +254,17 @@ def test_early_stopping_keeps_best_epoch():
     assert len(m.history_) <= m.best_epoch_ + 2
 
 
+def test_fit_with_combined_pooling_learns_planted_site():
+    rng = np.random.default_rng(1)
+    X, y = plant(600, 50, rng)
+    Xt, yt = plant(400, 50, rng)
+    m = MotifCNN(n_filters=4, width=19, pooling="max+mean", activation="relu", max_epochs=30,
+                 random_state=0).fit(X, y)
+    assert m.weights_.shape == (8,) and m.filter_importance_.shape == (4,)
+    assert m.transform(Xt[:5]).shape == (5, 8)
+    assert m.score(Xt, yt) >= 0.95
+
+
 def test_explicit_validation_data_and_variable_lengths():
     rng = np.random.default_rng(8)
     X, y = plant(120, 30, rng, pwm=CTCF[4:13])

@@ -711,7 +711,7 @@ class MotifCNN:
         theta = np.concatenate([
             rng.normal(0.0, self.init_scale, nf),
             np.zeros(K),
-            rng.normal(0.0, self.init_scale, K),
+            rng.normal(0.0, self.init_scale, self.n_features),
             [math.log(prior / (1 - prior))],
         ])
         lengths = np.diff(data[1])
