@@ -712,8 +712,10 @@ class PairHMM:
         Returns
         -------
         PairHMM
-            A new fitted model; ``history`` lists the log-likelihood of each iteration's model,
-            the last entry being the returned model's; ``converged`` says whether ``tol`` was met.
+            A new fitted model; ``history`` lists the EM objective of each iteration's model
+            (the total log-likelihood, plus the log Dirichlet prior when ``pseudocount > 0``),
+            the last entry being the returned model's; ``log_likelihoods`` the plain
+            log-likelihoods; ``converged`` says whether ``tol`` was met.
         """
         from .train import fit
 
