@@ -392,8 +392,10 @@ def fit(model: PairHMM, pairs: Iterable[tuple[Any, Any]], max_iter: int = 100, t
     if not tol >= 0:
         raise InvalidParameter("tol", tol, "must be >= 0")
     if init == "random":
-        model = _random_start(model, random_state)
-    elif init != "model":
+        model = _random_start(model, random_state, freeze)
+    elif init == "model":
+        model = model.copy()  # the caller's model is the starting point, never modified
+    else:
         raise InvalidParameter("init", init, "choose 'model' or 'random'")
     encoded = _encode_pairs(model, pairs)
     history: list[float] = []
@@ -440,21 +442,53 @@ def _log_prior(model: PairHMM, pc: float) -> float:
     return pc * v
 
 
-def _random_start(model: PairHMM, random_state: Any) -> PairHMM:
+def _random_start(model: PairHMM, random_state: Any, freeze: Any = None) -> PairHMM:
+    """Random values with ``model``'s structure (alphabet, tying, mode, long gaps, tau).
+
+    Frozen parameters keep ``model``'s values (element-wise masks: the frozen entries keep
+    theirs, the others share the remaining probability mass at random).
+    """
     rng = np.random.default_rng(random_state)
+    frozen, masks = _parse_freeze(freeze, model)
     A = model.alphabet.size
+    k = 1 if model.tied else 2
+    s = 1.0 - model.tau
     match = rng.dirichlet(np.full(A * A, 5.0)).reshape(A, A) + np.eye(A) * 0.5 / A
     if model.symmetric_match:
         match = match + match.T
     match /= match.sum()
-    insert = rng.dirichlet(np.full(A, 10.0), size=1 if model.tied else 2)
-    delta = rng.uniform(0.01, 0.1, size=1 if model.tied else 2)
-    epsilon = rng.uniform(0.2, 0.8, size=1 if model.tied else 2)
+    insert = rng.dirichlet(np.full(A, 10.0), size=k)
+    delta = rng.uniform(0.01, 0.1, size=k) * s
+    epsilon = rng.uniform(0.2, 0.8, size=k) * s
+    if "match" in frozen:
+        match = model.match
+    elif "match" in masks:
+        m = masks["match"] | masks["match"].T if model.symmetric_match else masks["match"]
+        match = _keep_masked(match, model.match, m)
+    if "insert" in frozen:
+        insert = np.atleast_2d(model.insert)
+    elif "insert" in masks:
+        mask = np.broadcast_to(masks["insert"], insert.shape)
+        old = np.atleast_2d(model.insert)
+        insert = np.stack([_keep_masked(insert[r], old[r], mask[r]) for r in range(k)])
+    if "delta" in frozen:
+        delta = np.array([model.delta_x, model.delta_y][:k])
+    if "epsilon" in frozen:
+        epsilon = np.array([model.epsilon_x, model.epsilon_y][:k])
     if model.tied:
-        return PairHMM(match, insert[0], float(delta[0]), float(epsilon[0]), model.tau, model.alphabet,
-                       symmetric_match=model.symmetric_match)
-    return PairHMM(match, insert, tuple(delta), tuple(epsilon), model.tau, model.alphabet,
-                   symmetric_match=model.symmetric_match)
+        return model.copy(match=match, insert=insert[0], delta=float(delta[0]),
+                          epsilon=float(epsilon[0]))
+    return model.copy(match=match, insert=insert, delta=tuple(delta), epsilon=tuple(epsilon))
+
+
+def _keep_masked(new: np.ndarray, old: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``new`` with the ``mask`` entries of ``old``, the rest rescaled so the total stays 1."""
+    out = np.array(new, dtype=float)
+    out[mask] = old[mask]
+    rest = out[~mask].sum()
+    if rest > 0:
+        out[~mask] *= (1.0 - old[mask].sum()) / rest
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -196,13 +196,15 @@ def test_mstep_maximises_expected_complete_likelihood(tied):
     for _ in range(200):
         s = 0.02
         match = best.match * np.exp(s * rng.normal(size=(4, 4)))
-        match = (match + match.T) / 2  # stay in the symmetric family
+        if best.symmetric_match:
+            match = (match + match.T) / 2  # stay in the model's family
         ins = (best.insert_x if tied else best.insert) * np.exp(s * rng.normal(size=(4,) if tied else (2, 4)))
         ins = ins / ins.sum(axis=-1, keepdims=True)
         jit = lambda v: v * math.exp(s * rng.normal())  # noqa: E731
         delta = jit(best.delta_x) if tied else (jit(best.delta_x), jit(best.delta_y))
         eps = jit(best.epsilon_x) if tied else (jit(best.epsilon_x), jit(best.epsilon_y))
-        other = PairHMM(match / match.sum(), ins, delta, eps, jit(best.tau), "dna")
+        other = PairHMM(match / match.sum(), ins, delta, eps, jit(best.tau), "dna",
+                        symmetric_match=best.symmetric_match)
         assert q_value(other, stats) <= q0 + 1e-9
 
 
@@ -217,8 +219,7 @@ FREEZES = [None, ["tau"], ["delta"], ["epsilon", "match"], ["insert"], ["delta",
        pseudo=st.sampled_from([0.0, 0.0, 0.5]))
 def test_baum_welch_never_lowers_the_likelihood(seed, tied, freeze, pseudo):
     rng = np.random.default_rng(seed)
-    truth = random_model(rng, 4, tied)
-    truth = truth.copy(tau=max(truth.tau, 0.05))  # short pairs
+    truth = random_model(rng, 4, tied)  # tau in [0.01, 0.2]: pairs of ~5-100 residues
     pairs = sample(truth, 6, seed)
     start = random_model(rng, 4, tied)
     with warnings.catch_warnings():
@@ -605,3 +606,26 @@ def test_symmetry_test_from_an_untied_start():
     assert res.tied.tied and not res.untied.tied
     assert res.tied.delta_x == res.tied.delta_y
     assert 0.0 <= res.pvalue <= 1.0
+
+
+def test_random_start_keeps_structure_and_frozen_values():
+    pairs = sample(dna_model(tau=0.03), 8, 21)
+    start = PairHMM.default("dna").copy(delta=0.05)
+    a = start.fit(pairs, init="random", random_state=1, max_iter=0, freeze=["delta"], n_jobs=1)
+    b = start.fit(pairs, init="random", random_state=1, max_iter=0, freeze=["delta"], n_jobs=1)
+    c = start.fit(pairs, init="random", random_state=2, max_iter=0, n_jobs=1)
+    assert a.to_dict() == b.to_dict() and a.to_dict() != c.to_dict()  # seeded
+    assert a.delta == 0.05 and a.tau == start.tau and a.epsilon != start.epsilon
+    mask = np.eye(4, dtype=bool)
+    d = start.fit(pairs, init="random", random_state=3, max_iter=2, freeze={"match": mask},
+                  n_jobs=1)
+    assert np.array_equal(np.diag(d.match), np.diag(start.match))
+    semi = PairHMM.default("dna").copy(mode="semiglobal")
+    e = semi.fit(pairs, init="random", random_state=4, max_iter=1, n_jobs=1)
+    assert e.mode == "semiglobal"
+
+
+def test_fit_never_modifies_or_returns_the_start_model():
+    start = PairHMM.default("dna")
+    fitted = start.fit([("ACGTAC", "ACGAC")], max_iter=0, n_jobs=1)
+    assert fitted is not start and start.history == [] and len(fitted.history) == 1
