@@ -193,14 +193,15 @@ class _Block:
         n = t.pool(pc)
         cur_free = _first_slot_values(t, current)
         theta = cur_free.copy()
-        for c in range(self.n_classes):
-            in_c = self.class_of == c
-            free_l = in_c & ~frozen_free
-            frozen_mass = float(np.sum(self.mult[in_c & frozen_free] * cur_free[in_c & frozen_free]))
-            tot = float(np.sum(n[free_l]))
-            if tot <= 0.0 or not free_l.any():
-                continue  # no information about this class: keep the current values
-            theta[free_l] = (1.0 - frozen_mass) * n[free_l] / (self.mult[free_l] * tot)
+        nc = self.n_classes
+        free = ~frozen_free
+        tot = np.bincount(self.class_of[free], weights=n[free], minlength=nc)
+        frozen_mass = np.bincount(self.class_of[frozen_free],
+                                  weights=self.mult[frozen_free] * cur_free[frozen_free], minlength=nc)
+        # a class without counts (no data reached it) keeps its current values
+        upd = free & (tot[self.class_of] > 0)
+        cls = self.class_of[upd]
+        theta[upd] = (1.0 - frozen_mass[cls]) * n[upd] / (self.mult[upd] * tot[cls])
         hard = t.expand(theta)
         if soft is None:
             return hard
@@ -627,7 +628,7 @@ class TiedHMM:
         _, (self.startprob_, self.transmat_, self.emissionprob_) = self._check_params(st)
         self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
         for it in range(self.n_iter):
-            ll_seq, start_c, trans_c, code_c = K_.estep(
+            ll_seq, start_c, trans_c, code_c = K_.pick("estep", offsets)(
                 x, offsets, self.startprob_, self.transmat_,
                 self._emission_table(st, self.emissionprob_))
             if not np.all(np.isfinite(ll_seq)):
@@ -704,13 +705,15 @@ class TiedHMM:
         """
         from ._kernels import hmm as K_
 
-        return float(np.sum(K_.loglik(*self._ready(X, lengths))))
+        args = self._ready(X, lengths)
+        return float(np.sum(K_.pick("loglik", args[1])(*args)))
 
     def score_per_sequence(self, X: Any, lengths: "Sequence[int] | None" = None) -> np.ndarray:
         """Log-likelihood of each sequence, shape (n_seq,)."""
         from ._kernels import hmm as K_
 
-        return K_.loglik(*self._ready(X, lengths))
+        args = self._ready(X, lengths)
+        return K_.pick("loglik", args[1])(*args)
 
     def score_samples(self, X: Any, lengths: "Sequence[int] | None" = None) -> tuple[float, np.ndarray]:
         """Log-likelihood and posterior state probabilities.
@@ -722,7 +725,8 @@ class TiedHMM:
         """
         from ._kernels import hmm as K_
 
-        ll, post = K_.posteriors(*self._ready(X, lengths))
+        args = self._ready(X, lengths)
+        ll, post = K_.pick("posteriors", args[1])(*args)
         return float(np.sum(ll)), post
 
     def predict_proba(self, X: Any, lengths: "Sequence[int] | None" = None) -> np.ndarray:
@@ -758,7 +762,8 @@ class TiedHMM:
                 return float(np.sum(np.log(post.max(axis=1)))), post.argmax(axis=1)
         x, offsets, start, trans, table = self._ready(X, lengths)
         with np.errstate(divide="ignore"):
-            path, lp = K_.viterbi(x, offsets, np.log(start), np.log(trans), np.log(table))
+            path, lp = K_.pick("viterbi", offsets)(x, offsets, np.log(start), np.log(trans),
+                                                   np.log(table))
         return float(np.sum(lp)), path
 
     def predict(self, X: Any, lengths: "Sequence[int] | None" = None) -> np.ndarray:

@@ -146,9 +146,134 @@ def _backward_counts(x, lo, hi, trans_t, emis, alpha, scale, start_c, trans_c, c
         start_c[k] += alpha[0, k] * beta[k]
 
 
+# ---------------------------------------------------------------------------- one sequence
+@njit(cache=True)
+def _seq_counts(x, lo, hi, start, trans, trans_t, emis, start_c, trans_c, code_c):
+    """Forward-backward of one sequence; expected counts added to the buffers; returns log P.
+
+    ``trans_c`` receives the xi sums *without* the factor ``trans[i, j]`` (see _backward_counts).
+    """
+    T = hi - lo
+    K = start.shape[0]
+    alpha = np.empty((T, K))
+    scale = np.empty(T)
+    ll = _forward(x, lo, hi, start, trans, emis, alpha, scale)
+    if ll > -np.inf:
+        _backward_counts(x, lo, hi, trans_t, emis, alpha, scale, start_c, trans_c, code_c)
+    return ll
+
+
+@njit(cache=True)
+def _seq_posteriors(x, lo, hi, start, trans, trans_t, emis, post):
+    """Posteriors of one sequence into ``post[lo:hi]`` (NaN if impossible); returns log P."""
+    T = hi - lo
+    K = start.shape[0]
+    alpha = np.empty((T, K))
+    scale = np.empty(T)
+    ll = _forward(x, lo, hi, start, trans, emis, alpha, scale)
+    if ll > -np.inf:
+        _backward_posteriors(x, lo, hi, trans_t, emis, alpha, scale, post)
+    else:
+        post[lo:hi, :] = np.nan
+    return ll
+
+
+@njit(cache=True)
+def _seq_loglik(x, lo, hi, start, trans, emis):
+    """log P of one sequence in O(K) memory: the same arithmetic as _forward (same result)."""
+    K = start.shape[0]
+    alpha = np.empty((2, K))
+    scale = np.empty(2)
+    c = x[lo]
+    s = 0.0
+    for k in range(K):
+        v = start[k] * emis[c, k]
+        alpha[0, k] = v
+        s += v
+    if s <= 0.0:
+        return -np.inf
+    inv = 1.0 / s
+    for k in range(K):
+        alpha[0, k] *= inv
+    ll = np.log(s)
+    prod = 1.0
+    cur = np.empty(K)
+    r = 0
+    for t in range(lo + 1, hi):
+        c = x[t]
+        for j in range(K):
+            cur[j] = 0.0
+        for i in range(K):
+            a = alpha[r, i]
+            for j in range(K):
+                cur[j] += a * trans[i, j]
+        r = 1 - r
+        s = 0.0
+        for j in range(K):
+            v = cur[j] * emis[c, j]
+            alpha[r, j] = v
+            s += v
+        if s <= 0.0:
+            return -np.inf
+        inv = 1.0 / s
+        for j in range(K):
+            alpha[r, j] *= inv
+        if s < 1e-100:
+            ll += np.log(s)
+        else:
+            prod *= s
+            if prod < _TINY:
+                ll += np.log(prod)
+                prod = 1.0
+    return ll + np.log(prod)
+
+
+@njit(cache=True)
+def _seq_viterbi(x, lo, hi, log_start, log_trans, log_emis, path):
+    """Viterbi path of one sequence into ``path[lo:hi]``; returns its log joint probability."""
+    K = log_start.shape[0]
+    T = hi - lo
+    back = np.empty((T, K), dtype=np.int32)
+    d = np.empty(K)
+    nd = np.empty(K)
+    c = x[lo]
+    for k in range(K):
+        d[k] = log_start[k] + log_emis[c, k]
+    for t in range(1, T):
+        c = x[lo + t]
+        for j in range(K):
+            best = -np.inf
+            arg = 0
+            for i in range(K):
+                v = d[i] + log_trans[i, j]
+                if v > best:
+                    best = v
+                    arg = i
+            nd[j] = best + log_emis[c, j]
+            back[t, j] = arg
+        for j in range(K):
+            d[j] = nd[j]
+    best = -np.inf
+    arg = 0
+    for k in range(K):
+        if d[k] > best:
+            best = d[k]
+            arg = k
+    path[hi - 1] = arg
+    for t in range(T - 1, 0, -1):
+        arg = back[t, arg]
+        path[lo + t - 1] = arg
+    return best
+
+
+# ---------------------------------------------------------------------------- drivers
+# Each kernel has a parallel driver (prange over sequences) and a serial one with the same
+# arithmetic, for small inputs: waking a thread pool costs more than it saves on a few short
+# sequences (and a lot on a busy machine). Both give bit-identical results.
+
 @njit(cache=True, parallel=True)
 def estep(x, offsets, start, trans, emis):
-    """Expected counts over all sequences (one Baum-Welch E-step).
+    """Expected counts over all sequences (one Baum-Welch E-step), sequences in parallel.
 
     Returns
     -------
@@ -174,25 +299,43 @@ def estep(x, offsets, start, trans, emis):
     for c0 in range(0, n_seq, chunk):
         c1 = min(c0 + chunk, n_seq)
         for b in prange(c1 - c0):
-            s = c0 + b
-            lo = offsets[s]
-            hi = offsets[s + 1]
-            T = hi - lo
             b_start[b, :] = 0.0
             b_trans[b, :, :] = 0.0
             b_code[b, :, :] = 0.0
-            alpha = np.empty((T, K))
-            scale = np.empty(T)
-            ll = _forward(x, lo, hi, start, trans, emis, alpha, scale)
-            loglik[s] = ll
-            if ll > -np.inf:
-                _backward_counts(x, lo, hi, trans_t, emis, alpha, scale,
-                                 b_start[b], b_trans[b], b_code[b])
+            loglik[c0 + b] = _seq_counts(x, offsets[c0 + b], offsets[c0 + b + 1], start, trans,
+                                         trans_t, emis, b_start[b], b_trans[b], b_code[b])
         # serial reduction in sequence order: identical to a serial run
         for b in range(c1 - c0):
             start_c += b_start[b]
             trans_c += b_trans[b]
             code_c += b_code[b]
+    trans_c *= trans
+    return loglik, start_c, trans_c, code_c
+
+
+@njit(cache=True)
+def estep_serial(x, offsets, start, trans, emis):
+    """:func:`estep` on one thread (same per-sequence buffers and summation order)."""
+    K = start.shape[0]
+    n_codes = emis.shape[0]
+    n_seq = offsets.shape[0] - 1
+    loglik = np.empty(n_seq)
+    start_c = np.zeros(K)
+    trans_c = np.zeros((K, K))
+    code_c = np.zeros((n_codes, K))
+    trans_t = np.ascontiguousarray(trans.T)
+    b_start = np.empty(K)
+    b_trans = np.empty((K, K))
+    b_code = np.empty((n_codes, K))
+    for s in range(n_seq):
+        b_start[:] = 0.0
+        b_trans[:, :] = 0.0
+        b_code[:, :] = 0.0
+        loglik[s] = _seq_counts(x, offsets[s], offsets[s + 1], start, trans, trans_t, emis,
+                                b_start, b_trans, b_code)
+        start_c += b_start
+        trans_c += b_trans
+        code_c += b_code
     trans_c *= trans
     return loglik, start_c, trans_c, code_c
 
@@ -203,62 +346,44 @@ def posteriors(x, offsets, start, trans, emis):
 
     Rows of an impossible sequence (log-likelihood -inf) are NaN.
     """
-    K = start.shape[0]
     n_seq = offsets.shape[0] - 1
-    post = np.empty((x.shape[0], K))
+    post = np.empty((x.shape[0], start.shape[0]))
     loglik = np.empty(n_seq)
     trans_t = np.ascontiguousarray(trans.T)
     for s in prange(n_seq):
-        lo = offsets[s]
-        hi = offsets[s + 1]
-        T = hi - lo
-        alpha = np.empty((T, K))
-        scale = np.empty(T)
-        ll = _forward(x, lo, hi, start, trans, emis, alpha, scale)
-        loglik[s] = ll
-        if ll > -np.inf:
-            _backward_posteriors(x, lo, hi, trans_t, emis, alpha, scale, post)
-        else:
-            post[lo:hi, :] = np.nan
+        loglik[s] = _seq_posteriors(x, offsets[s], offsets[s + 1], start, trans, trans_t, emis, post)
+    return loglik, post
+
+
+@njit(cache=True)
+def posteriors_serial(x, offsets, start, trans, emis):
+    """:func:`posteriors` on one thread."""
+    n_seq = offsets.shape[0] - 1
+    post = np.empty((x.shape[0], start.shape[0]))
+    loglik = np.empty(n_seq)
+    trans_t = np.ascontiguousarray(trans.T)
+    for s in range(n_seq):
+        loglik[s] = _seq_posteriors(x, offsets[s], offsets[s + 1], start, trans, trans_t, emis, post)
     return loglik, post
 
 
 @njit(cache=True, parallel=True)
 def loglik(x, offsets, start, trans, emis):
     """Log-likelihood of each sequence, shape (n_seq,), by the scaled forward pass (O(K) memory)."""
-    K = start.shape[0]
     n_seq = offsets.shape[0] - 1
     out = np.empty(n_seq)
     for s in prange(n_seq):
-        lo = offsets[s]
-        hi = offsets[s + 1]
-        a = np.empty(K)
-        nxt = np.empty(K)
-        c = x[lo]
-        tot = 0.0
-        for k in range(K):
-            a[k] = start[k] * emis[c, k]
-            tot += a[k]
-        ll = 0.0
-        for t in range(lo + 1, hi + 1):
-            if tot <= 0.0:
-                ll = -np.inf
-                break
-            ll += np.log(tot)
-            if t == hi:
-                break
-            inv = 1.0 / tot
-            c = x[t]
-            tot = 0.0
-            for j in range(K):
-                acc = 0.0
-                for i in range(K):
-                    acc += a[i] * trans[i, j]
-                nxt[j] = acc * inv * emis[c, j]
-                tot += nxt[j]
-            for j in range(K):
-                a[j] = nxt[j]
-        out[s] = ll
+        out[s] = _seq_loglik(x, offsets[s], offsets[s + 1], start, trans, emis)
+    return out
+
+
+@njit(cache=True)
+def loglik_serial(x, offsets, start, trans, emis):
+    """:func:`loglik` on one thread."""
+    n_seq = offsets.shape[0] - 1
+    out = np.empty(n_seq)
+    for s in range(n_seq):
+        out[s] = _seq_loglik(x, offsets[s], offsets[s + 1], start, trans, emis)
     return out
 
 
@@ -273,46 +398,37 @@ def viterbi(x, offsets, log_start, log_trans, log_emis):
         Log joint probability of each sequence with its path (-inf if impossible).
     Ties go to the lowest state index.
     """
-    K = log_start.shape[0]
     n_seq = offsets.shape[0] - 1
     path = np.empty(x.shape[0], dtype=np.int64)
     logprob = np.empty(n_seq)
     for s in prange(n_seq):
-        lo = offsets[s]
-        hi = offsets[s + 1]
-        T = hi - lo
-        back = np.empty((T, K), dtype=np.int32)
-        d = np.empty(K)
-        nd = np.empty(K)
-        c = x[lo]
-        for k in range(K):
-            d[k] = log_start[k] + log_emis[c, k]
-        for t in range(1, T):
-            c = x[lo + t]
-            for j in range(K):
-                best = -np.inf
-                arg = 0
-                for i in range(K):
-                    v = d[i] + log_trans[i, j]
-                    if v > best:
-                        best = v
-                        arg = i
-                nd[j] = best + log_emis[c, j]
-                back[t, j] = arg
-            for j in range(K):
-                d[j] = nd[j]
-        best = -np.inf
-        arg = 0
-        for k in range(K):
-            if d[k] > best:
-                best = d[k]
-                arg = k
-        logprob[s] = best
-        path[hi - 1] = arg
-        for t in range(T - 1, 0, -1):
-            arg = back[t, arg]
-            path[lo + t - 1] = arg
+        logprob[s] = _seq_viterbi(x, offsets[s], offsets[s + 1], log_start, log_trans, log_emis,
+                                  path)
     return path, logprob
+
+
+@njit(cache=True)
+def viterbi_serial(x, offsets, log_start, log_trans, log_emis):
+    """:func:`viterbi` on one thread."""
+    n_seq = offsets.shape[0] - 1
+    path = np.empty(x.shape[0], dtype=np.int64)
+    logprob = np.empty(n_seq)
+    for s in range(n_seq):
+        logprob[s] = _seq_viterbi(x, offsets[s], offsets[s + 1], log_start, log_trans, log_emis,
+                                  path)
+    return path, logprob
+
+
+#: inputs with fewer symbols than this (or a single sequence) use the serial drivers
+PARALLEL_MIN_SYMBOLS = 100_000
+
+
+def pick(name, offsets):
+    """The parallel driver ``name`` for many sequences with enough symbols, else the serial one."""
+    n_seq = offsets.shape[0] - 1
+    if n_seq > 1 and offsets[-1] >= PARALLEL_MIN_SYMBOLS:
+        return globals()[name]
+    return globals()[name + "_serial"]
 
 
 @njit(cache=True)
