@@ -50,11 +50,27 @@ def _level(v):
     return math.frexp(v)[1]
 
 
+@njit(cache=True)
+def profiles(y, em, qy):
+    """Per-column tables of y: prof[a, j] = em[a, y_j] and qyc[j] = qy[y_j] (1-based j; column 0
+    unused), so the row loops read contiguous arrays instead of gathering."""
+    m = y.shape[0]
+    C = em.shape[0]
+    prof = np.zeros((C, m + 1))
+    qyc = np.zeros(m + 1)
+    for j in range(1, m + 1):
+        b = y[j - 1]
+        qyc[j] = qy[b]
+        for a in range(C):
+            prof[a, j] = em[a, b]
+    return prof, qyc
+
+
 # ----------------------------------------------------------------------------------------------
 # forward
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _forward_row(i, x, y, em, qx, qy, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
+def _forward_row(i, x, y, prof, qx, qyc, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
     """Fill row i (i >= 1) of the forward matrices from row i-1.
 
     Mp/Xp/Yp, sp, lp: previous row values, block exponents and block levels (exponent of the
@@ -64,6 +80,7 @@ def _forward_row(i, x, y, em, qx, qy, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
     nb = s.shape[0]
     xi = x[i - 1]
     qxi = qx[xi]
+    erow = prof[xi]
     for b in range(nb):
         j0 = b * BLOCK
         j1 = min(j0 + BLOCK, m + 1)
@@ -95,15 +112,13 @@ def _forward_row(i, x, y, em, qx, qy, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
             r_d = _exp2i(sp[b - 1] - target)
             r_l = _exp2i(s[b - 1] - target)
             j = j0
-            yj = y[j - 1]
-            M[j] = em[xi, yj] * r_d * (t[T_MM] * Mp[j - 1] + t[T_XM] * Xp[j - 1] + t[T_YM] * Yp[j - 1])
+            M[j] = erow[j] * r_d * (t[T_MM] * Mp[j - 1] + t[T_XM] * Xp[j - 1] + t[T_YM] * Yp[j - 1])
             X[j] = qxi * (aMX * Mp[j] + aXX * Xp[j])
-            Y[j] = qy[yj] * r_l * (tMY * M[j - 1] + tYY * Y[j - 1])
+            Y[j] = qyc[j] * r_l * (tMY * M[j - 1] + tYY * Y[j - 1])
             jstart = j0 + 1
         # match and insert-x need only the previous row: no dependency along j
         for j in range(jstart, j1):
-            yj = y[j - 1]
-            M[j] = em[xi, yj] * (aMM * Mp[j - 1] + aXM * Xp[j - 1] + aYM * Yp[j - 1])
+            M[j] = erow[j] * (aMM * Mp[j - 1] + aXM * Xp[j - 1] + aYM * Yp[j - 1])
             X[j] = qxi * (aMX * Mp[j] + aXX * Xp[j])
         # insert-y is a linear recurrence along the row
         if j0 == 0:
@@ -111,8 +126,7 @@ def _forward_row(i, x, y, em, qx, qy, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
         else:
             jy = j0 + 1
         for j in range(jy, j1):
-            yj = y[j - 1]
-            Y[j] = qy[yj] * (tMY * M[j - 1] + tYY * Y[j - 1])
+            Y[j] = qyc[j] * (tMY * M[j - 1] + tYY * Y[j - 1])
         big = 0.0
         for j in range(j0, j1):
             v = M[j] + X[j] + Y[j]
@@ -200,6 +214,7 @@ def forward_full(x, y, em, qx, qy, t):
     logp : float
         Natural log of P(x, y).
     """
+    prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
     m = y.shape[0]
     nb = m // BLOCK + 1
@@ -208,7 +223,7 @@ def forward_full(x, y, em, qx, qy, t):
     L = np.empty((n + 1, nb), dtype=np.int64)
     _forward_row0(y, qy, t, F[0, 0], F[1, 0], F[2, 0], S[0], L[0])
     for i in range(1, n + 1):
-        _forward_row(i, x, y, em, qx, qy, t, F[0, i - 1], F[1, i - 1], F[2, i - 1], S[i - 1],
+        _forward_row(i, x, y, prof, qx, qyc, t, F[0, i - 1], F[1, i - 1], F[2, i - 1], S[i - 1],
                      L[i - 1], F[0, i], F[1, i], F[2, i], S[i], L[i])
     return F, S, _end_logprob(F[0, n], F[1, n], F[2, n], S[n], m, t)
 
@@ -216,6 +231,7 @@ def forward_full(x, y, em, qx, qy, t):
 @njit(cache=True)
 def forward_logprob(x, y, em, qx, qy, t):
     """log P(x, y) by the forward algorithm in linear memory (two rows)."""
+    prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
     m = y.shape[0]
     nb = m // BLOCK + 1
@@ -226,7 +242,7 @@ def forward_logprob(x, y, em, qx, qy, t):
     for i in range(1, n + 1):
         p = (i - 1) & 1
         c = i & 1
-        _forward_row(i, x, y, em, qx, qy, t, A[p, 0], A[p, 1], A[p, 2], S[p], L[p],
+        _forward_row(i, x, y, prof, qx, qyc, t, A[p, 0], A[p, 1], A[p, 2], S[p], L[p],
                      A[c, 0], A[c, 1], A[c, 2], S[c], L[c])
     c = n & 1
     return _end_logprob(A[c, 0], A[c, 1], A[c, 2], S[c], m, t)
@@ -236,7 +252,7 @@ def forward_logprob(x, y, em, qx, qy, t):
 # backward
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _backward_row(i, n, x, y, em, qx, qy, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, lv):
+def _backward_row(i, n, x, y, prof, qx, qyc, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, lv):
     """Fill row i of the backward matrices from row i+1 (``Mn`` ... ; unused when i == n).
 
     B_s(i, j) = P(x[i:], y[j:] and End | state s emitted x_i, y_j at cell (i, j)).
@@ -246,9 +262,9 @@ def _backward_row(i, n, x, y, em, qx, qy, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, lv)
     m = y.shape[0]
     nb = s.shape[0]
     last = i == n
-    if not last:
-        xn = x[i]  # x_{i+1}
-        qxn = qx[xn]
+    xn = x[i] if not last else 0  # x_{i+1}
+    qxn = qx[xn]
+    erow = prof[xn]
     for b in range(nb - 1, -1, -1):
         j0 = b * BLOCK
         j1 = min(j0 + BLOCK, m + 1)
@@ -284,13 +300,12 @@ def _backward_row(i, n, x, y, em, qx, qy, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, lv)
             j = j1 - 1
             r_dd = 0.0 if last else _exp2i(sn[b + 1] - target)
             r_r = _exp2i(s[b + 1] - target)
-            yn = y[j]
-            vy = qy[yn] * Y[j + 1] * r_r
+            vy = qyc[j + 1] * Y[j + 1] * r_r
             if last:
                 u = 0.0
                 w = 0.0
             else:
-                u = em[xn, yn] * Mn[j + 1] * r_dd
+                u = erow[j + 1] * Mn[j + 1] * r_dd
                 w = qxn * Xn[j] * r_dn
             Y[j] = t[T_YM] * u + t[T_YY] * vy
             M[j] = t[T_MM] * u + t[T_MX] * w + t[T_MY] * vy
@@ -301,7 +316,7 @@ def _backward_row(i, n, x, y, em, qx, qy, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, lv)
         tYY = t[T_YY]
         if last:
             for j in range(jend, j0 - 1, -1):
-                vy = qy[y[j]] * Y[j + 1]
+                vy = qyc[j + 1] * Y[j + 1]
                 Y[j] = tYY * vy
                 M[j] = t[T_MY] * vy
                 X[j] = 0.0
@@ -312,14 +327,12 @@ def _backward_row(i, n, x, y, em, qx, qy, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, lv)
             aXX = t[T_XX] * r_dn
             aYM = tYM * r_dn
             for j in range(jend, j0 - 1, -1):
-                yn = y[j]
-                Y[j] = aYM * em[xn, yn] * Mn[j + 1] + tYY * qy[yn] * Y[j + 1]
+                Y[j] = aYM * erow[j + 1] * Mn[j + 1] + tYY * qyc[j + 1] * Y[j + 1]
             tMY = t[T_MY]
             for j in range(jend, j0 - 1, -1):
-                yn = y[j]
-                u = em[xn, yn] * Mn[j + 1]
+                u = erow[j + 1] * Mn[j + 1]
                 w = qxn * Xn[j]
-                M[j] = aMM * u + aMX * w + tMY * qy[yn] * Y[j + 1]
+                M[j] = aMM * u + aMX * w + tMY * qyc[j + 1] * Y[j + 1]
                 X[j] = aXM * u + aXX * w
         big = 0.0
         for j in range(j0, j1):
@@ -346,16 +359,17 @@ def _backward_row(i, n, x, y, em, qx, qy, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, lv)
 @njit(cache=True)
 def backward_full(x, y, em, qx, qy, t):
     """Backward algorithm keeping every row: (B, S) shaped like :func:`forward_full`'s."""
+    prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
     m = y.shape[0]
     nb = m // BLOCK + 1
     B = np.zeros((3, n + 1, m + 1))
     S = np.zeros((n + 1, nb), dtype=np.int64)
     L = np.empty((n + 1, nb), dtype=np.int64)
-    _backward_row(n, n, x, y, em, qx, qy, t, B[0, n], B[1, n], B[2, n], S[n], L[n],
+    _backward_row(n, n, x, y, prof, qx, qyc, t, B[0, n], B[1, n], B[2, n], S[n], L[n],
                   B[0, n], B[1, n], B[2, n], S[n], L[n])
     for i in range(n - 1, -1, -1):
-        _backward_row(i, n, x, y, em, qx, qy, t, B[0, i + 1], B[1, i + 1], B[2, i + 1], S[i + 1],
+        _backward_row(i, n, x, y, prof, qx, qyc, t, B[0, i + 1], B[1, i + 1], B[2, i + 1], S[i + 1],
                       L[i + 1], B[0, i], B[1, i], B[2, i], S[i], L[i])
     return B, S
 
@@ -371,11 +385,38 @@ def backward_logprob(x, y, em, qx, qy, t):
 
 
 @njit(cache=True)
-def posterior_match(x, y, em, qx, qy, t):
-    """P(x_i aligned to y_j | x, y), shape (n, m), and log P(x, y)."""
+def forward_match_only(x, y, em, qx, qy, t):
+    """Forward pass keeping only the match matrix (rows of X and Y roll): (FM, S, logp).
+
+    A third of the memory of :func:`forward_full`: the posterior needs nothing else.
+    """
+    prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
     m = y.shape[0]
-    F, SF, logp = forward_full(x, y, em, qx, qy, t)
+    nb = m // BLOCK + 1
+    FM = np.empty((n + 1, m + 1))
+    S = np.zeros((n + 1, nb), dtype=np.int64)
+    L = np.empty((2, nb), dtype=np.int64)
+    A = np.zeros((2, 3, m + 1))
+    _forward_row0(y, qy, t, A[0, 0], A[0, 1], A[0, 2], S[0], L[0])
+    FM[0] = A[0, 0]
+    for i in range(1, n + 1):
+        p = (i - 1) & 1
+        c = i & 1
+        _forward_row(i, x, y, prof, qx, qyc, t, A[p, 0], A[p, 1], A[p, 2], S[i - 1], L[p],
+                     A[c, 0], A[c, 1], A[c, 2], S[i], L[c])
+        FM[i] = A[c, 0]
+    c = n & 1
+    return FM, S, _end_logprob(A[c, 0], A[c, 1], A[c, 2], S[n], m, t)
+
+
+@njit(cache=True)
+def posterior_match(x, y, em, qx, qy, t):
+    """P(x_i aligned to y_j | x, y), shape (n, m), and log P(x, y)."""
+    prof, qyc = profiles(y, em, qy)
+    n = x.shape[0]
+    m = y.shape[0]
+    FM, SF, logp = forward_match_only(x, y, em, qx, qy, t)
     nb = m // BLOCK + 1
     P = np.zeros((n, m))
     if logp == -np.inf:
@@ -386,13 +427,13 @@ def posterior_match(x, y, em, qx, qy, t):
     LB = np.empty((2, nb), dtype=np.int64)
     ln2 = math.log(2.0)
     c = n & 1
-    _backward_row(n, n, x, y, em, qx, qy, t, Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c],
+    _backward_row(n, n, x, y, prof, qx, qyc, t, Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c],
                   Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c])
     for i in range(n, 0, -1):
         c = i & 1
         if i < n:
             p = (i + 1) & 1
-            _backward_row(i, n, x, y, em, qx, qy, t, Bc[p, 0], Bc[p, 1], Bc[p, 2], SB[p], LB[p],
+            _backward_row(i, n, x, y, prof, qx, qyc, t, Bc[p, 0], Bc[p, 1], Bc[p, 2], SB[p], LB[p],
                           Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c])
         for b in range(nb):
             j0 = b * BLOCK
@@ -402,7 +443,7 @@ def posterior_match(x, y, em, qx, qy, t):
                 continue
             f = math.exp(k) if k < 700.0 else np.inf
             for j in range(max(j0, 1), j1):
-                P[i - 1, j - 1] = F[0, i, j] * Bc[c, 0, j] * f
+                P[i - 1, j - 1] = FM[i, j] * Bc[c, 0, j] * f
     return P, logp
 
 
@@ -747,6 +788,7 @@ def expected_counts(x, y, em, qx, qy, t, out):
     Forward matrices are stored; backward rows are computed from the last row up and combined
     with them cell by cell, so memory is that of one forward pass.
     """
+    prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
     m = y.shape[0]
     C = em.shape[0]
@@ -772,11 +814,11 @@ def expected_counts(x, y, em, qx, qy, t, out):
     for i in range(n, -1, -1):
         c = i & 1
         if i == n:
-            _backward_row(n, n, x, y, em, qx, qy, t, Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c],
+            _backward_row(n, n, x, y, prof, qx, qyc, t, Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c],
                           Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c])
         else:
             p = (i + 1) & 1
-            _backward_row(i, n, x, y, em, qx, qy, t, Bc[p, 0], Bc[p, 1], Bc[p, 2], SB[p], LB[p],
+            _backward_row(i, n, x, y, prof, qx, qyc, t, Bc[p, 0], Bc[p, 1], Bc[p, 2], SB[p], LB[p],
                           Bc[c, 0], Bc[c, 1], Bc[c, 2], SB[c], LB[c])
         BM = Bc[c, 0]
         BX = Bc[c, 1]
