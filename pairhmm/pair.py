@@ -524,8 +524,14 @@ class PairHMM:
         """Log-odds of the pair model against the random model: log P(x,y|M) - log P(x,y|R)."""
         return self.log_likelihood(x, y) - self.random_log_likelihood(x, y)
 
-    def viterbi(self, x: Any, y: Any, max_memory: float | None = None) -> Alignment:
+    def viterbi(self, x: Any, y: Any, max_memory: float | None = None,
+                traceback: str = "auto") -> Alignment:
         """Most probable alignment.
+
+        The traceback takes one byte per DP cell; when that exceeds ``max_memory`` (default
+        4 GiB) the path is found with checkpoints in O(len(y) sqrt(len(x))) memory instead, at
+        about twice the time, with the same result. ``traceback="full"`` or ``"checkpoint"``
+        forces one of the two.
 
         Returns
         -------
@@ -540,8 +546,7 @@ class PairHMM:
             score, states = self._gcall("g_viterbi", ex, ey)
             path = self.graph.kind[states].astype(np.int8) if states.size else states
         else:
-            self._check_memory(ex.size, ey.size, 1, "Viterbi", max_memory)
-            score, path = _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt)
+            score, path = self._viterbi_3state(ex, ey, max_memory, traceback)
         if not math.isfinite(score):
             raise InvalidParameter("model", "zero-probability pair",
                                    "no alignment of these sequences has non-zero probability")
@@ -550,6 +555,27 @@ class PairHMM:
         if self.is_general:
             aln.states = [self.graph.names[s] for s in states]
         return aln
+
+    def _viterbi_3state(self, ex: np.ndarray, ey: np.ndarray, max_memory: float | None,
+                        traceback: str = "auto"):
+        """Full traceback (1 byte per cell) when it fits in ``max_memory``, else checkpoints:
+        DP rows kept every sqrt(n) rows, segments recomputed during the traceback (about twice
+        the time, O(m sqrt(n)) memory, the same path)."""
+        T = self.tables
+        limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+        n, m = ex.size, ey.size
+        if traceback not in ("auto", "full", "checkpoint"):
+            raise InvalidParameter("traceback", traceback, "choose auto, full or checkpoint")
+        if traceback == "full" or (traceback == "auto" and (n + 1) * (m + 1) <= limit):
+            self._check_memory(n, m, 1, "Viterbi", max_memory)
+            return _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt)
+        seg = max(1, int(math.ceil(math.sqrt(n))))
+        need = 24.0 * (n // seg + 1) * (m + 1) + seg * (m + 1) + 8.0 * (n + m)
+        if need > limit:
+            raise MemoryLimitError(
+                f"Viterbi of a {n} x {m} pair needs at least {_human(need)} even with checkpoints, "
+                f"over the limit of {_human(limit)}: raise --max-memory")
+        return _k.viterbi_checkpointed(ex, ey, T.lem, T.lqx, T.lqy, T.lt, seg)
 
     def viterbi_score(self, x: Any, y: Any) -> float:
         """log P(x, y, best path) in linear memory (no traceback): for very long pairs."""

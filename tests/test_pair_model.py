@@ -141,7 +141,25 @@ def test_empty_sequence_and_memory_limit():
     m = PairHMM.default("dna")
     with pytest.raises(InvalidParameter, match="empty"):
         m.viterbi("", "ACGT")
-    with pytest.raises(MemoryLimitError, match="pairhmm score"):
+    with pytest.raises(MemoryLimitError, match="max-memory"):
         m.viterbi("A" * 2000, "C" * 2000, max_memory=1000)
+    with pytest.raises(MemoryLimitError, match="pairhmm score"):
+        m.posterior("A" * 2000, "C" * 2000, max_memory=100000)
     # the likelihood is linear memory: no limit applies
     assert np.isfinite(m.log_likelihood("A" * 2000, "C" * 2000))
+
+
+def test_checkpointed_viterbi_is_the_same_path():
+    """Over the memory limit, Viterbi switches to checkpoints: same score, same path."""
+    big_x, big_y = "ACDEFGHIKL" * 60, "ACDEFGHIKM" * 60
+    auto = m_default = PairHMM.default("protein")
+    a = auto.viterbi(big_x, big_y, max_memory=200_000)  # 361 KB full traceback: checkpoints
+    assert a.score == m_default.viterbi(big_x, big_y).score
+    rng = np.random.default_rng(8)
+    m = PairHMM.default("protein")
+    for n, k in [(300, 280), (150, 400), (17, 5)]:
+        x = "".join(rng.choice(list("ARNDCQEGHILKMFPSTWYV"), n))
+        y = x[: k // 2] + "".join(rng.choice(list("ARNDCQEGHILKMFPSTWYV"), k - k // 2))
+        full = m.viterbi(x, y)
+        small = m.viterbi(x, y, traceback="checkpoint")
+        assert small.score == full.score and small.path == full.path

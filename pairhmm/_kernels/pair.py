@@ -463,72 +463,32 @@ def _vcell_m(mp, xp, yp, tMM, tXM, tYM, e):
 
 
 @njit(cache=True)
-def viterbi(x, y, lem, lqx, lqy, lt, keep=True):
-    """Most probable path.
+def _vit_rows(x, i0, i1, Mp, Xp, Yp, tb, off, keep, lprof, lqx, cMY, cYY, lt):
+    """Viterbi rows i0+1 .. i1 from row i0's values in Mp/Xp/Yp (updated in place to row i1).
 
-    ``lem``, ``lqx``, ``lqy``, ``lt`` are natural-log emission/transition tables (-inf allowed).
+    Traceback bytes of row r go to ``tb[r - off]`` (with ``keep``), else to scratch rows 1-2.
     Rows are processed two at a time in one loop over columns: the insert-y recurrence of each
     row is a serial chain, and interleaving two independent chains hides their latency.
-
-    Returns
-    -------
-    score : float
-        log P(x, y, best path).
-    states : int8 array
-        The path as states 0 = M, 1 = X, 2 = Y, first to last.
     """
-    n = x.shape[0]
-    m = y.shape[0]
+    m = Mp.shape[0] - 1
     ninf = -np.inf
-    # traceback byte per cell: bits 0-1 = predecessor of M (0 M, 1 X, 2 Y), bit 2 = of X
-    # (0 M, 1 X), bit 3 = of Y (0 M, 1 Y)
-    # (with keep=False only two rows are kept: the score in linear memory, no path)
-    tb = np.zeros((n + 1 if keep else 3, m + 1), dtype=np.uint8)
-    Mp = np.full(m + 1, ninf)
-    Xp = np.full(m + 1, ninf)
-    Yp = np.full(m + 1, ninf)
     tMM = lt[T_MM]
     tXM = lt[T_XM]
     tYM = lt[T_YM]
     tMX = lt[T_MX]
     tXX = lt[T_XX]
-    tMY = lt[T_MY]
-    tYY = lt[T_YY]
-    # per-column constants of the insert-y recurrence, the same in every row
-    cMY = np.empty(m + 1)
-    cYY = np.empty(m + 1)
-    cMY[0] = ninf
-    cYY[0] = ninf
-    for j in range(1, m + 1):
-        q = lqy[y[j - 1]]
-        cMY[j] = tMY + q
-        cYY[j] = tYY + q
-    # query profile: lprof[a, j] = lem[a, y_j], so each row reads a contiguous array
-    lprof = np.empty((lem.shape[0], m + 1))
-    for a in range(lem.shape[0]):
-        lprof[a, 0] = ninf
-        for j in range(1, m + 1):
-            lprof[a, j] = lem[a, y[j - 1]]
-    # row 0: Begin, then insert-y only
-    Mp[0] = 0.0
-    for j in range(1, m + 1):
-        a = Mp[j - 1] + cMY[j]
-        c = Yp[j - 1] + cYY[j]
-        gc = c > a
-        Yp[j] = max(a, c)
-        tb[0, j] = np.uint8(gc) * np.uint8(8)
-    i = 1
-    while i <= n:
-        two = i + 1 <= n
+    i = i0 + 1
+    while i <= i1:
+        two = i + 1 <= i1
         x1 = x[i - 1]
         lq1 = lqx[x1]
         p1 = lprof[x1]
-        t1 = tb[i] if keep else tb[1]
+        t1 = tb[i - off] if keep else tb[1]
         if two:
             x2 = x[i]
             lq2 = lqx[x2]
             p2 = lprof[x2]
-            t2 = tb[i + 1] if keep else tb[2]
+            t2 = tb[i + 1 - off] if keep else tb[2]
         else:
             lq2 = ninf
             p2 = p1
@@ -598,7 +558,50 @@ def viterbi(x, y, lem, lqx, lqy, lt, keep=True):
             Xp[m] = x1p
             Yp[m] = y1p
         i += 2 if two else 1
-    # end
+
+
+@njit(cache=True)
+def _vit_setup(y, lem, lqy, lt):
+    """Per-column constants of the insert-y recurrence and the log query profile."""
+    m = y.shape[0]
+    ninf = -np.inf
+    cMY = np.empty(m + 1)
+    cYY = np.empty(m + 1)
+    cMY[0] = ninf
+    cYY[0] = ninf
+    for j in range(1, m + 1):
+        q = lqy[y[j - 1]]
+        cMY[j] = lt[T_MY] + q
+        cYY[j] = lt[T_YY] + q
+    # query profile: lprof[a, j] = lem[a, y_j], so each row reads a contiguous array
+    lprof = np.empty((lem.shape[0], m + 1))
+    for a in range(lem.shape[0]):
+        lprof[a, 0] = ninf
+        for j in range(1, m + 1):
+            lprof[a, j] = lem[a, y[j - 1]]
+    return cMY, cYY, lprof
+
+
+@njit(cache=True)
+def _vit_row0(Mp, Xp, Yp, tb0, cMY, cYY):
+    """Row 0: Begin at (0, 0), then insert-y only."""
+    m = Mp.shape[0] - 1
+    Mp[:] = -np.inf
+    Xp[:] = -np.inf
+    Yp[:] = -np.inf
+    Mp[0] = 0.0
+    tb0[0] = 0
+    for j in range(1, m + 1):
+        a = Mp[j - 1] + cMY[j]
+        c = Yp[j - 1] + cYY[j]
+        gc = c > a
+        Yp[j] = max(a, c)
+        tb0[j] = np.uint8(gc) * np.uint8(8)
+
+
+@njit(cache=True)
+def _vit_end(Mp, Xp, Yp, lt):
+    m = Mp.shape[0] - 1
     a = Mp[m] + lt[T_ME]
     bx = Xp[m] + lt[T_XE]
     by = Yp[m] + lt[T_YE]
@@ -610,16 +613,19 @@ def viterbi(x, y, lem, lqx, lqy, lt, keep=True):
     if by > score:
         score = by
         state = 2
-    if score == ninf or not keep:
-        return score, np.empty(0, dtype=np.int8)
-    path = np.empty(n + m, dtype=np.int8)
-    k = 0
-    i = n
-    j = m
-    while i > 0 or j > 0:
+    return score, state
+
+
+@njit(cache=True)
+def _vit_trace(tb, off, stop, state, i, j, path, k):
+    """Follow traceback bytes from (state, i, j) while i > stop (or to (0, 0) when stop < 0).
+
+    Appends states to ``path`` (last first); returns the new (state, i, j, k).
+    """
+    while (i > stop) and not (i == 0 and j == 0):
         path[k] = state
         k += 1
-        code = tb[i, j]
+        code = tb[i - off, j]
         if state == 0:
             state = code & 3
             i -= 1
@@ -630,10 +636,98 @@ def viterbi(x, y, lem, lqx, lqy, lt, keep=True):
         else:
             state = 2 if code & 8 else 0
             j -= 1
+    return state, i, j, k
+
+
+@njit(cache=True)
+def _reverse(path, k):
     out = np.empty(k, dtype=np.int8)
     for q in range(k):
         out[q] = path[k - 1 - q]
-    return score, out
+    return out
+
+
+@njit(cache=True)
+def viterbi(x, y, lem, lqx, lqy, lt, keep=True):
+    """Most probable path, with a full traceback matrix (one byte per cell).
+
+    ``lem``, ``lqx``, ``lqy``, ``lt`` are natural-log emission/transition tables (-inf allowed).
+    With ``keep=False`` only two rows are kept: the score in linear memory, no path.
+
+    Returns
+    -------
+    score : float
+        log P(x, y, best path).
+    states : int8 array
+        The path as states 0 = M, 1 = X, 2 = Y, first to last.
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    # traceback byte per cell: bits 0-1 = predecessor of M (0 M, 1 X, 2 Y), bit 2 = of X
+    # (0 M, 1 X), bit 3 = of Y (0 M, 1 Y)
+    tb = np.zeros((n + 1 if keep else 3, m + 1), dtype=np.uint8)
+    Mp = np.empty(m + 1)
+    Xp = np.empty(m + 1)
+    Yp = np.empty(m + 1)
+    cMY, cYY, lprof = _vit_setup(y, lem, lqy, lt)
+    _vit_row0(Mp, Xp, Yp, tb[0], cMY, cYY)
+    _vit_rows(x, 0, n, Mp, Xp, Yp, tb, 0, keep, lprof, lqx, cMY, cYY, lt)
+    score, state = _vit_end(Mp, Xp, Yp, lt)
+    if score == -np.inf or not keep:
+        return score, np.empty(0, dtype=np.int8)
+    path = np.empty(n + m, dtype=np.int8)
+    state, i, j, k = _vit_trace(tb, 0, -1, state, n, m, path, 0)
+    return score, _reverse(path, k)
+
+
+@njit(cache=True)
+def viterbi_checkpointed(x, y, lem, lqx, lqy, lt, seg):
+    """Most probable path in O(m sqrt(n)) memory: the same path as :func:`viterbi`.
+
+    A first pass keeps the DP rows at every ``seg``-th row (checkpoints) and no traceback; the
+    traceback then recomputes one segment of ``seg`` rows at a time from its checkpoint, last
+    segment first, storing traceback bytes for that segment only. Time: about two passes.
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    n_ck = n // seg + 1
+    CK = np.empty((n_ck, 3, m + 1))
+    Mp = np.empty(m + 1)
+    Xp = np.empty(m + 1)
+    Yp = np.empty(m + 1)
+    tb0 = np.zeros((1, m + 1), dtype=np.uint8)
+    scratch = np.zeros((3, m + 1), dtype=np.uint8)
+    cMY, cYY, lprof = _vit_setup(y, lem, lqy, lt)
+    _vit_row0(Mp, Xp, Yp, tb0[0], cMY, cYY)
+    for c in range(n_ck):
+        CK[c, 0] = Mp
+        CK[c, 1] = Xp
+        CK[c, 2] = Yp
+        i0 = c * seg
+        i1 = min(i0 + seg, n)
+        if i1 > i0:
+            _vit_rows(x, i0, i1, Mp, Xp, Yp, scratch, 0, False, lprof, lqx, cMY, cYY, lt)
+    score, state = _vit_end(Mp, Xp, Yp, lt)
+    if score == -np.inf:
+        return score, np.empty(0, dtype=np.int8)
+    path = np.empty(n + m, dtype=np.int8)
+    tbseg = np.zeros((seg, m + 1), dtype=np.uint8)
+    i = n
+    j = m
+    k = 0
+    while not (i == 0 and j == 0):
+        if i == 0:
+            state, i, j, k = _vit_trace(tb0, 0, -1, state, i, j, path, k)
+            break
+        c = (i - 1) // seg
+        i0 = c * seg
+        Mp[:] = CK[c, 0]
+        Xp[:] = CK[c, 1]
+        Yp[:] = CK[c, 2]
+        # rows i0+1 .. i, traceback of row r at tbseg[r - i0 - 1]
+        _vit_rows(x, i0, i, Mp, Xp, Yp, tbseg, i0 + 1, True, lprof, lqx, cMY, cYY, lt)
+        state, i, j, k = _vit_trace(tbseg, i0 + 1, i0, state, i, j, path, k)
+    return score, _reverse(path, k)
 
 
 # ----------------------------------------------------------------------------------------------
