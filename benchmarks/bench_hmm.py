@@ -43,16 +43,6 @@ def _set(model, start, trans, emis):
     return model
 
 
-def _median_time(fn, repeats):
-    times = []
-    out = None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
 def run(repeats: int, threads: list[int]) -> list[dict]:
     import numba
     from hmmlearn.hmm import CategoricalHMM
@@ -85,23 +75,34 @@ def run(repeats: int, threads: list[int]) -> list[dict]:
                 return f
 
             ours()  # compile (cached on disk after the first run)
-            base = {"K": K, "data": label}
-            diff = lldiff = 0.0
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ll_o, post_o, m = ours()
+                diff = lldiff = 0.0
                 for impl in ("log", "scaling"):
-                    t, (ll_h, post_h, h) = _median_time(theirs(impl), repeats)
-                    base[impl] = t
+                    ll_h, post_h, h = theirs(impl)()
                     lldiff = max(lldiff, abs(ll_o - ll_h) / abs(ll_h))
                     diff = max(diff, float(np.abs(post_o - post_h).max()),
                                float(np.abs(m.transmat_ - h.transmat_).max()),
                                float(np.abs(m.emissionprob_ - h.emissionprob_).max()),
                                float(np.abs(m.startprob_ - h.startprob_).max()))
+                # interleave the tools within each repeat so that load changes hit all alike
+                fns = {"log": theirs("log"), "scaling": theirs("scaling")}
+                fns.update({("pairhmm", n): ours for n in threads})
+                times = {k: [] for k in fns}
+                for _ in range(repeats):
+                    for k, fn in fns.items():
+                        if isinstance(k, tuple):
+                            numba.set_num_threads(k[1])
+                        t0 = time.perf_counter()
+                        fn()
+                        times[k].append(time.perf_counter() - t0)
             for n in threads:
-                numba.set_num_threads(n)
-                t_ours, _ = _median_time(ours, repeats)
-                row = {**base, "threads": n, "pairhmm": t_ours, "maxdiff": diff, "lldiff": lldiff}
+                row = {"K": K, "data": label, "threads": n,
+                       "pairhmm": statistics.median(times[("pairhmm", n)]),
+                       "log": statistics.median(times["log"]),
+                       "scaling": statistics.median(times["scaling"]),
+                       "maxdiff": diff, "lldiff": lldiff}
                 rows.append(row)
                 print(_fmt_row(row), flush=True)
     return rows
