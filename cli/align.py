@@ -103,8 +103,14 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
               help="MEA only: reward for each residue correctly left unaligned (0 = ProbCons).")
 @click.option("--min-posterior", default=None, type=click.FloatRange(0.0, 1.0),
               help="Show columns whose posterior probability is below this in lower case.")
+@click.option("--threads", type=click.IntRange(1, None), default=None,
+              help="Worker processes for many pairs (default: all cores). Output is identical "
+                   "for any value.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: when stderr is a terminal and there are "
+                   "several pairs).")
 def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pairs, fmt, output,
-          gap_factor, min_posterior):
+          gap_factor, min_posterior, threads, progress):
     """Align sequence pairs with the pair HMM.
 
     FILES is A.fa B.fa (record i of A with record i of B, or every pair with --all), or one
@@ -114,25 +120,34 @@ def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pai
     model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs,
                                         mode=mode)
     need_post = fmt in ("stockholm", "json", "text") or min_posterior is not None
-    results = []
-    for rx, ry in pairs:
-        if method == "mea":
-            aln = model.mea(rx, ry, gap_factor=gap_factor, max_memory=limit)
-        else:
-            aln = model.viterbi(rx, ry, max_memory=limit)
-            if need_post:
-                from pairhmm.pair import _annotate_posterior
-                _annotate_posterior(aln, [("MXY".index(c)) for c in aln.path],
-                                    model.posterior(rx, ry, max_memory=limit))
-        results.append((rx, ry, aln))
+    from pairhmm.batch import align_pairs
+
+    stream = align_pairs(model, pairs, method=method, gap_factor=gap_factor, max_memory=limit,
+                         with_posterior=need_post, n_jobs=threads)
+    stream = _progress(stream, len(pairs), "pairs", progress)
+    # results are written as they arrive (in input order) into a temporary file that replaces
+    # the output only when every pair has succeeded
     with atomic_output(output) as fh:
         if fmt == "json":
-            json.dump([_as_json(rx, ry, aln, method, min_posterior) for rx, ry, aln in results], fh,
-                      indent=1)
-            fh.write("\n")
+            fh.write("[")
+            for k, ((rx, ry), aln) in enumerate(zip(pairs, stream)):
+                fh.write(("," if k else "") + "\n" + json.dumps(_as_json(rx, ry, aln, method, min_posterior)))
+            fh.write("\n]\n")
             return
-        for k, (rx, ry, aln) in enumerate(results):
+        for k, aln in enumerate(stream):
             fh.write(_format_one(aln, fmt, method, min_posterior, first=k == 0))
+
+
+def _progress(it, total: int, unit: str, enabled: bool | None):
+    import sys
+
+    if enabled is None:
+        enabled = total > 1 and sys.stderr.isatty()
+    if not enabled:
+        return it
+    from tqdm import tqdm
+
+    return tqdm(it, total=total, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
 
 def _masked(aln: Any, min_posterior: float | None) -> Any:
@@ -226,7 +241,9 @@ def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | Non
 @model_options
 @click.option("--all", "all_pairs", is_flag=True, help="Score every pair (see `align --all`).")
 @click.option("-o", "--output", default="-", type=click.Path(dir_okay=False))
-def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, output):
+@click.option("--threads", type=click.IntRange(1, None), default=None,
+              help="Worker processes for many pairs (default: all cores).")
+def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, output, threads):
     """Score pairs: forward log-likelihood, log-odds and Viterbi log-probability (TSV).
 
     All three are computed in linear memory, so this works on pairs far larger than `align`.
@@ -234,16 +251,12 @@ def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, outp
     """
     model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs,
                                         mode=mode)
-    rows = []
-    for rx, ry in pairs:
-        ll = model.log_likelihood(rx, ry)
-        lo = ll - model.random_log_likelihood(rx, ry)
-        vit = model.viterbi_score(rx, ry)
-        rows.append((rx.id, ry.id, len(rx), len(ry), ll, lo, vit))
+    from pairhmm.batch import score_pairs
+
     with atomic_output(output) as fh:
         fh.write("x\ty\tx_len\ty_len\tlog_likelihood\tlog_odds\tviterbi_logprob\n")
-        for r in rows:
-            fh.write(f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{_f(r[4])}\t{_f(r[5])}\t{_f(r[6])}\n")
+        for (rx, ry), (ll, lo, vit) in zip(pairs, score_pairs(model, pairs, n_jobs=threads)):
+            fh.write(f"{rx.id}\t{ry.id}\t{len(rx)}\t{len(ry)}\t{_f(ll)}\t{_f(lo)}\t{_f(vit)}\n")
 
 
 def _f(v: float) -> str:

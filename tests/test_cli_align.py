@@ -153,3 +153,27 @@ def test_real_process(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "no such file" in proc.stderr
+
+
+def test_threads_give_identical_output(tmp_path):
+    rng = np.random.default_rng(0)
+    letters = "ACDEFGHIKLMNPQRSTVWY"
+    recs = []
+    base = "".join(rng.choice(list(letters), 80))
+    for k in range(6):
+        s = list(base)
+        for _ in range(15):
+            s[rng.integers(0, len(s))] = rng.choice(list(letters))
+        recs.append(f">s{k}\n{''.join(s)}\n")
+    f = tmp_path / "fam.fa"
+    f.write_text("".join(recs))
+    outs = []
+    for threads in ("1", "2"):
+        r = run("align", "--all", str(f), "-f", "json", "--threads", threads)
+        assert r.exit_code == 0, r.stderr
+        outs.append(r.stdout)
+    assert outs[0] == outs[1]
+    assert len(json.loads(outs[0])) == 15
+    s1 = run("score", "--all", str(f), "--threads", "1").stdout
+    s2 = run("score", "--all", str(f), "--threads", "2").stdout
+    assert s1 == s2 and len(s1.strip().split("\n")) == 16
