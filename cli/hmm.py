@@ -27,9 +27,12 @@ def hmm() -> None:
 
 
 # ------------------------------------------------------------------------------ helpers
-def _parse_groups(text: str | None) -> list[list[int]] | None:
-    """'0,1 2,3' (or '0,1;2,3') -> [[0, 1], [2, 3]]."""
-    if text is None or not text.strip():
+def _parse_groups(texts: "tuple[str, ...] | str | None") -> list[list[int]] | None:
+    """('0,1 2,3',) or ('0,1', '2,3') or '0,1;2,3' -> [[0, 1], [2, 3]]."""
+    if isinstance(texts, str):
+        texts = (texts,)
+    text = " ".join(texts or ())
+    if not text.strip():
         return None
     groups = []
     for part in text.replace(";", " ").split():
@@ -173,9 +176,10 @@ _alphabet_opt = click.option(
               help="Start from this model file (its structure and parameters) instead of --states.")
 @_alphabet_opt
 @_symbols_opt
-@click.option("--tie-emissions", default=None,
+@click.option("--tie-emissions", multiple=True,
               help="Groups of states sharing one emission distribution: '0,1 2,3' "
-                   "(groups separated by spaces, states by commas).")
+                   "(groups separated by spaces or ';', states by commas); may be repeated, "
+                   "--tie-emissions 0,1 --tie-emissions 2,3.")
 @click.option("--transition-labels", default=None,
               help="Label matrix (entries with one label share a probability, -1 = impossible): "
                    "a file with one row per line, or rows separated by ';', e.g. '0,1;1,0'.")
@@ -188,7 +192,7 @@ _alphabet_opt = click.option(
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random start.")
 @_progress_opt
 def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
-            alphabet: str | None, symbols: str | None, tie_emissions: str | None,
+            alphabet: str | None, symbols: str | None, tie_emissions: tuple[str, ...],
             transition_labels: str | None, n_iter: int, tol: float, pseudocount: float,
             seed: int, progress: bool | None) -> None:
     """Fit a TiedHMM to the sequences of FASTA by Baum-Welch and save it as JSON."""

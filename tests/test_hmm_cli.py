@@ -69,11 +69,14 @@ def test_fit_with_labels_and_model_start(tmp_path, data_dir):
     loop = m.transmat_[np.asarray(m.transition_labels) == 2]
     assert np.all(loop == loop[0]) and not np.isclose(loop[0], 0.9)
     out2 = tmp_path / "lab.json"
-    r = _run("fit", fasta, "--states", 2, "--alphabet", "dna", "--transition-labels", "0,1;1,0",
+    r = _run("fit", fasta, "--states", 4, "--alphabet", "dna", "--transition-labels",
+             "0,1,2,2;1,0,2,2;3,3,4,5;3,3,5,4", "--tie-emissions", "0,1", "--tie-emissions", "2,3",
              "--n-iter", 3, "-o", out2)
-    assert r.exit_code == 0
-    t = TiedHMM.load(out2).transmat_
-    assert t[0, 0] == t[1, 1] and t[0, 1] == t[1, 0]
+    assert r.exit_code == 0, r.output
+    m = TiedHMM.load(out2)
+    t, e = m.transmat_, m.emissionprob_
+    assert t[0, 0] == t[1, 1] and t[0, 1] == t[1, 0] and t[2, 3] == t[3, 2] and t[0, 2] == t[1, 3]
+    assert m.emission_ties == [[0, 1], [2, 3]] and np.array_equal(e[2], e[3])
 
 
 def test_sample_is_reproducible(tmp_path, data_dir):
