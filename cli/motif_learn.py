@@ -59,7 +59,12 @@ def _motif_format(path: str, fmt: str | None) -> str:
               help="Share each filter between both strands (reverse-complement tied).")
 @click.option("--palindromic", default=None, metavar="all|I,J,...",
               help="Filters tied to their own reverse complement.")
-@click.option("--pooling", default="max", show_default=True, type=click.Choice(["max", "logsumexp"]))
+@click.option("--pooling", default="max", show_default=True,
+              help="max, logsumexp, mean, or a '+'-joined combination such as max+mean.")
+@click.option("--activation", default="linear", show_default=True,
+              type=click.Choice(["linear", "relu"]))
+@click.option("--dropout", default=0.0, show_default=True, type=float,
+              help="Dropout rate on the pooled features during training.")
 @click.option("--l2", default=1e-3, show_default=True, type=float)
 @click.option("--learning-rate", default=0.01, show_default=True, type=float)
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
@@ -80,7 +85,7 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
-          n_filters, width, rc_shared, palindromic, pooling, l2, learning_rate, batch_size,
+          n_filters, width, rc_shared, palindromic, pooling, activation, dropout, l2, learning_rate, batch_size,
           max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads, quiet):
     """Train a motif CNN on POSITIVES (bound) vs NEGATIVES (unbound).
 
@@ -95,7 +100,7 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                                                random_state=seed)
         model = MotifCNN(n_filters=n_filters, width=width, rc_shared=rc_shared,
                          palindromic=_parse_palindromic(palindromic, n_filters), pooling=pooling,
-                         l2=l2, learning_rate=learning_rate, batch_size=batch_size,
+                         activation=activation, dropout=dropout, l2=l2, learning_rate=learning_rate, batch_size=batch_size,
                          max_epochs=max_epochs, patience=patience,
                          validation_fraction=validation_fraction, n_jobs=threads,
                          random_state=seed)

@@ -475,3 +475,14 @@ def test_roc_auc_matches_brute_force():
     pairs = [(1.0 if a > b else 0.5 if a == b else 0.0) for a, ya in zip(s, y) for b, yb in zip(s, y)
              if ya == 1 and yb == 0]
     assert roc_auc(y, s) == pytest.approx(np.mean(pairs))
+
+
+def test_docs_and_docstring_examples_run():
+    import doctest
+    from pathlib import Path
+
+    import pairhmm.motif.cnn as mod
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "motif-learning.md"
+    assert doctest.testfile(str(doc), module_relative=False).failed == 0
+    assert doctest.testmod(mod).failed == 0
