@@ -137,6 +137,94 @@ def test_tied_one_iteration_equals_brute_force():
     np.testing.assert_allclose(m.emissionprob_, exp_emis, atol=1e-12)
 
 
+@st.composite
+def _random_structure(draw):
+    """Random emission groups and a random label matrix obeying the row-class rule."""
+    K = draw(st.integers(2, 3))
+    rows = list(range(K))
+    order = draw(st.permutations(rows))
+    cuts = sorted(draw(st.sets(st.integers(1, K - 1), max_size=K - 1)))
+    classes = [list(order[a:b]) for a, b in zip([0, *cuts], [*cuts, K])]
+    labels = -np.ones((K, K), dtype=int)
+    next_label = 0
+    for cls in classes:
+        n_lab = draw(st.integers(1, K))
+        pattern = [next_label + draw(st.integers(0, n_lab - 1)) for _ in range(K)]
+        pattern[:n_lab] = range(next_label, next_label + n_lab)  # every label used
+        n_dead = draw(st.integers(0, K - n_lab))
+        pattern[K - n_dead:] = [-1] * n_dead if n_dead else []
+        pattern = [v for v in pattern if v >= 0] + [-1] * (K - len([v for v in pattern if v >= 0]))
+        for r in cls:
+            labels[r] = draw(st.permutations(pattern))
+        next_label += n_lab
+    groups = [list(g) for g in (order[:2],)] if draw(st.booleans()) else []
+    seed = draw(st.integers(0, 2**31 - 1))
+    return K, labels, groups, seed
+
+
+def _naive_one_iteration(start, trans, emis, seqs, labels, groups, member):
+    """One Baum-Welch iteration by brute force: enumerate state paths and the letters behind each
+    ambiguity code, sum counts by label / emission group, normalise by the row-class formula."""
+    K, M = emis.shape
+    S, T, E = np.zeros(K), np.zeros((K, K)), np.zeros((K, M))
+    for x in seqs:
+        choices = [np.flatnonzero(member[c]) for c in x]
+        tot = 0.0
+        s_c, t_c, e_c = np.zeros(K), np.zeros((K, K)), np.zeros((K, M))
+        for path in itertools.product(range(K), repeat=len(x)):
+            for letters in itertools.product(*choices):
+                p = start[path[0]] * emis[path[0], letters[0]]
+                for t in range(1, len(x)):
+                    p *= trans[path[t - 1], path[t]] * emis[path[t], letters[t]]
+                tot += p
+                s_c[path[0]] += p
+                for t in range(len(x)):
+                    e_c[path[t], letters[t]] += p
+                    if t:
+                        t_c[path[t - 1], path[t]] += p
+        S, T, E = S + s_c / tot, T + t_c / tot, E + e_c / tot
+    new_t = np.zeros((K, K))
+    for r in range(K):
+        cls = [q for q in range(K) if sorted(labels[q]) == sorted(labels[r])]
+        N = sum(T[q, labels[q] >= 0].sum() for q in cls)
+        for j in range(K):
+            lab = labels[r, j]
+            if lab >= 0:
+                n_l = sum(T[q, labels[q] == lab].sum() for q in cls)
+                new_t[r, j] = n_l / (np.sum(labels[r] == lab) * N)
+    new_e = E / E.sum(axis=1, keepdims=True)
+    for g in groups:
+        pooled = E[g].sum(axis=0)
+        new_e[g] = pooled / pooled.sum()
+    return S / S.sum(), new_t, new_e
+
+
+@settings(max_examples=20, deadline=None)
+@given(_random_structure())
+def test_tied_iteration_equals_brute_force_random_structures(structure):
+    from pairhmm import DNA
+
+    K, labels, groups, seed = structure
+    rng = np.random.default_rng(seed)
+    start = rng.dirichlet(np.ones(K))
+    trans = np.zeros((K, K))
+    for lab in np.unique(labels[labels >= 0]):  # tied start values satisfying each row class
+        trans[labels == lab] = rng.uniform(0.2, 1.0)
+    trans /= trans.sum(axis=1, keepdims=True)
+    emis = rng.dirichlet(np.ones(4), K)
+    for g in groups:
+        emis[g] = emis[g[0]]
+    seqs = [rng.integers(0, 5, rng.integers(2, 5)) for _ in range(2)]  # code 4 = N
+    m = _set(TiedHMM(K, 4, emission_ties=groups, transition_labels=labels, alphabet="dna",
+                     n_iter=1, init_params=""), start, trans, emis)
+    m.fit(seqs)
+    exp_s, exp_t, exp_e = _naive_one_iteration(start, trans, emis, seqs, labels, groups,
+                                               DNA.membership())
+    np.testing.assert_allclose(m.startprob_, exp_s, atol=1e-12)
+    np.testing.assert_allclose(m.transmat_, exp_t, atol=1e-12)
+    np.testing.assert_allclose(m.emissionprob_, exp_e, atol=1e-12)
+
+
 # ------------------------------------------------------------------------------ textbook values
 def _read_kv(path):
     out = {}
