@@ -88,15 +88,36 @@ class ScoreDistribution:
         total = int(shifted.max(axis=1).sum())
         self.offset = int(cmin.sum())
         self.int_weights = iw
-        self.pmf = score_pmf(shifted, np.ascontiguousarray(background, dtype=np.float64), total)
-        self.tail = tail_sums(self.pmf)
+        pmf = score_pmf(shifted, np.ascontiguousarray(background, dtype=np.float64), total)
+        self.tail = tail_sums(pmf)
+        self._lo = 0  # index of tail[0] (> 0 in a copy cut by upper_part)
         self.width = w.shape[0]
         self.error_bound = (self.width + 1) * self.step / 2
 
     def _index(self, score: Any) -> np.ndarray:
         k = np.floor(np.asarray(score, dtype=float) / self.step + 0.5)
-        k = np.clip(k - self.offset, 0, self.tail.size - 1)
+        k = np.clip(k - self.offset, self._lo, self._lo + self.tail.size - 1) - self._lo
         return k.astype(np.int64)
+
+    def upper_part(self, score: float) -> "ScoreDistribution":
+        """A light copy that only answers :meth:`pvalue` for scores >= ``score``.
+
+        Keeps the part of the tail array from ``score`` up (a scanner with a high threshold
+        then holds a few kB per motif instead of ~1 MB). Lower scores get the p-value of
+        ``score``; :meth:`threshold` is not available on the copy.
+        """
+        new = object.__new__(ScoreDistribution)
+        new.__dict__.update(self.__dict__)
+        if score == math.inf:  # nothing can score that high: keep the top entry only
+            lo = self._lo + self.tail.size - 1
+        elif math.isfinite(score):
+            lo = int(self._index(score)) + self._lo
+            lo = max(self._lo, lo - 2)  # a little slack below the cut for rounding
+        else:
+            return new
+        new.tail = self.tail[lo - self._lo:].copy()
+        new._lo = lo
+        return new
 
     def pvalue(self, score: Any) -> Any:
         """P-value(s) of score(s): ``P(S_int >= k(score))`` (scalar in, scalar out)."""
@@ -110,6 +131,8 @@ class ScoreDistribution:
         larger p-value.
         """
         p = check_pvalue(pvalue)
+        if self._lo:
+            raise ValueError("threshold() needs the full distribution, not an upper_part() copy")
         ok = np.flatnonzero(self.tail <= p)
         if ok.size == 0:
             return math.inf

@@ -17,6 +17,7 @@ or ``pvalue(score) <= --pvalue``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -27,7 +28,7 @@ import numpy as np
 from .._kernels.motif import good_runs, qgram_index, rescore, scan_filters, scan_filters_serial
 from ..alphabet import DNA, RNA, encode
 from ..errors import AlphabetError, InvalidParameter
-from .pvalue import check_pvalue, qvalues, score_distribution
+from .pvalue import ScoreDistribution, check_pvalue, qvalues
 from .pwm import Background, LogOddsFilter
 
 __all__ = ["Hit", "HitTable", "Scanner", "scan", "build_filters", "write_hits", "OUTPUT_FORMATS"]
@@ -75,6 +76,14 @@ def build_filters(motifs: Iterable[Any], background: Background | None = None,
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def _digits(q: int) -> np.ndarray:
+    """Base-4 digits (first letter most significant) of every q-gram code, shape (4**q, q)."""
+    d = (np.arange(4 ** q)[:, None] >> (2 * np.arange(q - 1, -1, -1))[None, :]) & 3
+    d.setflags(write=False)
+    return d
+
+
 class _Bank:
     """The stacked filters in the kernel's flat-array layout.
 
@@ -99,6 +108,8 @@ class _Bank:
                                | ({self.Q} if any(self.widths[m] > q1 for m in active) else set()))
         self.qs = qs or [self.Q]
         tables: list[np.ndarray] = []
+        # per filter: (q, codes its first block lets through, their first-block scores)
+        first_lists: list[tuple[int, np.ndarray, np.ndarray]] = []
         b_qrow, b_tstart, b_offset, b_rem = [], [], [], []
         f_motif, f_strand, f_bstart, f_nb, f_width, f_thr = [], [], [], [], [], []
         tsize = 0
@@ -120,13 +131,19 @@ class _Bank:
                 f_nb.append(len(order))
                 f_width.append(f.width)
                 f_thr.append(kthr)
-                for r, (off, q, table, _rng, _mx) in zip(rem, order):
+                for k, (r, (off, q, table, _rng, _mx)) in enumerate(zip(rem, order)):
                     b_qrow.append(self.qs.index(q))
-                    b_tstart.append(tsize)
                     b_offset.append(off)
                     b_rem.append(r)
-                    tables.append(table)
-                    tsize += table.size
+                    if k == 0:  # the first block lives in the inverted lists, not in `tables`
+                        t0 = table[: 4 ** q]
+                        codes = np.flatnonzero(t0 >= kthr - r)
+                        first_lists.append((q, codes, t0[codes]))
+                        b_tstart.append(-1)
+                    else:
+                        tables.append(table)
+                        b_tstart.append(tsize)
+                        tsize += table.size
         self.n_filters = len(f_motif)
         self.f_motif = np.array(f_motif, dtype=np.int64)
         self.f_strand = np.array(f_strand, dtype=np.int8)
@@ -140,24 +157,21 @@ class _Bank:
         self.b_offset = np.array(b_offset, dtype=np.int64)
         self.b_rem = np.array(b_rem, dtype=np.float64)
         self.f_off0 = self.b_offset[self.f_bstart] if self.n_filters else np.zeros(0, dtype=np.int64)
-        self._invert(tables)
+        self._invert(first_lists)
 
-    def _invert(self, tables: list[np.ndarray]) -> None:
+    def _invert(self, first: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
         """Per first-block q: CSR lists from q-gram code to the filters it does not rule out."""
         self.groups = []
         if not self.n_filters:
             return
-        q0 = np.array([self.qs[r] for r in self.b_qrow[self.f_bstart]])
+        q0 = np.array([q for q, _, _ in first])
         for q in sorted(set(q0.tolist())):
             codes, filt, vals = [], [], []
             for f in np.flatnonzero(q0 == q):
-                b0 = int(self.f_bstart[f])
-                t0 = tables[b0][: 4 ** q]
-                thr0 = self.f_thr[f] - self.b_rem[b0]
-                c = np.flatnonzero(t0 >= thr0)
+                _, c, v = first[f]
                 codes.append(c)
                 filt.append(np.full(c.size, f, dtype=np.int64))
-                vals.append(t0[c])
+                vals.append(v)
             code = np.concatenate(codes)
             order = np.argsort(code, kind="stable")
             ptr = np.zeros(4 ** q + 2, dtype=np.int64)
@@ -187,7 +201,7 @@ class _Bank:
     @staticmethod
     def _table(wts: np.ndarray, start: int, q: int, lo: int, hi: int) -> tuple[int, int, np.ndarray, float, float]:
         """Table of the q-gram starting at column ``start``; only columns lo..hi-1 count."""
-        digits = (np.arange(4 ** q)[:, None] >> (2 * np.arange(q - 1, -1, -1))[None, :]) & 3
+        digits = _digits(q)
         vals = np.zeros(4 ** q)
         for k in range(q):
             if lo <= start + k < hi:
@@ -308,17 +322,21 @@ class Scanner:
         self.alphabet = RNA if alphas == {"ACGU"} else DNA
         n = len(self.filters)
         self.thresholds = np.empty(n)
-        self.dists = [score_distribution(f) for f in self.filters]
+        # keep only the top of each score distribution: hits score at or above the threshold
+        self.dists = []
         for m, f in enumerate(self.filters):
+            dist = getattr(f, "_score_distribution", None) or ScoreDistribution(
+                f.weights, f.background.freqs)
             if self.score is not None:
                 self.thresholds[m] = self.score
             else:
-                self.thresholds[m] = self.dists[m].threshold(self.pvalue)
+                self.thresholds[m] = dist.threshold(self.pvalue)
                 if self.thresholds[m] == math.inf:
                     warnings.warn(
                         f"motif {f.motif_id} (width {f.width}) cannot reach p <= {self.pvalue:g} "
-                        f"(its best p-value is {self.dists[m].best_pvalue:.3g}): it reports no hits",
+                        f"(its best p-value is {dist.best_pvalue:.3g}): it reports no hits",
                         stacklevel=2)
+            self.dists.append(dist.upper_part(float(self.thresholds[m])))
         self._bank = _Bank(self.filters, self.thresholds, self.both_strands, int(q))
         self._cap = 1024
         #: filters at or below this count run on one thread (identical results either way)
