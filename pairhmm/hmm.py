@@ -400,6 +400,12 @@ class TiedHMM:
         for name, v in (("n_states", K), ("n_symbols", M)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise InvalidParameter(name, v, "must be a positive integer")
+        if isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) \
+                or self.n_iter < 0:
+            raise InvalidParameter("n_iter", self.n_iter, "must be an integer >= 0")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, (int, float, np.floating)) \
+                or math.isnan(self.tol):
+            raise InvalidParameter("tol", self.tol, "must be a number")
         if M > 255 and self.alphabet is not None:
             raise InvalidParameter("n_symbols", M, "at most 255 symbols with an alphabet")
         alpha = resolve_alphabet(self.alphabet)
@@ -414,6 +420,9 @@ class TiedHMM:
             labels = np.arange(K * K, dtype=np.int64).reshape(K, K)
         else:
             raw = np.asarray(self.transition_labels)
+            if raw.dtype.kind not in "iuf":
+                raise InvalidParameter("transition_labels", self.transition_labels,
+                                       "must be a matrix of integer labels (-1 = impossible move)")
             if raw.shape != (K, K):
                 raise InvalidParameter("transition_labels", self.transition_labels,
                                        f"must have shape ({K}, {K}), got {raw.shape}")

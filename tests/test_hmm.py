@@ -486,6 +486,21 @@ def test_soft_tying_tends_to_hard_tying():
     assert all(b < a for a, b in zip(gaps, gaps[1:]))        # ... towards the hard-tied fit
     assert gaps[0] > 1e-3 and gaps[-1] < 1e-6
     assert gaps[4] * 1e4 == pytest.approx(gaps[5] * 1e6, rel=0.05)  # O(1/strength)
+    # the same for transition labels: one self-loop probability shared by all states
+    gen.transmat_ = np.array([[0.95, 0.03, 0.02], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])
+    X, _ = gen.sample(2000, random_state=9)
+    labels = [[0, 1, 1], [1, 0, 1], [1, 1, 0]]
+    kw = dict(transition_labels=labels, n_iter=15, tol=-np.inf, init_params="")
+    init_t = (init[0], np.array([[0.7, 0.15, 0.15], [0.15, 0.7, 0.15], [0.15, 0.15, 0.7]]),
+              np.array([[0.5, 0.3, 0.1, 0.1], [0.3, 0.5, 0.1, 0.1], [0.1, 0.1, 0.4, 0.4]]))
+    hard = _set(TiedHMM(3, 4, **kw), *init_t).fit(X)
+    spreads = []
+    for lam in (0.0, 10.0, 1e3, 1e8):
+        soft = _set(TiedHMM(3, 4, **kw, soft_tie_strength=lam), *init_t).fit(X)
+        spreads.append(np.ptp(np.diag(soft.transmat_)))
+        np.testing.assert_allclose(soft.transmat_.sum(axis=1), 1, atol=1e-12)
+    assert all(b < a for a, b in zip(spreads, spreads[1:])) and spreads[0] > 1e-2
+    np.testing.assert_allclose(soft.transmat_, hard.transmat_, atol=1e-6)
 
 
 def test_n_parameters_and_lr_test():
@@ -525,6 +540,10 @@ def test_row_class_rule_rejected():
         TiedHMM(3, 2, transition_labels=[[0, 1, -1], [0, 1, 2], [2, 2, -1]])
     with pytest.raises(InvalidParameter, match="same number of times"):
         TiedHMM(2, 2, transition_labels=[[0, 1], [0, 0]])
+    with pytest.raises(InvalidParameter, match="integer labels"):
+        TiedHMM(2, 2, transition_labels=[["a", "b"], ["c", "d"]])
+    with pytest.raises(InvalidParameter, match="n_iter"):
+        TiedHMM(2, 2, n_iter="10")
     with pytest.raises(InvalidParameter, match="row 1 has no allowed move"):
         TiedHMM(2, 2, transition_labels=[[0, 1], [-1, -1]])
 
