@@ -20,7 +20,7 @@ import click
 
 from ._common import atomic_output, fail
 
-ALIGNMENT_FORMATS = ["fasta", "clustal", "stockholm", "msf", "phylip", "a2m", "nexus", "mauve"]
+ALIGNMENT_FORMATS = ["fasta", "clustal", "stockholm", "msf", "phylip", "a2m", "nexus"]
 FREEZABLE = ("match", "insert", "delta", "epsilon", "tau", "flank_loop")
 
 
@@ -118,7 +118,8 @@ class Progress:
 
     def __call__(self, iteration: int, log_likelihood: float) -> None:
         self.bar.update(1)
-        self.bar.set_postfix_str(f"logL={log_likelihood:.4f}", refresh=False)
+        # an iteration takes far longer than a redraw: show every new log-likelihood
+        self.bar.set_postfix_str(f"logL={log_likelihood:.4f}", refresh=True)
 
     def close(self) -> None:
         self.bar.close()

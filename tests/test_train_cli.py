@@ -7,6 +7,7 @@ model file.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -119,6 +120,29 @@ def test_trained_model_is_used_by_align(tmp_path):
     x, y = read_pairs([PAIRS], consecutive=True)[0]
     lib = PairHMM.load(out).mea(x, y)
     assert first["aligned"] == [str(lib[0]), str(lib[1])]
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_shows_the_log_likelihood_on_a_terminal(monkeypatch):
+    from pairhmm.cli.train import Progress
+
+    err = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", err)
+    bar = Progress(3, "Baum-Welch", quiet=False)
+    bar(0, -12.5)
+    bar(1, -11.25)
+    bar.close()
+    assert "Baum-Welch" in err.getvalue() and "logL=-11.2500" in err.getvalue()
+    err = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", err)
+    bar = Progress(3, "Baum-Welch", quiet=True)
+    bar(0, -12.5)
+    bar.close()
+    assert err.getvalue() == ""
 
 
 # ---------------------------------------------------------------------------------------------
