@@ -449,6 +449,21 @@ def test_freeze_masks_and_params():
     assert not np.allclose(m.emissionprob_[0], params[2][0])
 
 
+def test_frozen_entry_leaves_remaining_mass_to_the_counts():
+    rng = np.random.default_rng(9)
+    params = _random_params(rng, 3, 4)
+    X = rng.integers(0, 4, 300)
+    free = _set(TiedHMM(3, 4, n_iter=1, init_params=""), *params).fit(X)
+    frozen = np.zeros((3, 3), dtype=bool)
+    frozen[0, 1] = True
+    m = _set(TiedHMM(3, 4, n_iter=1, init_params="", transmat_frozen=frozen), *params).fit(X)
+    f = params[1][0, 1]
+    n00, n02 = free.transmat_[0, 0], free.transmat_[0, 2]  # proportional to the expected counts
+    np.testing.assert_allclose(m.transmat_[0], [(1 - f) * n00 / (n00 + n02), f,
+                                                (1 - f) * n02 / (n00 + n02)], atol=1e-14)
+    np.testing.assert_allclose(m.transmat_[1:], free.transmat_[1:], atol=1e-14)
+
+
 def test_dirichlet_prior_matches_hmmlearn():
     rng = np.random.default_rng(7)
     params = _random_params(rng, 2, 4)
