@@ -99,23 +99,57 @@ def _to_canonical(model: PairHMM, em_ext: np.ndarray, qx_ext: np.ndarray, qy_ext
 
 
 def expected_stats(model: PairHMM, pairs: Iterable[tuple[Any, Any]], n_jobs: int | None = None,
-                   _encoded=None) -> PairStats:
+                   _encoded=None, scheduler: Any = None) -> PairStats:
     """Baum-Welch E-step: expected counts of every pair under ``model``, summed.
 
-    Pairs are processed in parallel (Numba threads); each pair's counts are kept apart and summed
-    in pair order, so the result is identical for any number of threads.
+    Pairs are processed in parallel (Numba threads, or Dask workers with ``scheduler``); each
+    pair's counts are kept apart and summed in pair order, so the result is identical for any
+    number of threads or workers.
     """
-    flat, offsets, index, names = _encoded if _encoded is not None else _encode_pairs(model, pairs)
+    encoded = _encoded if _encoded is not None else _encode_pairs(model, pairs)
+    flat, offsets, index, names = encoded
+    if scheduler is not None:
+        from .distributed import estep_rows_dask
+
+        seqs = [flat[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)]
+        rows = estep_rows_dask(model, [(seqs[a], seqs[b]) for a, b in index], scheduler)
+    else:
+        rows = _estep_rows(model, None, n_jobs, encoded)
+    return _stats_from_rows(model, rows, names)
+
+
+def _estep_rows(model: PairHMM, pairs: Any, n_jobs: int | None, encoded=None) -> tuple:
+    """Per-pair expected counts (unsummed), as the kernels return them."""
+    flat, offsets, index, _ = encoded if encoded is not None else _encode_pairs(model, pairs)
+    T = model.tables
+    with _threads(n_jobs):
+        if model.is_general:
+            from ._kernels import gpair
+
+            G = model.graph
+            q = np.stack([T.qx, T.qy])
+            return gpair.g_counts_many(flat, offsets, index, G.kind, G.erow, T.em, q, G.T, G.end,
+                                       G.pred, G.npred, G.succ, G.nsucc)
+        return (_k.expected_counts_many(flat, offsets, index, T.em, T.qx, T.qy, T.t),)
+
+
+def _stats_from_rows(model: PairHMM, rows: tuple, names) -> PairStats:
+    """Sum per-pair counts in pair order (fixed order: the same result for any parallelism)."""
     T = model.tables
     if model.is_general:
-        return _expected_stats_general(model, flat, offsets, index, names, n_jobs)
-    with _threads(n_jobs):
-        rows = _k.expected_counts_many(flat, offsets, index, T.em, T.qx, T.qy, T.t)
-    per_pair = rows[:, -1].copy()
+        oT, oE, oM, oQ, ll = rows
+        bad = np.flatnonzero(~np.isfinite(ll))
+        if bad.size:
+            raise _zero_probability(names, bad)
+        cT, cE, cM, cQ = oT.sum(axis=0), oE.sum(axis=0), oM.sum(axis=0), oQ.sum(axis=0)
+        match, ins = _to_canonical(model, cM, cQ[0], cQ[1])
+        return PairStats(np.zeros((3, 4)), match, ins, float(ll.sum()), ll, cT, cE)
+    (r,) = rows
+    per_pair = r[:, -1].copy()
     bad = np.flatnonzero(~np.isfinite(per_pair))
     if bad.size:
         raise _zero_probability(names, bad)
-    total = rows.sum(axis=0)
+    total = r.sum(axis=0)
     C = T.em.shape[0]
     trans = total[:12].reshape(3, 4)
     em_ext = total[12:12 + C * C].reshape(C, C)
@@ -130,24 +164,6 @@ def _zero_probability(names, bad) -> TrainingError:
     return TrainingError(
         f"pair #{k + 1} ({names[k][0]} / {names[k][1]}) has probability 0 under the model "
         "(a parameter fixed at 0 that this pair needs?): the model cannot be trained on it")
-
-
-def _expected_stats_general(model: PairHMM, flat, offsets, index, names, n_jobs) -> PairStats:
-    from ._kernels import gpair
-
-    G = model.graph
-    T = model.tables
-    q = np.stack([T.qx, T.qy])
-    with _threads(n_jobs):
-        oT, oE, oM, oQ, ll = gpair.g_counts_many(flat, offsets, index, G.kind, G.erow, T.em, q, G.T,
-                                                 G.end, G.pred, G.npred, G.succ, G.nsucc)
-    bad = np.flatnonzero(~np.isfinite(ll))
-    if bad.size:
-        raise _zero_probability(names, bad)
-    # fixed-order sums: the result does not depend on the thread count
-    cT, cE, cM, cQ = oT.sum(axis=0), oE.sum(axis=0), oM.sum(axis=0), oQ.sum(axis=0)
-    match, ins = _to_canonical(model, cM, cQ[0], cQ[1])
-    return PairStats(np.zeros((3, 4)), match, ins, float(ll.sum()), ll, cT, cE)
 
 
 class _threads:
@@ -385,7 +401,7 @@ def mstep(model: PairHMM, stats: PairStats, pseudocount: float = 0.0, freeze: An
 def fit(model: PairHMM, pairs: Iterable[tuple[Any, Any]], max_iter: int = 100, tol: float = 1e-4,
         pseudocount: float = 0.0, freeze: Any = None, random_state: Any = None,
         init: str = "model", n_jobs: int | None = None,
-        callback: Callable[[int, float], None] | None = None) -> PairHMM:
+        callback: Callable[[int, float], None] | None = None, scheduler: Any = None) -> PairHMM:
     """Baum-Welch on unaligned pairs; see :meth:`PairHMM.fit`."""
     if max_iter < 0:
         raise InvalidParameter("max_iter", max_iter, "must be >= 0")
@@ -401,7 +417,7 @@ def fit(model: PairHMM, pairs: Iterable[tuple[Any, Any]], max_iter: int = 100, t
     history: list[float] = []
     logliks: list[float] = []
     for it in range(max_iter + 1):
-        stats = expected_stats(model, None, n_jobs=n_jobs, _encoded=encoded)
+        stats = expected_stats(model, None, n_jobs=n_jobs, _encoded=encoded, scheduler=scheduler)
         ll = stats.log_likelihood
         logliks.append(ll)
         # with pseudocounts EM maximises the posterior (Dirichlet prior), which is what never
@@ -701,10 +717,16 @@ def symmetry_test(pairs: Iterable[tuple[Any, Any]], model: PairHMM | None = None
             from .alphabet import as_text, guess_alphabet
             alphabet = guess_alphabet(*(as_text(s)[0] for p in pairs[:50] for s in p)).name
         model = PairHMM.default(alphabet)
-    tied_start = model if model.tied else PairHMM(
-        model.match, (model.insert_x + model.insert_y) / 2, (model.delta_x + model.delta_y) / 2,
-        (model.epsilon_x + model.epsilon_y) / 2, model.tau, model.alphabet,
-        symmetric_match=model.symmetric_match)
+    if model.tied:
+        tied_start = model
+    else:
+        # the average of X and Y, keeping everything else (mode, long gaps, flanks, eta)
+        long_gaps = None
+        if model.long_gaps:
+            long_gaps = ((model.delta2_x + model.delta2_y) / 2, (model.epsilon2_x + model.epsilon2_y) / 2)
+        tied_start = model.copy(insert=(model.insert_x + model.insert_y) / 2,
+                                delta=(model.delta_x + model.delta_y) / 2,
+                                epsilon=(model.epsilon_x + model.epsilon_y) / 2, long_gaps=long_gaps)
     tied = tied_start.fit(pairs, max_iter=max_iter, tol=tol, **fit_kwargs)
     untied = tied_start.untie().fit(pairs, max_iter=max_iter, tol=tol, **fit_kwargs)
     # EM finds a local optimum; the untied family contains the tied optimum, so continuing from

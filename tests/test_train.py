@@ -629,3 +629,12 @@ def test_fit_never_modifies_or_returns_the_start_model():
     start = PairHMM.default("dna")
     fitted = start.fit([("ACGTAC", "ACGAC")], max_iter=0, n_jobs=1)
     assert fitted is not start and start.history == [] and len(fitted.history) == 1
+
+
+def test_symmetry_test_keeps_the_start_models_variant():
+    """An untied semiglobal start: both fits stay semiglobal (the tied start is its X/Y average)."""
+    pairs = asymmetric_data()[:6]
+    start = PairHMM.default("dna", tied=False).copy(delta=(0.02, 0.04), mode="semiglobal")
+    res = symmetry_test(pairs, model=start, max_iter=3, tol=1e-3, n_jobs=1)
+    assert res.tied.mode == "semiglobal" and res.untied.mode == "semiglobal"
+    assert res.tied.tied and res.df == 5
