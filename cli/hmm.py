@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Iterator
 
 import click
@@ -232,8 +233,6 @@ def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
         def tick(it: int, objective: float) -> None:
             bar.set_postfix(loglik=f"{objective:.6g}")
             bar.update(1)
-
-        import warnings
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
