@@ -142,7 +142,8 @@ def summary_table(model: Any, start: Any, n_pairs: int, how: str) -> str:
         ("match matrix", "symmetric (p_ab = p_ba)" if model.symmetric_match else "asymmetric"),
         ("free parameters", str(model.n_free_parameters())),
     ]
-    h = model.history
+    # the log-likelihoods (with a pseudocount `history` holds the MAP objective instead)
+    h = getattr(model, "log_likelihoods", None) or model.history
     if h:
         rows += [("iterations", str(len(h) - 1)),
                  ("converged", "yes" if model.converged else "no (raise --max-iter?)"),

@@ -102,6 +102,8 @@ def test_start_model_and_pseudocount_and_random_init(tmp_path):
     assert r.exit_code == 0, r.stderr
     lib = start.fit(read_pairs([PAIRS], consecutive=True), max_iter=2, pseudocount=0.5, n_jobs=1)
     assert PairHMM.load(tmp_path / "m.json").delta == pytest.approx(lib.delta, rel=1e-12)
+    # the summary shows log-likelihoods, not the MAP objective that `history` holds here
+    assert f"-> {lib.log_likelihoods[-1]:.4f}" in r.stdout
     r = run("train", PAIRS, "-o", tmp_path / "r.json", "--init", "random", "--seed", 3,
             "--max-iter", 2, "-j", 1)
     assert r.exit_code == 0
