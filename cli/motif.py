@@ -96,6 +96,8 @@ def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str |
     found = read_motifs(motifs, motif_format)
     background = Background.parse(bg)
     if background is None:  # auto: one extra streaming pass over the FASTA
+        if fasta == "-":
+            fail("--bg auto reads the sequences twice: give a FASTA file, not stdin")
         from pairhmm.seqio import iter_fasta
 
         background = Background.from_sequences(iter_fasta(fasta))

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pairhmm.errors import InvalidParameter
-from pairhmm.motif import Background, LogOddsFilter, pvalue_of_score, qvalues, score_distribution, score_threshold
+from pairhmm.motif import (Background, LogOddsFilter, pvalue_of_score, qvalues, score_distribution,
+                           score_threshold)
 
 BG = Background.from_frequencies([0.32, 0.18, 0.18, 0.32])
 

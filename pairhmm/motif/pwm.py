@@ -23,11 +23,11 @@ import os
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import IO, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..alphabet import DNA, RNA, Alphabet, encode
+from ..alphabet import DNA, RNA, encode
 from ..errors import AlphabetError, InputFormatError, InvalidParameter
 
 __all__ = [
@@ -230,7 +230,8 @@ def _locate_bad_line(text: str, fmt: str) -> str | None:
             if in_matrix:
                 if not s:
                     if left > 0:
-                        return f"line {i} (motif {current!r}): matrix ends after too few rows ({left} missing)"
+                        return (f"line {i} (motif {current!r}): matrix ends after too few rows "
+                                f"({left} missing)")
                     in_matrix = left < 0 and width is None
                     continue
                 vals = s.split()
@@ -507,7 +508,9 @@ class Background:
 
 
 def _looks_rna(seq: Any) -> bool:
-    text = seq if isinstance(seq, str) else str(getattr(seq, "seq", seq)) if not isinstance(seq, np.ndarray) else ""
+    if isinstance(seq, np.ndarray):
+        return False
+    text = seq if isinstance(seq, str) else str(getattr(seq, "seq", seq))
     return ("U" in text or "u" in text) and "T" not in text and "t" not in text
 
 

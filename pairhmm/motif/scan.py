@@ -199,7 +199,8 @@ class _Bank:
         return out
 
     @staticmethod
-    def _table(wts: np.ndarray, start: int, q: int, lo: int, hi: int) -> tuple[int, int, np.ndarray, float, float]:
+    def _table(wts: np.ndarray, start: int, q: int, lo: int,
+               hi: int) -> tuple[int, int, np.ndarray, float, float]:
         """Table of the q-gram starting at column ``start``; only columns lo..hi-1 count."""
         digits = _digits(q)
         vals = np.zeros(4 ** q)
