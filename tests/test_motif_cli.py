@@ -136,3 +136,13 @@ def test_motif_group_lists_learner_commands_only_when_present(monkeypatch):
     r = run("motif", "--help")
     assert "scan" in r.stdout and "convert" in r.stdout and "train" not in r.stdout
     assert run("motif", "train").exit_code == 2  # no such command
+
+
+def test_scan_protein_fasta_is_one_line_error(example, tmp_path):
+    motifs, _ = example
+    prot = tmp_path / "prot.fa"
+    prot.write_text(">p1\nMKVLAEEQ\n")
+    r = run("motif", "scan", motifs, prot)
+    assert r.exit_code == 2
+    assert "p1: character 'L' at position 4 is not in the dna alphabet" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

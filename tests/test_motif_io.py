@@ -184,3 +184,13 @@ def test_reads_the_full_jaspar_2024_vertebrate_set(shared_data):
     assert "MA0139.2" in ids and len(set(ids)) == 879
     f = LogOddsFilter.from_motif(ms[ids.index("MA0139.2")])
     assert f.width == 15 and np.all(np.isfinite(f.weights))
+
+
+def test_meme_to_jaspar_keeps_names_and_does_not_mutate():
+    mm = read_motifs(io.StringIO(MEME))
+    buf = io.StringIO()
+    write_motifs(mm, buf, "jaspar")
+    assert not hasattr(mm[0], "matrix_id")
+    back = read_motifs(io.StringIO(buf.getvalue()))
+    assert [motif_ids(m) for m in back] == [("M1", "alpha"), ("M2", "M2")] or \
+        [motif_ids(m) for m in back] == [("M1", "alpha"), ("M2", "")]

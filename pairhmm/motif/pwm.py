@@ -325,12 +325,17 @@ def write_motifs(motifs: Iterable[Any], path_or_handle: Any, fmt: str) -> None:
     elif fmt == "transfac":
         text = _write_transfac(motifs)
     else:
+        import copy
+
         from Bio import motifs as bio_motifs
 
-        for m in motifs:
-            if not hasattr(m, "matrix_id"):
-                m.matrix_id = motif_ids(m)[0]
-        text = bio_motifs.write(motifs, fmt)
+        named = []
+        for k, m in enumerate(motifs):  # Bio's JASPAR writer prints matrix_id and name
+            mid, alt = motif_ids(m, k)
+            c = copy.copy(m)  # do not touch the caller's objects
+            c.matrix_id, c.name = mid, alt or getattr(m, "name", "") or mid
+            named.append(c)
+        text = bio_motifs.write(named, fmt)
         if fmt == "pfm":
             mid, alt = motif_ids(motifs[0])
             text = f">{mid} {alt}".rstrip() + "\n" + text.lstrip("\n")
