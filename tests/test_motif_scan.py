@@ -273,6 +273,11 @@ def test_scanner_accepts_bio_motifs_and_streams_fasta(tmp_path):
     b = scan([LogOddsFilter(counts, Background.uniform(), 0.1, "bm")], [("one", seq), ("two", "ACGT")],
              pvalue=1e-3)
     assert a == b and a
+    gz = tmp_path / "x.fa.gz"
+    import gzip
+
+    gz.write_bytes(gzip.compress(fa.read_bytes()))
+    assert scan([bio_motif(counts, "bm")], gz, pvalue=1e-3) == a
     auto = scan([bio_motif(counts, "bm")], fa, background="auto", pvalue=1e-3)
     est = Background.from_sequences([seq, "ACGT"])
     manual = scan([LogOddsFilter(counts, est, 0.1, "bm")], [("one", seq), ("two", "ACGT")], pvalue=1e-3)
