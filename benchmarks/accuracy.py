@@ -170,9 +170,12 @@ def select_methods(methods: list[Method], patterns: Sequence[str] | None) -> lis
 
 
 # ---------------------------------------------------------------------------- training
-def fit_model(start: Any, pairs: list[tuple[str, str]], max_iter: int | None, tol: float | None) -> Any:
+def fit_model(start: Any, pairs: list[tuple[str, str]], max_iter: int | None, tol: float | None,
+              freeze: Sequence[str] | None = None) -> Any:
     """Baum-Welch from ``start`` on unaligned pairs, through ``PairHMM.fit``."""
     kw: dict[str, Any] = {}
+    if freeze:
+        kw["freeze"] = list(freeze)
     if max_iter is not None:
         kw["max_iter"] = max_iter
     if tol is not None:
@@ -303,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--train-tol", type=float, default=1.0,
                    help="Baum-Welch tol: stop when the total log-likelihood of the training pairs "
                         "improves by less than this (nats, default 1.0)")
+    p.add_argument("--train-freeze", nargs="+", metavar="PARAM", default=None,
+                   help="parameters kept fixed by Baum-Welch (PairHMM.fit's freeze: match, insert, "
+                        "delta, epsilon, tau)")
     p.add_argument("--train-max-pairs", type=int, default=3000,
                    help="at most this many training pairs per fold, a random subset (default 3000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training-pair subset")
@@ -356,7 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if not train_pairs:
                     p.error("cross-validated training needs families in both folds (select >= 2)")
                 t0 = time.perf_counter()
-                fitted = fit_model(m.model(), train_pairs, args.train_iter, args.train_tol)
+                fitted = fit_model(m.model(), train_pairs, args.train_iter, args.train_tol,
+                                   args.train_freeze)
                 fits[(m.model, k)] = (fitted, time.perf_counter() - t0)
                 hist = getattr(fitted, "history", None)
                 print(f"trained for fold {k} (families {', '.join(n for n in names if fold[n] == k)[:60]}...) "
@@ -393,6 +400,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"pair ({skipped} pair(s) without one left out); identity = % identical over the "
             f"reference columns where both sequences have a residue; seconds = alignment time "
             f"summed over {args.jobs} worker process(es).\n")
+    if trained:
+        note += (f"Baum-Welch rows: two folds of families (alternate by name), each scored with the "
+                 f"model fitted on the other fold's unaligned pairs (at most {args.train_max_pairs} "
+                 f"per fold), max_iter {args.train_iter}, tol {args.train_tol}"
+                 + (f", frozen: {', '.join(args.train_freeze)}" if args.train_freeze else "")
+                 + "; training seconds are per row, shared by rows with the same start model.\n")
     print(table + note)
     args.out.mkdir(parents=True, exist_ok=True)
     write_csv(args.out / f"{dataset}_pairs.csv", dataset, methods, results, names)
