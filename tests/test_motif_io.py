@@ -194,3 +194,11 @@ def test_meme_to_jaspar_keeps_names_and_does_not_mutate():
     back = read_motifs(io.StringIO(buf.getvalue()))
     assert [motif_ids(m) for m in back] == [("M1", "alpha"), ("M2", "M2")] or \
         [motif_ids(m) for m in back] == [("M1", "alpha"), ("M2", "")]
+
+
+def test_read_jaspar_sites_file():
+    text = ">MA0004.1 Arnt 1\nccgCACGTGgg\n>MA0004.1 Arnt 2\naaCACGTGtt\n>MA0004.1 Arnt 3\nttCACGTGcc\n"
+    assert detect_motif_format(None, text) == "sites"
+    (m,) = read_motifs(io.StringIO(text))
+    assert motif_ids(m) == ("MA0004.1", "Arnt")
+    assert list(m.counts["C"]) == [3, 0, 3, 0, 0, 0]

@@ -303,3 +303,24 @@ def test_pvalue_one_reports_every_unambiguous_window():
     assert sorted((h.start, h.strand) for h in hits) == sorted(
         (i, s) for i in (0, 4, 5, 6) for s in "+-")
     assert all(h.pvalue <= 1.0 for h in hits)
+
+
+def test_jaspar_motifs_agree_with_moods(shared_data):
+    moods_scan = pytest.importorskip("MOODS.scan")
+    from pairhmm.motif import read_motifs
+
+    motifs = read_motifs(shared_data / "jaspar2024" / "JASPAR2024_CORE_vertebrates_latest.jaspar")[:40]
+    rng = np.random.default_rng(12)
+    seq = random_dna(rng, 30000)
+    table = scan(motifs, [("s", seq)], pvalue=1e-3, table=True)
+    filters = [LogOddsFilter.from_motif(m, index=k) for k, m in enumerate(motifs)]
+    for k, f in enumerate(filters):
+        thr = score_threshold(f, 1e-3)
+        if thr == float("inf"):
+            continue
+        mats = [[list(map(float, w[:, a])) for a in range(4)] for w in (f.weights, f.weights_rc)]
+        res = moods_scan.scan_dna(seq, mats, [0.25] * 4, [thr, thr], 7)
+        theirs = {(m.pos, 0) for m in res[0]} | {(m.pos, 1) for m in res[1]}
+        sel = table.motif == k
+        ours = set(zip(table.start[sel].tolist(), table.strand[sel].tolist()))
+        assert ours == theirs

@@ -179,6 +179,11 @@ def read_motifs(path: Any, fmt: str | None = None) -> list:
     for k, m in enumerate(motifs):
         if len(alts) == len(motifs) and alts[k]:
             m.alt_id = alts[k]
+        if fmt == "sites" and not getattr(m, "name", None):  # ">MA0004.1 Arnt 1" headers
+            head = re.search(r"^>\s*(\S+)(?:\s+(\S+))?", text, re.M)
+            if head:
+                m.matrix_id = head.group(1)
+                m.name = head.group(2) or head.group(1)
         if fmt == "homer":
             parts = str(m.name).split("\t")
             m.name = parts[1] if len(parts) > 1 else parts[0]
