@@ -295,3 +295,16 @@ def test_real_balibase_pair_count(shared_data):
     found = bb.find_families(shared_data / "balibase3" / "RV12")
     assert len(found) == 44
     assert sum(bb.read_family(fmt, p).n_pairs for fmt, p in found) == 2335
+
+
+def test_real_balifam_family(shared_data):
+    path = shared_data / "balifam100" / "balifam100" / "ref" / "PF00009.100"
+    if not path.exists():
+        pytest.skip("balifam100 reference PF00009 absent")
+    fam = bb.read_balifam(path)
+    raw = [line for line in path.read_text().splitlines()]
+    n_records = sum(line.startswith(">") for line in raw)
+    assert len(fam.ids) == n_records == 36 and fam.n_pairs == 630
+    # scored residues are exactly the upper-case letters, counted on the raw file
+    n_upper = sum(c.isupper() for line in raw if not line.startswith(">") for c in line)
+    assert int(fam.scored.sum()) == n_upper
