@@ -296,3 +296,14 @@ def test_real_process(tmp_path):
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "odd number" in p.stderr
     assert not (tmp_path / "n.json").exists()
     assert np.isfinite(PairHMM.load(out).tau)
+
+
+def test_train_a_semiglobal_model(tmp_path):
+    out = tmp_path / "semi.json"
+    r = run("train", PAIRS, "--mode", "semiglobal", "--max-iter", 1, "-j", 1, "-o", out)
+    assert r.exit_code == 0, r.stderr
+    m = PairHMM.load(out)
+    assert m.mode == "semiglobal" and "flank loop" in r.stdout
+    lib = PairHMM.default("dna").copy(mode="semiglobal").fit(read_pairs([PAIRS], consecutive=True),
+                                                            max_iter=1, n_jobs=1)
+    assert m.flank_loop == pytest.approx(lib.flank_loop, rel=1e-12)
