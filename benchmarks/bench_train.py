@@ -5,9 +5,9 @@ The data (seeded): ``--pairs`` related protein pairs (default 1,000). x is ``--l
 by running that model's M/X/Y chain along x (match: y_j ~ p(b | x_i); X: x_i deleted; Y: a residue
 inserted), so |y| is ~300 as well and the pair is related the way the model says. (Sampling whole
 pairs with ``sample_pairs`` gives geometric lengths, whose spread makes the cell count of
-"pairs of ~300" twice 1000 * 300^2; ``--geometric`` does that instead.) The E-step (forward, backward and expected-count
-accumulation for every pair) is timed with each ``--jobs`` value; it is the whole cost of an
-iteration (the M-step is a few microseconds), which is timed separately.
+"pairs of ~300" twice 1000 * 300^2; ``--geometric`` does that instead.) The E-step (forward,
+backward and expected-count accumulation for every pair) is timed with each ``--jobs`` value; it
+is the whole cost of an iteration (the M-step takes a few milliseconds), timed separately.
 
 Reported per thread count: median wall time over ``--repeats`` runs, million DP cells per second
 (cells = sum of len(x) * len(y)), CPU time per cell (``time.process_time``, all threads of the
