@@ -185,11 +185,15 @@ def test_estep_with_ambiguity_codes_equals_enumeration_over_letters():
     assert got.log_likelihood == pytest.approx(math.log(tot), rel=1e-12)
 
 
+@pytest.mark.parametrize("symmetric", [True, False])
 @pytest.mark.parametrize("tied", [True, False])
-def test_mstep_maximises_expected_complete_likelihood(tied):
-    """No valid model near the M-step's answer has a larger Q (independent of its formulas)."""
+def test_mstep_maximises_expected_complete_likelihood(tied, symmetric):
+    """No valid model near the M-step's answer has a larger Q (independent of its formulas);
+    with a symmetric match matrix the search stays in the symmetric family."""
     rng = np.random.default_rng(17 + tied)
     model = random_model(rng, 4, tied)
+    if symmetric:
+        model = model.copy(match=(model.match + model.match.T) / 2, symmetric_match=True)
     pairs = [(codes(rng, 4, 6), codes(rng, 4, 5)) for _ in range(3)]
     stats = brute_stats(model, pairs)
     best = mstep(model, stats)
