@@ -265,6 +265,21 @@ def test_fit_with_combined_pooling_learns_planted_site():
     assert m.score(Xt, yt) >= 0.95
 
 
+def test_data_initialisation_starts_from_bound_windows():
+    rng = np.random.default_rng(3)
+    X, y = plant(40, 20, rng, pwm=CTCF[4:13])
+    m = MotifCNN(n_filters=3, width=6, init="data", init_scale=2.0, palindromic=[2])
+    m.tying_ = m._make_tying()
+    idx = np.arange(40, dtype=np.int64)
+    theta = m._initial_theta(np.random.default_rng(0), encode_batch(X), y, idx)
+    W = m.tying_.expand(theta[:m.tying_.n_free])
+    windows = {tuple(x[p:p + 6]) for x in X[y == 1] for p in range(15)}
+    for k in (0, 1):  # each ordinary filter is 2 * (one_hot - 0.25) of a bound window
+        assert tuple(W[k].argmax(axis=1)) in windows
+        np.testing.assert_allclose(np.sort(W[k], axis=1), np.tile([-0.5, -0.5, -0.5, 1.5], (6, 1)))
+    np.testing.assert_array_equal(W[2], W[2][::-1, ::-1])
+
+
 def test_explicit_validation_data_and_variable_lengths():
     rng = np.random.default_rng(8)
     X, y = plant(120, 30, rng, pwm=CTCF[4:13])

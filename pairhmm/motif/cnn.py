@@ -446,8 +446,13 @@ class MotifCNN:
     validation_fraction : float
         Fraction of the training data held out for early stopping (ignored when ``fit`` gets
         explicit validation data; 0 = no early stopping).
+    init : {"random", "data"}
+        ``"random"``: filter weights start as N(0, init_scale). ``"data"``: each filter starts as
+        a random window of a bound training sequence, ``init_scale * (one_hot - 0.25)``, a sharp
+        k-mer detector (helps log-sum-exp pooling, whose gradient at a flat start only sees the
+        base composition).
     init_scale : float
-        Standard deviation of the initial filter weights.
+        Scale of the initial filter weights (output weights start as N(0, 0.1)).
     n_jobs : int or None
         Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend on it.
     random_state : int, numpy Generator or None
@@ -492,7 +497,7 @@ class MotifCNN:
                  palindromic: "bool | Sequence[int]" = False, pooling: str = "max",
                  activation: str = "linear", dropout: float = 0.0, l2: float = 1e-3, learning_rate: float = 0.01, batch_size: int = 64,
                  max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
-                 init_scale: float = 0.1, n_jobs: int | None = None,
+                 init: str = "random", init_scale: float = 0.1, n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
         self.width = width
@@ -507,6 +512,7 @@ class MotifCNN:
         self.max_epochs = max_epochs
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.init = init
         self.init_scale = init_scale
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -526,6 +532,8 @@ class MotifCNN:
                 raise InvalidParameter(name, v, "must be a finite number >= 0")
         if not np.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise InvalidParameter("learning_rate", self.learning_rate, "must be > 0")
+        if self.init not in ("random", "data"):
+            raise InvalidParameter("init", self.init, "choose 'random' or 'data'")
         if not 0 <= self.dropout < 1:
             raise InvalidParameter("dropout", self.dropout, "must be in [0, 1)")
         if not 0 <= self.validation_fraction < 1:
@@ -667,6 +675,25 @@ class MotifCNN:
         return loss, grad
 
     # ----------------------------------------------------------------------------------- fit
+    def _initial_theta(self, rng, data, y, train_idx) -> np.ndarray:
+        """Initial parameters (see ``init``); zero biases; intercept = prior log-odds."""
+        prior = float(np.clip(y[train_idx].mean(), 1e-6, 1 - 1e-6))
+        free = rng.normal(0.0, self.init_scale, self.tying_.n_free)
+        out_w = rng.normal(0.0, 0.1, self.n_features)
+        if self.init == "data":
+            codes, offsets = data
+            pos = train_idx[y[train_idx] == 1]
+            W = np.empty((self.n_filters, self.width, 4))
+            for k in range(self.n_filters):
+                s = int(pos[rng.integers(pos.size)])
+                p = int(rng.integers(offsets[s + 1] - offsets[s] - self.width + 1))
+                window = codes[offsets[s] + p:offsets[s] + p + self.width]
+                W[k] = self.init_scale * (_ONEHOT[window] - 0.25)
+            # tied slots (palindromic filters) start at the mean of the slots they tie
+            free = self.tying_.pool(W) / self.tying_.multiplicity()
+        return np.concatenate([free, np.zeros(self.n_filters), out_w,
+                               [math.log(prior / (1 - prior))]])
+
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None,
             callback: Callable[[dict], None] | None = None) -> "MotifCNN":
         """Train on labeled sequences.
@@ -707,13 +734,7 @@ class MotifCNN:
             if np.unique(y[train_idx]).size < 2:
                 raise TrainingError("after the validation split the training part holds one class "
                                     "only: give more sequences or a smaller validation_fraction")
-        prior = float(np.clip(y[train_idx].mean(), 1e-6, 1 - 1e-6))
-        theta = np.concatenate([
-            rng.normal(0.0, self.init_scale, nf),
-            np.zeros(K),
-            rng.normal(0.0, self.init_scale, self.n_features),
-            [math.log(prior / (1 - prior))],
-        ])
+        theta = self._initial_theta(rng, data, y, train_idx)
         lengths = np.diff(data[1])
         self.seq_length_ = int(lengths.max())
         m1 = np.zeros_like(theta)
@@ -994,7 +1015,7 @@ class MotifCNN:
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in (
             "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout", "l2", "learning_rate",
-            "batch_size", "max_epochs", "patience", "validation_fraction", "init_scale", "n_jobs")}
+            "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale", "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
