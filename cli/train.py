@@ -13,6 +13,7 @@ log-likelihood) goes to standard error when it is a terminal.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -237,6 +238,12 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
     from pairhmm.train import estimate_from_alignments
 
     frozen = _parse_freeze(freeze)
+    if output != "-":  # fail before training, not after
+        folder = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(folder):
+            fail(f"{output}: cannot write the model, folder {folder} does not exist")
+        if os.path.isdir(output):
+            fail(f"{output}: is a folder; give a file name for the model")
     if baum_welch is not None and not from_alignments:
         fail("--baum-welch/--count-only apply to --from-alignments only")
     if init == "random" and from_alignments and not baum_welch:

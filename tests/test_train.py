@@ -276,6 +276,13 @@ def test_fit_returns_new_model_and_leaves_start_alone():
     assert len(fitted.history) == 4 and fitted.converged in (True, False)
 
 
+def test_pairs_may_be_any_iterable():
+    pairs = sample(dna_model(tau=0.05), 6, 13)
+    a = PairHMM.default("dna").fit(pairs, max_iter=2, n_jobs=1)
+    b = PairHMM.default("dna").fit(((x, y) for x, y in pairs), max_iter=2, n_jobs=1)
+    assert a.history == b.history
+
+
 def test_max_iter_zero_gives_start_likelihood():
     start = PairHMM.default("dna")
     pairs = sample(dna_model(tau=0.05), 5, 3)

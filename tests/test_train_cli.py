@@ -250,6 +250,11 @@ def test_untrainable_frozen_zero_exit_2_and_existing_file_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "start.json"]
 
 
+def test_missing_output_folder_fails_before_training(tmp_path):
+    r = run("train", PAIRS, "-o", tmp_path / "nowhere" / "m.json")
+    assert r.exit_code == 2 and "does not exist" in r.stderr and "iterations" not in r.stdout
+
+
 def test_option_errors():
     r = run("train", PAIRS, "-o", "x.json", "--freeze", "tau,gamma")
     assert r.exit_code == 2 and "gamma" in r.stderr
