@@ -434,7 +434,12 @@ def test_n_free_parameters_by_hand():
     assert dna.untie().n_free_parameters() == 9 + 6 + 4 + 1
     asym = dna.copy(match=dna.match + np.diag([0, 0, 0, 0]), symmetric_match=False)
     assert asym.n_free_parameters() == 15 + 3 + 2 + 1
-    assert PairHMM.default("protein").n_free_parameters() == 209 + 19 + 2 + 1
+    from pairhmm.pair import blosum62_joint
+
+    p, q = blosum62_joint()
+    prot = PairHMM(p, q, 0.02, 0.8, 0.001, "protein")
+    assert prot.n_free_parameters() == 209 + 19 + 2 + 1
+    assert prot.untie().n_free_parameters() - prot.n_free_parameters() == 21  # LR test df
 
 
 # ---------------------------------------------------------------------------------------------
