@@ -65,6 +65,11 @@ def _motif_format(path: str, fmt: str | None) -> str:
               type=click.Choice(["linear", "relu"]))
 @click.option("--dropout", default=0.0, show_default=True, type=float,
               help="Dropout rate on the pooled features during training.")
+@click.option("--init", "init", default="random", show_default=True,
+              type=click.Choice(["random", "data"]),
+              help="Initial filters: random, or random windows of bound sequences.")
+@click.option("--init-scale", default=None, type=float,
+              help="Scale of the initial filter weights [default: 0.1 random, 1.0 data].")
 @click.option("--l2", default=1e-3, show_default=True, type=float)
 @click.option("--learning-rate", default=0.01, show_default=True, type=float)
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
@@ -85,7 +90,8 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
-          n_filters, width, rc_shared, palindromic, pooling, activation, dropout, l2, learning_rate, batch_size,
+          n_filters, width, rc_shared, palindromic, pooling, activation, dropout, init, init_scale,
+          l2, learning_rate, batch_size,
           max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads, quiet):
     """Train a motif CNN on POSITIVES (bound) vs NEGATIVES (unbound).
 
@@ -100,7 +106,9 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                                                random_state=seed)
         model = MotifCNN(n_filters=n_filters, width=width, rc_shared=rc_shared,
                          palindromic=_parse_palindromic(palindromic, n_filters), pooling=pooling,
-                         activation=activation, dropout=dropout, l2=l2, learning_rate=learning_rate, batch_size=batch_size,
+                         activation=activation, dropout=dropout, init=init,
+                         init_scale=(init_scale if init_scale is not None
+                                     else 1.0 if init == "data" else 0.1), l2=l2, learning_rate=learning_rate, batch_size=batch_size,
                          max_epochs=max_epochs, patience=patience,
                          validation_fraction=validation_fraction, n_jobs=threads,
                          random_state=seed)

@@ -80,10 +80,11 @@ def test_train_positives_only_uses_shuffled_negatives(tmp_path):
     assert r.exit_code == 0, r.output
     assert "60 sequences (30 bound, 30 unbound)" in r.output
     r = CliRunner().invoke(train, [str(pf), "-o", str(model), "--filters", "2", "--width", "9",
-                                   "--epochs", "2", "-q", "--pwm-from", "sites",
+                                   "--epochs", "2", "-q", "--pwm-from", "sites", "--init", "data",
                                    "--motifs", str(tmp_path / "m.meme")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "m.meme").read_text().startswith("MEME version")
+    assert MotifCNN.load(model).get_params()["init_scale"] == 1.0
 
 
 def test_predict_tabular_reports_auroc(tmp_path):
