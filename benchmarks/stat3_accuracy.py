@@ -79,9 +79,10 @@ def main(argv: list[str] | None = None) -> None:
 
     Xt, yt = load(args.data, "test.data")
     print(f"train.data: {len(y)} sequences, test.data: {len(yt)}; parameters `{json.dumps(params)}`\n")
-    print("| rc_shared | seed | test AUROC | validation AUROC | best epoch | s | top filter (consensus) "
-          "| STAT-like (TTCnnnGAA) |")
+    print("| rc_shared | seed | test AUROC | validation AUROC | best epoch | s | top filter (consensus "
+          "of its sites) | STAT-like filter (TTCnnnGAA) in the top 5 |")
     print("|---|---:|---:|---:|---:|---:|---|---|")
+    bound = [s for s, lab in zip(X, y) if lab == 1]
     for rc in (True, False):
         for seed in args.seeds:
             t = time.perf_counter()
@@ -90,9 +91,11 @@ def main(argv: list[str] | None = None) -> None:
             secs = time.perf_counter() - t
             auc = roc_auc(yt, m.decision_function(Xt))
             val = m.history_[m.best_epoch_ - 1]["val_auroc"]
-            top = m.to_motifs(trim=0.5)[0]
-            cons = str(top.consensus)
-            stat = "yes" if STAT.search(cons) else "no"
+            top5 = m.to_motifs(sites=bound, trim=0.3, filters=m.filter_order()[:5])
+            cons = str(top5[0].consensus)
+            stat = ", ".join(f"#{i + 1} {t.consensus}" for i, t in enumerate(top5)
+                             if STAT.search(str(t.consensus)) or STAT.search(str(t.reverse_complement().consensus)))
+            stat = stat or "no"
             print(f"| {rc} | {seed} | {auc:.4f} | {val:.4f} | {m.best_epoch_} | {secs:.0f} | "
                   f"{cons} | {stat} |", flush=True)
 

@@ -231,3 +231,20 @@ def conv_pool_backward(codes, offsets, batch, table, table_rc, bias, comp, rc, r
                         for i in range(w):
                             grad_table[k, i, comp[codes[start + p + w - 1 - i]]] += wt
         grad_bias[k] = gb
+
+
+@njit(cache=True)
+def linear_out(h, a, a0):
+    """Logits ``h @ a + a0``, shape (n,), each row summed in feature order.
+
+    A fixed per-row order (rather than BLAS, whose blocking may treat rows differently) keeps
+    the logits of a sequence and of its reverse complement bit-identical.
+    """
+    n, K = h.shape
+    z = np.empty(n)
+    for j in range(n):
+        acc = 0.0
+        for k in range(K):
+            acc += h[j, k] * a[k]
+        z[j] = acc + a0
+    return z

@@ -50,15 +50,14 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
-from numba import njit
-
 from ..alphabet import DNA, encode
 from ..errors import InputFormatError, InvalidParameter, ModelFileError, TrainingError
 from ..tying import Tying
+from .._kernels.cnn import POOL_MAX, conv_pool_backward, conv_pool_forward
+from .._kernels.cnn import linear_out as _linear_out
 
 __all__ = [
     "MotifCNN",
@@ -390,19 +389,6 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------------------------------- kernels
-@njit(cache=True)
-def _linear_out(h, a, a0):
-    """Logits ``h @ a + a0`` summed in a fixed order per row (no BLAS blocking)."""
-    n, K = h.shape
-    z = np.empty(n)
-    for j in range(n):
-        acc = 0.0
-        for k in range(K):
-            acc += h[j, k] * a[k]
-        z[j] = acc + a0
-    return z
-
-
 def _check_random_state(random_state):
     return np.random.default_rng(random_state)
 
@@ -601,8 +587,6 @@ class MotifCNN:
     # ------------------------------------------------------------------------- forward/backward
     def _forward(self, data, batch, W, bias):
         """Features (nb, n_features) and, per pooling, what the backward pass needs."""
-        from .._kernels.cnn import conv_pool_forward
-
         codes, offsets = data
         table, table_rc = self._tables(W)
         relu = self.activation == "relu"
@@ -630,8 +614,6 @@ class MotifCNN:
 
         ``mask`` (nb, n_features), if given, multiplies the features (inverted dropout).
         """
-        from .._kernels.cnn import conv_pool_backward
-
         nf, K, F = self.tying_.n_free, self.n_filters, self.n_features
         W = self.tying_.expand(theta[:nf])
         bias = np.ascontiguousarray(theta[nf:nf + K])
@@ -826,8 +808,8 @@ class MotifCNN:
 
     def score(self, X: Any, y: Any) -> float:
         """Area under the ROC curve of :meth:`decision_function` on labeled data."""
-        y = _check_labels(y, len(X) if not isinstance(X, np.ndarray) else X.shape[0])
-        return roc_auc(y, self.decision_function(X))
+        z = self.decision_function(X)
+        return roc_auc(_check_labels(y, z.size), z)
 
     # ---------------------------------------------------------------------- parameter report
     def parameter_counts(self, seq_length: int | None = None) -> list[dict]:
@@ -909,8 +891,6 @@ class MotifCNN:
         of the best-window scores over ``X``. Letters are counted per column; ambiguity codes
         add their soft one-hot column.
         """
-        from .._kernels.cnn import POOL_MAX, conv_pool_forward
-
         self._check_fitted()
         if not 0 <= fraction <= 1:
             raise InvalidParameter("fraction", fraction, "must be in [0, 1]")
