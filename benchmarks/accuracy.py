@@ -240,28 +240,52 @@ def _run_task(task: tuple) -> tuple[str, str, list[tuple], float]:
 
 
 # ---------------------------------------------------------------------------- reporting
-def summarise(methods: list[Method], results: dict[tuple[str, str], list[tuple]],
+def summarise(method_names: Sequence[str], results: dict[tuple[str, str], list[tuple]],
               seconds: dict[str, float], train_seconds: dict[str, float], family_order: list[str],
               bins: Sequence[tuple[float, float, str]] = bb.ID_BINS) -> str:
-    """Markdown table: method, mean, per-bin means, pairs, seconds."""
-    ref_method = methods[0].name
+    """Markdown table: method, mean over pairs, mean of family means, per-bin means, pairs, seconds.
+
+    ``results[(method, family)]`` = rows ``(seq_a, seq_b, len_a, len_b, identity, n_ref, score)``;
+    pairs with ``n_ref == 0`` are left out. ``seconds`` may lack a method (shown as ``-``).
+    """
+    ref_method = method_names[0]
     ids = [r[4] for f in family_order for r in results.get((ref_method, f), []) if r[5] > 0]
     counts = {label: sum(bb.identity_bin(i, bins) == label for i in ids) for _, _, label in bins}
-    head = ["method", "mean"] + [f"{label} (n={counts[label]})" for _, _, label in bins] + ["pairs", "seconds"]
+    head = (["method", "mean", "family mean"] + [f"{label} (n={counts[label]})" for _, _, label in bins]
+            + ["pairs", "seconds"])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
-    for m in methods:
-        rows = [r for f in family_order for r in results.get((m.name, f), []) if r[5] > 0]
+    for name in method_names:
+        rows = [r for f in family_order for r in results.get((name, f), []) if r[5] > 0]
         scores = np.array([r[6] for r in rows], dtype=float)
-        cells = [m.name, f"{scores.mean():.3f}" if scores.size else "-"]
+        fam_means = [np.mean([r[6] for r in results.get((name, f), []) if r[5] > 0])
+                     for f in family_order if any(r[5] > 0 for r in results.get((name, f), []))]
+        cells = [name, f"{scores.mean():.3f}" if scores.size else "-",
+                 f"{np.mean(fam_means):.3f}" if fam_means else "-"]
         for _, _, label in bins:
             s = np.array([r[6] for r in rows if bb.identity_bin(r[4], bins) == label], dtype=float)
             cells.append(f"{s.mean():.3f}" if s.size else "-")
-        t = f"{seconds.get(m.name, 0.0):.1f}"
-        if m.name in train_seconds:
-            t += f" (+{train_seconds[m.name]:.0f} training)"
+        t = f"{seconds[name]:.1f}" if name in seconds else "-"
+        if name in train_seconds:
+            t += f" (+{train_seconds[name]:.0f} training)"
         cells += [str(scores.size), t]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def read_csv(path: Path) -> tuple[list[str], dict[tuple[str, str], list[tuple]], list[str]]:
+    """Per-pair scores written by :func:`write_csv` -> (method names, results, family order)."""
+    methods: dict[str, None] = {}
+    families: dict[str, None] = {}
+    results: dict[tuple[str, str], list[tuple]] = {}
+    with open(path, newline="") as fh:
+        for r in csv.DictReader(fh):
+            methods.setdefault(r["method"])
+            families.setdefault(r["family"])
+            score = float(r["score"]) if r["score"] else float("nan")
+            results.setdefault((r["method"], r["family"]), []).append(
+                (r["seq_a"], r["seq_b"], int(r["len_a"]), int(r["len_b"]), float(r["identity"]),
+                 int(r["n_ref_pairs"]), score))
+    return list(methods), results, list(families)
 
 
 def write_csv(path: Path, dataset: str, methods: list[Method],
@@ -293,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="reference folder: BAliBASE (BB*.msf + .xml + .tfa) or balifam (with ref/)")
     p.add_argument("--methods", nargs="+", metavar="NAME",
                    help="run only the methods whose name contains one of these (case-insensitive)")
+    p.add_argument("--from-csv", type=Path, metavar="CSV",
+                   help="print the table of a saved per-pair CSV (no alignment; folder ignored)")
     p.add_argument("--list-methods", action="store_true", help="print the method names and exit")
     p.add_argument("--families", nargs="+", metavar="NAME", help="only these families (e.g. BB12001)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
@@ -318,6 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         methods = select_methods(build_methods(args.hmm_variant), args.methods)
     except ValueError as e:
         p.error(str(e))
+    if args.from_csv is not None:
+        names_, results_, fams_ = read_csv(args.from_csv)
+        print(summarise(names_, results_, {}, {}, fams_))
+        return 0
     if args.list_methods:
         for m in build_methods(args.hmm_variant):
             print(m.name + ("" if m.available() else "  (not available: PairHMM.fit missing)"))
@@ -394,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\r{k}/{len(tasks)} tasks", end="", file=sys.stderr)
     print(f"\ndone in {time.perf_counter() - t_start:.0f} s wall", file=sys.stderr)
 
-    table = summarise(methods, results, seconds, train_seconds, names)
+    table = summarise([m.name for m in methods], results, seconds, train_seconds, names)
     skipped = sum(1 for f in names for r in results.get((methods[0].name, f), []) if r[5] == 0)
     note = (f"\n{dataset}: {len(names)} families; mean over pairs with at least one reference core "
             f"pair ({skipped} pair(s) without one left out); identity = % identical over the "
