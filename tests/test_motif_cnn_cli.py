@@ -137,10 +137,11 @@ def test_real_process(tmp_path):
     pf, nf, _, _ = write_sets(tmp_path, n=30)
     model = tmp_path / "m.json"
     cmd = [sys.executable, "-m", "pairhmm", "motif", "train", str(pf), str(nf), "-o", str(model),
-           "--filters", "2", "--width", "9", "--epochs", "2", "-q"]
+           "--filters", "2", "--width", "9", "--epochs", "2", "-q", "--threads", "1"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([sys.executable, "-m", "pairhmm", "motif", "predict", str(model), str(pf)],
+    r = subprocess.run([sys.executable, "-m", "pairhmm", "motif", "predict", str(model), str(pf),
+                        "--threads", "1"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and len(r.stdout.strip().split("\n")) == 31
     r = subprocess.run([sys.executable, "-m", "pairhmm", "motif", "predict", str(model),
