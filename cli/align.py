@@ -106,11 +106,14 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
 @click.option("--threads", type=click.IntRange(1, None), default=None,
               help="Worker processes for many pairs (default: all cores). Output is identical "
                    "for any value.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on a Dask cluster (scheduler address, e.g. tcp://host:8786); needs "
+                   "pairhmm[distributed].")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal and there are "
                    "several pairs).")
 def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pairs, fmt, output,
-          gap_factor, min_posterior, threads, progress):
+          gap_factor, min_posterior, threads, scheduler, progress):
     """Align sequence pairs with the pair HMM.
 
     FILES is A.fa B.fa (record i of A with record i of B, or every pair with --all), or one
@@ -123,7 +126,7 @@ def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pai
     from pairhmm.batch import align_pairs
 
     stream = align_pairs(model, pairs, method=method, gap_factor=gap_factor, max_memory=limit,
-                         with_posterior=need_post, n_jobs=threads)
+                         with_posterior=need_post, n_jobs=threads, scheduler=scheduler)
     stream = _progress(stream, len(pairs), "pairs", progress)
     # results are written as they arrive (in input order) into a temporary file that replaces
     # the output only when every pair has succeeded
@@ -243,7 +246,10 @@ def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | Non
 @click.option("-o", "--output", default="-", type=click.Path(dir_okay=False))
 @click.option("--threads", type=click.IntRange(1, None), default=None,
               help="Worker processes for many pairs (default: all cores).")
-def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, output, threads):
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on a Dask cluster (scheduler address); needs pairhmm[distributed].")
+def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, output, threads,
+          scheduler):
     """Score pairs: forward log-likelihood, log-odds and Viterbi log-probability (TSV).
 
     All three are computed in linear memory, so this works on pairs far larger than `align`.
@@ -255,7 +261,7 @@ def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, outp
 
     with atomic_output(output) as fh:
         fh.write("x\ty\tx_len\ty_len\tlog_likelihood\tlog_odds\tviterbi_logprob\n")
-        for (rx, ry), (ll, lo, vit) in zip(pairs, score_pairs(model, pairs, n_jobs=threads)):
+        for (rx, ry), (ll, lo, vit) in zip(pairs, score_pairs(model, pairs, n_jobs=threads, scheduler=scheduler)):
             fh.write(f"{rx.id}\t{ry.id}\t{len(rx)}\t{len(ry)}\t{_f(ll)}\t{_f(lo)}\t{_f(vit)}\n")
 
 

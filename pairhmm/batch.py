@@ -70,7 +70,8 @@ def _pool_map(model: PairHMM, fn, tasks: list, n_jobs: int) -> Iterator:
 
 def align_pairs(model: PairHMM, pairs: Iterable[tuple[Any, Any]], method: str = "mea",
                 gap_factor: float = 0.0, max_memory: float | None = None,
-                with_posterior: bool = False, n_jobs: int | None = None) -> Iterator[Any]:
+                with_posterior: bool = False, n_jobs: int | None = None,
+                scheduler: Any = None) -> Iterator[Any]:
     """Align many pairs; yields one ``Bio.Align.Alignment`` per pair, in input order.
 
     Parameters
@@ -82,8 +83,16 @@ def align_pairs(model: PairHMM, pairs: Iterable[tuple[Any, Any]], method: str = 
         Viterbi only: also attach per-column posterior probabilities.
     n_jobs : int, optional
         Worker processes (default: all cores; 1 runs in this process).
+    scheduler : str or dask.distributed.Client, optional
+        Run on a Dask cluster instead (see :mod:`pairhmm.distributed`).
     """
     pairs = list(pairs)
+    if scheduler is not None:
+        from .distributed import align_pairs_dask
+
+        yield from align_pairs_dask(model, pairs, scheduler, method=method, gap_factor=gap_factor,
+                                    max_memory=max_memory, with_posterior=with_posterior)
+        return
     n_jobs = default_jobs() if n_jobs is None else int(n_jobs)
     if n_jobs <= 1 or len(pairs) < 2:
         for x, y in pairs:
@@ -93,10 +102,15 @@ def align_pairs(model: PairHMM, pairs: Iterable[tuple[Any, Any]], method: str = 
     yield from _pool_map(model, _align_one, tasks, min(n_jobs, len(pairs)))
 
 
-def score_pairs(model: PairHMM, pairs: Iterable[tuple[Any, Any]],
-                n_jobs: int | None = None) -> Iterator[tuple[float, float, float]]:
+def score_pairs(model: PairHMM, pairs: Iterable[tuple[Any, Any]], n_jobs: int | None = None,
+                scheduler: Any = None) -> Iterator[tuple[float, float, float]]:
     """(log-likelihood, log-odds, Viterbi log-probability) of each pair, in input order."""
     pairs = list(pairs)
+    if scheduler is not None:
+        from .distributed import score_pairs_dask
+
+        yield from score_pairs_dask(model, pairs, scheduler)
+        return
     n_jobs = default_jobs() if n_jobs is None else int(n_jobs)
     if n_jobs <= 1 or len(pairs) < 2:
         for x, y in pairs:

@@ -705,7 +705,8 @@ class PairHMM:
     # ------------------------------------------------------------------ training
     def fit(self, pairs: Iterable[tuple[Any, Any]], max_iter: int = 100, tol: float = 1e-4,
             pseudocount: float = 0.0, freeze: Any = None, random_state: Any = None,
-            init: str = "model", n_jobs: int | None = None, callback: Any = None) -> "PairHMM":
+            init: str = "model", n_jobs: int | None = None, callback: Any = None,
+            scheduler: Any = None) -> "PairHMM":
         """Baum-Welch on unaligned pairs, starting from this model.
 
         The E-step runs forward-backward on every pair (in parallel on ``n_jobs`` threads; the
@@ -734,6 +735,9 @@ class PairHMM:
             Threads for the E-step (default: all cores).
         callback : callable(iteration, log_likelihood), optional
             Called after every E-step (progress reporting).
+        scheduler : str or dask.distributed.Client, optional
+            Run the E-step on a Dask cluster (address or client); the M-step stays here. The
+            result equals the local run (per-pair counts are summed in pair order).
 
         Returns
         -------
@@ -746,7 +750,8 @@ class PairHMM:
         from .train import fit
 
         return fit(self, pairs, max_iter=max_iter, tol=tol, pseudocount=pseudocount, freeze=freeze,
-                   random_state=random_state, init=init, n_jobs=n_jobs, callback=callback)
+                   random_state=random_state, init=init, n_jobs=n_jobs, callback=callback,
+                   scheduler=scheduler)
 
     def sample_pairs(self, n: int, random_state: Any = None) -> list[tuple[str, str, str]]:
         """Draw ``n`` (x, y, path) triples from the model (the generative process).

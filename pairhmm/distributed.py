@@ -1,0 +1,116 @@
+"""Running pairhmm's batch work on a Dask cluster (optional extra ``pairhmm[distributed]``).
+
+Everything here takes ``scheduler``: ``None`` (run locally), the address of a running Dask
+scheduler (``"tcp://host:8786"``), or a ``dask.distributed.Client``. Work is split into chunks of
+pairs (or sequence records); each chunk runs the same library code on a worker, and results come
+back in input order, so the output equals the local run. Baum-Welch sends only the E-step out:
+workers return per-pair expected counts, the client sums them in pair order (the same sum as the
+local run, bit for bit) and does the one M-step.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .errors import PairHMMError
+
+__all__ = ["client_for", "map_ordered", "align_pairs_dask", "score_pairs_dask", "estep_rows_dask"]
+
+
+class DistributedError(PairHMMError, RuntimeError):
+    """The Dask scheduler cannot be reached, or Dask is not installed."""
+
+
+@contextmanager
+def client_for(scheduler: Any):
+    """Yield a ``dask.distributed.Client`` for ``scheduler`` (address or Client).
+
+    A client created here from an address is closed afterwards; a Client passed in is left open.
+    """
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise DistributedError("distributed runs need Dask: pip install 'pairhmm[distributed]'") from None
+    if isinstance(scheduler, Client):
+        yield scheduler
+        return
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as e:
+        raise DistributedError(f"cannot reach the Dask scheduler at {scheduler!r} ({e})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _chunks(items: Sequence, size: int) -> list[list]:
+    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def map_ordered(scheduler: Any, fn, chunks: list, *args: Any) -> Iterator:
+    """Run ``fn(chunk, *args)`` for every chunk on the cluster; yield results in chunk order."""
+    with client_for(scheduler) as client:
+        # the extra arguments (a model as a JSON-ready dict, options) are small: sent with
+        # every task rather than scattered
+        futures = client.map(fn, chunks, *[[a] * len(chunks) for a in args], pure=False)
+        try:
+            for fut in futures:
+                yield fut.result()
+        finally:
+            client.cancel(futures)
+
+
+# ---------------------------------------------------------------------------------------------
+# tasks (module level, so workers can unpickle them by reference)
+def _align_chunk(chunk: list, model_dict: dict, opts: dict) -> list:
+    from .batch import _run_align
+    from .pair import PairHMM
+
+    model = PairHMM.from_dict(model_dict)
+    return [_run_align(model, x, y, **opts) for x, y in chunk]
+
+
+def _score_chunk(chunk: list, model_dict: dict) -> list:
+    from .batch import _score
+    from .pair import PairHMM
+
+    model = PairHMM.from_dict(model_dict)
+    return [_score(model, x, y) for x, y in chunk]
+
+
+def _estep_chunk(chunk: list, model_dict: dict) -> tuple:
+    from .pair import PairHMM
+    from .train import _estep_rows
+
+    model = PairHMM.from_dict(model_dict)
+    return _estep_rows(model, chunk, n_jobs=None)
+
+
+# ---------------------------------------------------------------------------------------------
+def _chunk_size(n: int, scheduler: Any) -> int:
+    return max(1, min(64, n // 32 or 1))
+
+
+def align_pairs_dask(model, pairs: list, scheduler: Any, **opts: Any) -> Iterator:
+    """Alignments of ``pairs`` computed on the cluster, yielded in input order."""
+    for block in map_ordered(scheduler, _align_chunk, _chunks(pairs, _chunk_size(len(pairs), scheduler)),
+                             model.to_dict(), opts):
+        yield from block
+
+
+def score_pairs_dask(model, pairs: list, scheduler: Any) -> Iterator:
+    """(log-likelihood, log-odds, Viterbi log-probability) per pair, in input order."""
+    for block in map_ordered(scheduler, _score_chunk, _chunks(pairs, _chunk_size(len(pairs), scheduler)),
+                             model.to_dict()):
+        yield from block
+
+
+def estep_rows_dask(model, pairs: list, scheduler: Any):
+    """Per-pair expected-count rows computed on the cluster, concatenated in pair order."""
+    parts = list(map_ordered(scheduler, _estep_chunk, _chunks(pairs, _chunk_size(len(pairs), scheduler)),
+                             model.to_dict()))
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
