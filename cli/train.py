@@ -44,6 +44,9 @@ def input_options(fn: Callable) -> Callable:
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
                      help="Threads for the E-step (default: all cores; results do not depend on it)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Run the E-step on a Dask cluster (scheduler address); needs "
+                          "pairhmm[distributed]. Results equal the local run."),
     ]):
         fn = opt(fn)
     return fn
@@ -220,7 +223,7 @@ def _parse_freeze(text: str | None) -> list[str] | None:
               help="Start from the model's values or from random ones with its structure.")
 @click.option("--seed", type=int, default=None, help="Random seed for --init random.")
 def train(files, output, from_alignments, aln_format, model_path, preset, alphabet, mode, jobs,
-          quiet, untied, asymmetric_match, max_iter, tol, freeze, pseudocount, baum_welch, init,
+          quiet, scheduler, untied, asymmetric_match, max_iter, tol, freeze, pseudocount, baum_welch, init,
           seed):
     """Learn pair-HMM parameters: Baum-Welch on unaligned pairs, or counting on alignments.
 
@@ -265,7 +268,8 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
         bar = Progress(max_iter + 1, "Baum-Welch", quiet)
         try:
             model = model.fit(pairs, max_iter=max_iter, tol=tol, pseudocount=pc, freeze=frozen,
-                              init=init, random_state=seed, n_jobs=jobs, callback=bar)
+                              init=init, random_state=seed, n_jobs=jobs, callback=bar,
+                              scheduler=scheduler)
         finally:
             bar.close()
         how.append(f"Baum-Welch (tol {tol:g} nats, pseudocount {pc:g})")
@@ -296,7 +300,7 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
 @click.option("-o", "--output", default="-", type=click.Path(dir_okay=False),
               help="Write the table (or JSON) here instead of standard output.")
 def test_symmetry(files, from_alignments, aln_format, model_path, preset, alphabet, mode, jobs,
-                  quiet, max_iter, tol, alpha, as_json, output):
+                  quiet, scheduler, max_iter, tol, alpha, as_json, output):
     """Likelihood-ratio test of symmetric indels: tied vs untied InsertX/InsertY.
 
     Fits the tied model (shared delta, epsilon and insert emissions) and the untied one from the
@@ -311,7 +315,7 @@ def test_symmetry(files, from_alignments, aln_format, model_path, preset, alphab
     bar = Progress(3 * (max_iter + 1), "tied and untied fits", quiet)
     try:
         res = symmetry_test(pairs, model=start, max_iter=max_iter, tol=tol, n_jobs=jobs,
-                            callback=bar)
+                            callback=bar, scheduler=scheduler)
     finally:
         bar.close()
     reject = res.pvalue < alpha

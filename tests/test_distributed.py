@@ -56,3 +56,22 @@ def test_unreachable_scheduler_is_a_clear_error(pairs):
 
     with pytest.raises(DistributedError, match="cannot reach"):
         list(score_pairs(PairHMM.default("dna"), pairs, scheduler="tcp://127.0.0.1:1"))
+
+
+def test_cli_scheduler_option(client, pairs, tmp_path):
+    from click.testing import CliRunner
+
+    from pairhmm.cli import main
+
+    f = tmp_path / "pairs.fa"
+    f.write_text("".join(f">p{k}x\n{a}\n>p{k}y\n{b}\n" for k, (a, b) in enumerate(pairs[:8])))
+    addr = client.scheduler.address
+    local = CliRunner().invoke(main, ["score", "--all", str(f), "--threads", "1"])
+    remote = CliRunner().invoke(main, ["score", "--all", str(f), "--scheduler", addr])
+    assert local.exit_code == remote.exit_code == 0, remote.stderr
+    assert local.stdout == remote.stdout
+    out = tmp_path / "m.json"
+    r = CliRunner().invoke(main, ["train", str(f), "-o", str(out), "--max-iter", "2", "-q",
+                                  "--scheduler", addr])
+    assert r.exit_code == 0, r.stderr
+    assert out.exists()
