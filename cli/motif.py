@@ -76,10 +76,13 @@ def _echo_warnings(caught: list) -> None:
 @click.option("--forward-only", is_flag=True, help="Scan the given strand only.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar over bases scanned [default: when stderr is a terminal].")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Scan batches of records on a Dask cluster (scheduler address); needs "
+                   "pairhmm[distributed]. Same hits and q-values as a local scan.")
 def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str | None,
              pvalue: float | None, score: float | None, bg: str, pseudocount: float,
              max_hits: int | None, best_per_sequence: bool, forward_only: bool,
-             progress: bool | None) -> None:
+             progress: bool | None, scheduler: str | None) -> None:
     """Scan FASTA (plain or gzipped) for every motif in MOTIFS, both strands.
 
     Windows holding N or another ambiguity code never produce a hit. Output is sorted by motif,
@@ -106,7 +109,8 @@ def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str |
         table = scan(found, fasta, background=background,
                      pvalue=1e-4 if pvalue is None else pvalue, score=score,
                      both_strands=not forward_only, pseudocount=pseudocount, max_hits=max_hits,
-                     best_per_sequence=best_per_sequence, progress=progress, table=True)
+                     best_per_sequence=best_per_sequence, progress=progress, table=True,
+                     scheduler=scheduler)
     _echo_warnings(caught)
     with atomic_output(output) as fh:
         write_hits(table, fh, fmt)

@@ -114,3 +114,68 @@ def estep_rows_dask(model, pairs: list, scheduler: Any):
     parts = list(map_ordered(scheduler, _estep_chunk, _chunks(pairs, _chunk_size(len(pairs), scheduler)),
                              model.to_dict()))
     return tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
+
+
+# ---------------------------------------------------------------------------------------------
+# motif scanning
+def _scan_batch(batch: list, filters: list, opts: dict) -> dict:
+    from .motif.scan import Scanner
+
+    sc = Scanner(filters, **opts)
+    for name, seq in batch:
+        sc.add(name, seq)
+    return {"names": sc._names, "parts": sc._parts, "tested": sc._tested, "bases": sc.bases_scanned}
+
+
+def scan_dask(scanner, named: Iterable[tuple[str, Any]], scheduler: Any,
+              batch_bases: int = 4_000_000, progress=None) -> None:
+    """Scan ``(name, sequence)`` records on the cluster into ``scanner`` (a motif ``Scanner``).
+
+    Records are grouped into batches of about ``batch_bases`` bases, read lazily (a bounded
+    number of batches in flight, so a genome-sized FASTA streams); each batch runs a ``Scanner``
+    with the same filters and thresholds on a worker; hits and tested-position counts are merged
+    in input order, so the result (q-values included) equals the local scan.
+    """
+    from collections import deque
+
+    opts = dict(background=scanner.background, pvalue=scanner.pvalue, score=scanner.score,
+                both_strands=scanner.both_strands, chunk_size=scanner.chunk_size)
+    filters = list(scanner.filters)
+
+    def batches():
+        cur, size = [], 0
+        for name, seq in named:
+            text = seq if isinstance(seq, str) else str(getattr(seq, "seq", seq))
+            cur.append((name, text))
+            size += len(text)
+            if size >= batch_bases:
+                yield cur
+                cur, size = [], 0
+        if cur:
+            yield cur
+
+    def merge(state: dict) -> None:
+        off = len(scanner._names)
+        scanner._names.extend(state["names"])
+        for part in state["parts"]:
+            part = dict(part)
+            part["seq"] = part["seq"] + off
+            scanner._parts.append(part)
+        scanner._tested += state["tested"]
+        scanner.bases_scanned += state["bases"]
+        if progress is not None:
+            progress(state["bases"])
+
+    with client_for(scheduler) as client:
+        limit = 2 * max(1, len(client.scheduler_info().get("workers", {})) or 1)
+        pending: deque = deque()
+        try:
+            for batch in batches():
+                pending.append(client.submit(_scan_batch, batch, filters, opts, pure=False))
+                while len(pending) > limit:
+                    merge(pending.popleft().result())
+            while pending:
+                merge(pending.popleft().result())
+        finally:
+            for f in pending:
+                f.cancel()

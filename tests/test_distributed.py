@@ -75,3 +75,25 @@ def test_cli_scheduler_option(client, pairs, tmp_path):
                                   "--scheduler", addr])
     assert r.exit_code == 0, r.stderr
     assert out.exists()
+
+
+def test_motif_scan_on_the_cluster_equals_local(client, tmp_path):
+    from pairhmm.motif import read_motifs, scan
+
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent / "data" / "motifs"
+    motifs = read_motifs(root / "jaspar2024_examples.jaspar")
+    rng = np.random.default_rng(3)
+    recs = [(f"r{k}", "".join(rng.choice(list("ACGT"), int(rng.integers(500, 5000))))) for k in range(30)]
+    local = scan(motifs, recs, pvalue=1e-3, table=True)
+    from pairhmm.distributed import scan_dask  # noqa: F401 - the path under test
+    import pairhmm.distributed as d
+
+    old = d.scan_dask.__defaults__
+    d.scan_dask.__defaults__ = (20_000, None)  # small batches: many tasks
+    try:
+        remote = scan(motifs, recs, pvalue=1e-3, table=True, scheduler=client)
+    finally:
+        d.scan_dask.__defaults__ = old
+    assert len(local) > 50
+    for col in ("motif", "seq", "start", "strand", "score", "pvalue", "qvalue"):
+        np.testing.assert_array_equal(getattr(local, col), getattr(remote, col))

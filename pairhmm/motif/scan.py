@@ -498,7 +498,8 @@ def _iter_named(sequences: Any) -> Iterator[tuple[str, Any]]:
 def scan(motifs: Iterable[Any], sequences: Any, background: "Background | str | None" = None,
          pvalue: float = 1e-4, score: float | None = None, both_strands: bool = True,
          pseudocount: float = 0.1, max_hits: int | None = None, best_per_sequence: bool = False,
-         progress: bool = False, table: bool = False, chunk_size: int = 1 << 18) -> Any:
+         progress: bool = False, table: bool = False, chunk_size: int = 1 << 18,
+         scheduler: Any = None) -> Any:
     """Scan motifs over sequences; return the hits with p-values and q-values.
 
     Parameters
@@ -524,6 +525,9 @@ def scan(motifs: Iterable[Any], sequences: Any, background: "Background | str | 
         Return a :class:`HitTable` instead of a list of :class:`Hit`.
     chunk_size : int
         Window starts per kernel call.
+    scheduler : str or dask.distributed.Client, optional
+        Scan batches of records on a Dask cluster (see :mod:`pairhmm.distributed`); the hits
+        and q-values equal the local scan.
 
     Returns
     -------
@@ -545,6 +549,18 @@ def scan(motifs: Iterable[Any], sequences: Any, background: "Background | str | 
         from tqdm import tqdm
 
         bar = tqdm(unit="bp", unit_scale=True, desc="scanning", leave=False)
+    if scheduler is not None:
+        # records in batches on a Dask cluster, merged in input order (same hits and q-values)
+        from ..distributed import scan_dask
+
+        try:
+            scan_dask(scanner, _iter_named(sequences), scheduler,
+                      progress=None if bar is None else bar.update)
+        finally:
+            if bar is not None:
+                bar.close()
+        res = scanner.result(max_hits=max_hits, best_per_sequence=best_per_sequence)
+        return res if table else res.to_hits()
     try:
         for name, seq in _iter_named(sequences):
             before = scanner.bases_scanned
