@@ -77,10 +77,11 @@ def _motif_format(path: str, fmt: str | None) -> str:
               help="Maximum number of epochs.")
 @click.option("--patience", default=5, show_default=True, type=click.IntRange(1))
 @click.option("--validation-fraction", default=0.1, show_default=True, type=float)
-@click.option("--pwm-from", "pwm_from", type=click.Choice(["weights", "sites"]), default="weights",
+@click.option("--pwm-from", "pwm_from", type=click.Choice(["weights", "sites"]), default="sites",
               show_default=True,
-              help="Export PWMs from the filter weights (p ∝ exp(beta·W)) or from the letter "
-                   "counts of the bound training windows that activate each filter most.")
+              help="Export PWMs from the letter counts of the bound training windows that "
+                   "activate each filter most (sites), or from the filter weights "
+                   "(p ∝ exp(beta·W)).")
 @click.option("--beta", default=None, type=float,
               help="PWM export sharpness: p ∝ exp(beta·W) (default: |output weight| per filter).")
 @click.option("--trim", default=None, type=float,

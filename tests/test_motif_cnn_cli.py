@@ -57,6 +57,7 @@ def test_train_then_predict(tmp_path):
     model, motifs, logos = tmp_path / "m.json", tmp_path / "out.jaspar", tmp_path / "logos"
     r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--motifs", str(motifs),
                                    "--logos", str(logos), "--filters", "3", "--width", "9",
+                                   "--pwm-from", "weights",
                                    "--epochs", "3", "--palindromic", "0", "--seed", "1"])
     assert r.exit_code == 0, r.output
     assert "best epoch" in r.output and "| 0 | 9 | yes | 19 | 1184 |" in r.output
