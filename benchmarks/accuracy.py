@@ -125,23 +125,36 @@ METHODS: list[Method] = [
 ]
 
 
-def parse_variant(spec: str) -> dict[str, float]:
-    """``"delta=0.03,epsilon=0.8,gap_factor=0.5"`` -> dict (values are floats)."""
-    out: dict[str, float] = {}
+def parse_variant(spec: str) -> dict[str, Any]:
+    """``"delta=0.03,epsilon=0.8,gap_factor=0.5"`` -> dict.
+
+    Values are floats; ``a/b`` is a pair of floats (e.g. ``long_gaps=0.008/0.9``); anything else
+    stays a string (e.g. ``mode=semiglobal``).
+    """
+    out: dict[str, Any] = {}
     for item in filter(None, (s.strip() for s in spec.split(","))):
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--hmm-variant item {item!r} is not key=value")
-        out[key.strip()] = float(value)
+        out[key.strip()] = _value(value.strip())
     if not out:
         raise ValueError(f"--hmm-variant {spec!r} is empty")
     return out
 
 
+def _value(text: str) -> Any:
+    try:
+        if "/" in text:
+            return tuple(float(v) for v in text.split("/"))
+        return float(text)
+    except ValueError:
+        return text
+
+
 class _Variant:
     """Picklable MEA method on a modified protein preset (``--hmm-variant``)."""
 
-    def __init__(self, params: dict[str, float]) -> None:
+    def __init__(self, params: dict[str, Any]) -> None:
         self.gap_factor = params.get("gap_factor", 0.0)
         self.changes = {k: v for k, v in params.items() if k != "gap_factor"}
 

@@ -259,6 +259,8 @@ def test_script_runs_biopython_rows(tmp_path):
 
 def test_hmm_variant_spec():
     assert accuracy.parse_variant("delta=0.03, gap_factor=0.5") == {"delta": 0.03, "gap_factor": 0.5}
+    assert accuracy.parse_variant("mode=semiglobal,long_gaps=0.008/0.9") == {
+        "mode": "semiglobal", "long_gaps": (0.008, 0.9)}
     with pytest.raises(ValueError, match="not key=value"):
         accuracy.parse_variant("delta")
     names = [m.name for m in accuracy.build_methods(["epsilon=0.9"])]
