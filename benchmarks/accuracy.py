@@ -184,9 +184,11 @@ def select_methods(methods: list[Method], patterns: Sequence[str] | None) -> lis
 
 # ---------------------------------------------------------------------------- training
 def fit_model(start: Any, pairs: list[tuple[str, str]], max_iter: int | None, tol: float | None,
-              freeze: Sequence[str] | None = None) -> Any:
+              freeze: Sequence[str] | None = None, pseudocount: float = 0.0) -> Any:
     """Baum-Welch from ``start`` on unaligned pairs, through ``PairHMM.fit``."""
     kw: dict[str, Any] = {}
+    if pseudocount:
+        kw["pseudocount"] = pseudocount
     if freeze:
         kw["freeze"] = list(freeze)
     if max_iter is not None:
@@ -348,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--train-freeze", nargs="+", metavar="PARAM", default=None,
                    help="parameters kept fixed by Baum-Welch (PairHMM.fit's freeze: match, insert, "
                         "delta, epsilon, tau)")
+    p.add_argument("--train-pseudocount", type=float, default=0.0,
+                   help="Dirichlet pseudocount of Baum-Welch (needed for small training sets)")
     p.add_argument("--train-max-pairs", type=int, default=3000,
                    help="at most this many training pairs per fold, a random subset (default 3000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training-pair subset")
@@ -406,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     p.error("cross-validated training needs families in both folds (select >= 2)")
                 t0 = time.perf_counter()
                 fitted = fit_model(m.model(), train_pairs, args.train_iter, args.train_tol,
-                                   args.train_freeze)
+                                   args.train_freeze, args.train_pseudocount)
                 fits[(m.model, k)] = (fitted, time.perf_counter() - t0)
                 hist = getattr(fitted, "history", None)
                 print(f"trained for fold {k} (families {', '.join(n for n in names if fold[n] == k)[:60]}...) "
@@ -448,6 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                  f"model fitted on the other fold's unaligned pairs (at most {args.train_max_pairs} "
                  f"per fold), max_iter {args.train_iter}, tol {args.train_tol}"
                  + (f", frozen: {', '.join(args.train_freeze)}" if args.train_freeze else "")
+                 + (f", pseudocount {args.train_pseudocount}" if args.train_pseudocount else "")
                  + "; training seconds are per row, shared by rows with the same start model.\n")
     print(table + note)
     args.out.mkdir(parents=True, exist_ok=True)
