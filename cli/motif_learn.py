@@ -101,7 +101,7 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
     parameter counts (shared vs locally connected).
     """
     def body():
-        from pairhmm.motif.cnn import MotifCNN, load_training_data
+        from pairhmm.motif.cnn import MotifCNN, load_training_data, write_motif_file
 
         ids, seqs, labels = load_training_data(positives, negatives, labeled=labeled,
                                                random_state=seed)
@@ -135,17 +135,18 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
         export = {"beta": beta, "trim": trim}
         if pwm_from == "sites":
             export["sites"] = [s for s, lab in zip(seqs, labels) if lab == 1]
+        exported = model.to_motifs(**export)
         if motifs_path:
             with atomic_output(motifs_path, "w") as fh:
-                model.write_motifs(fh, _motif_format(motifs_path, motif_format), **export)
+                write_motif_file(exported, fh, _motif_format(motifs_path, motif_format))
         if logos_dir:
-            model.save_logos(logos_dir, **export)
+            model.save_logos(logos_dir, motifs=exported)
         best = model.history_[model.best_epoch_ - 1]
         n_pos = int(labels.sum())
         click.echo(f"trained on {len(labels)} sequences ({n_pos} bound, {len(labels) - n_pos} "
                    f"unbound); best epoch {model.best_epoch_} of {len(model.history_)}, "
                    f"validation loss {best['val_loss']:.4f}, validation AUROC {best['val_auroc']:.4f}")
-        top = model.to_motifs(**export)[:3]
+        top = exported[:3]
         click.echo("top filters: " + ", ".join(f"{m.name} {m.consensus}" for m in top))
         click.echo("")
         click.echo("parameters per filter (shared convolution vs a locally-connected layer over "

@@ -883,13 +883,14 @@ class MotifCNN:
         self._check_fitted()
         return np.argsort(-self.filter_importance_, kind="stable")
 
-    def filter_sites(self, X: Any, k: int, fraction: float = 0.5) -> np.ndarray:
-        """Counts of the letters of the windows that activate filter ``k`` strongly, shape (w, 4).
+    def site_counts(self, X: Any, fraction: float = 0.5) -> np.ndarray:
+        """Letter counts of the windows that activate each filter strongly, shape (K, w, 4).
 
-        Each sequence's best window (either strand; reverse-strand windows are reverse-
-        complemented) is kept when its score is at least ``median + fraction * (max - median)``
-        of the best-window scores over ``X``. Letters are counted per column; ambiguity codes
-        add their soft one-hot column.
+        For filter ``k``, each sequence's best window (either strand; reverse-strand windows are
+        reverse-complemented) is kept when its score is at least
+        ``median + fraction * (max - median)`` of the best-window scores over ``X``. Letters are
+        counted per column; ambiguity codes add their soft one-hot column. One pass over ``X``
+        serves all filters.
         """
         self._check_fitted()
         if not 0 <= fraction <= 1:
@@ -902,21 +903,31 @@ class MotifCNN:
         with _threads(self.n_jobs):
             conv_pool_forward(codes, offsets, np.arange(n, dtype=np.int64), table, table_rc,
                               self.filter_bias_, bool(self.rc_shared), False, POOL_MAX, best, arg)
-        score = best[:, k]
-        med = float(np.median(score))
-        keep = np.flatnonzero(score >= med + fraction * (score.max() - med))
         w = self.width
-        counts = np.zeros((w, 4))
-        for j in keep:
-            start = offsets[j]
-            P = offsets[j + 1] - start - w + 1
-            a = int(arg[j, k])
-            if a < P:
-                counts += _ONEHOT[codes[start + a:start + a + w]]
-            else:
-                p = a - P
-                counts += _ONEHOT[_COMP[codes[start + p:start + p + w]]][::-1]
+        counts = np.zeros((self.n_filters, w, 4))
+        starts = offsets[:-1]
+        P = offsets[1:] - starts - w + 1
+        cols = np.arange(w)
+        for k in range(self.n_filters):
+            score = best[:, k]
+            med = float(np.median(score))
+            keep = np.flatnonzero(score >= med + fraction * (score.max() - med))
+            a = arg[keep, k]
+            fwd = a < P[keep]
+            if fwd.any():
+                pos = starts[keep[fwd]][:, None] + a[fwd][:, None] + cols[None, :]
+                counts[k] += _ONEHOT[codes[pos]].sum(axis=0)
+            if (~fwd).any():
+                p = a[~fwd] - P[keep[~fwd]]
+                pos = starts[keep[~fwd]][:, None] + p[:, None] + cols[None, ::-1]
+                counts[k] += _ONEHOT[_COMP[codes[pos]]].sum(axis=0)
         return counts
+
+    def filter_sites(self, X: Any, k: int, fraction: float = 0.5) -> np.ndarray:
+        """Site counts of filter ``k`` alone, shape (w, 4) (see :meth:`site_counts`)."""
+        if not 0 <= k < self.n_filters:
+            raise InvalidParameter("filter", k, f"must be in 0..{self.n_filters - 1}")
+        return self.site_counts(X, fraction)[k]
 
     def to_motifs(self, beta: float | None = None, n_sites: int = 100, trim: float | None = None,
                   filters: Sequence[int] | None = None, sites: Any = None,
@@ -957,9 +968,10 @@ class MotifCNN:
             raise InvalidParameter("n_sites", n_sites, "must be > 0")
         order = self.filter_order() if filters is None else [int(k) for k in filters]
         out = []
+        all_sites = self.site_counts(sites, site_fraction) if sites is not None else None
         for k in order:
-            if sites is not None:
-                c = self.filter_sites(sites, k, site_fraction)
+            if all_sites is not None:
+                c = all_sites[k]
                 n_k = float(c[0].sum())  # >= 1: the best sequence always passes the threshold
                 p = c / c.sum(axis=1, keepdims=True)
             else:
@@ -981,11 +993,15 @@ class MotifCNN:
         """Write :meth:`to_motifs` (``kwargs`` passed on) as ``meme``, ``jaspar``, ``transfac`` or ``pfm``."""
         write_motif_file(self.to_motifs(**kwargs), path_or_handle, fmt)
 
-    def save_logos(self, out_dir: "str | os.PathLike[str]", **kwargs: Any) -> list[str]:
-        """Write one sequence-logo PNG per exported motif into ``out_dir``; returns the paths."""
+    def save_logos(self, out_dir: "str | os.PathLike[str]", motifs: list | None = None,
+                   **kwargs: Any) -> list[str]:
+        """Write one sequence-logo PNG per motif into ``out_dir``; returns the paths.
+
+        ``motifs`` defaults to :meth:`to_motifs` (``kwargs`` passed on), in importance order.
+        """
         os.makedirs(out_dir, exist_ok=True)
         paths = []
-        for rank, m in enumerate(self.to_motifs(**kwargs), 1):
+        for rank, m in enumerate(motifs if motifs is not None else self.to_motifs(**kwargs), 1):
             path = os.path.join(os.fspath(out_dir), f"{rank:02d}_{m.name}.png")
             plot_logo(m, path, title=f"{m.name} (rank {rank})")
             paths.append(path)
