@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> None:
             top5 = m.to_motifs(sites=bound, trim=0.3, filters=m.filter_order()[:5])
             cons = str(top5[0].consensus)
             stat = ", ".join(f"#{i + 1} {t.consensus}" for i, t in enumerate(top5)
-                             if STAT.search(str(t.consensus)) or STAT.search(str(t.reverse_complement().consensus)))
+                             if STAT.search(str(t.consensus))
+                             or STAT.search(str(t.reverse_complement().consensus)))
             stat = stat or "no"
             print(f"| {rc} | {seed} | {auc:.4f} | {val:.4f} | {m.best_epoch_} | {secs:.0f} | "
                   f"{cons} | {stat} |", flush=True)

@@ -109,7 +109,8 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                          palindromic=_parse_palindromic(palindromic, n_filters), pooling=pooling,
                          activation=activation, dropout=dropout, init=init,
                          init_scale=(init_scale if init_scale is not None
-                                     else 1.0 if init == "data" else 0.1), l2=l2, learning_rate=learning_rate, batch_size=batch_size,
+                                     else 1.0 if init == "data" else 0.1),
+                         l2=l2, learning_rate=learning_rate, batch_size=batch_size,
                          max_epochs=max_epochs, patience=patience,
                          validation_fraction=validation_fraction, n_jobs=threads,
                          random_state=seed)

@@ -20,11 +20,11 @@ and is pooled over all windows (and both strands):
 ``mean_p (act(f[k, p] + c[k]) + act(r[k, p] + c[k])) / 2`` (``pooling="mean"``), where ``act`` is
 the identity or a ReLU (``activation``). ``pooling="max+mean"`` (any ``+``-joined combination)
 gives every filter one feature per pooling, as DeepBind does: max pooling sees the best site, mean
-pooling of ReLU activations counts the sites above the filter's threshold. With features
-``h`` the output is ``P(bound | x) = sigmoid(sum_j a[j] h[j] + a0)``. Training minimises the mean binary cross-entropy
-plus ``l2 * (sum W**2 + sum a**2)`` with Adam on mini-batches, stopping early when the loss on a
-held-out validation split has not improved for ``patience`` epochs (the best epoch's parameters are
-kept).
+pooling of ReLU activations counts the sites above the filter's threshold. With features ``h``
+the output is ``P(bound | x) = sigmoid(sum_j a[j] h[j] + a0)``. Training minimises the mean binary
+cross-entropy plus ``l2 * (sum W**2 + sum a**2)`` with Adam on mini-batches (optionally with
+dropout on the features), stopping early when the loss on a held-out validation split has not
+improved for ``patience`` epochs (the best epoch's parameters are kept).
 
 Letters other than ACGT: each IUPAC code is the average of the one-hot columns of the letters it
 stands for (``N`` = 0.25 each, ``R`` = 0.5 A + 0.5 G, ...), so an ``N`` contributes the filter
@@ -69,6 +69,7 @@ __all__ = [
     "load_training_data",
     "roc_auc",
     "plot_logo",
+    "write_motif_file",
 ]
 
 _POOLINGS = {"max": 0, "logsumexp": 1, "mean": 2}
@@ -313,7 +314,8 @@ def read_sequences(path: "str | os.PathLike[str]", fmt: str | None = None) -> tu
     return ids, seqs
 
 
-def read_labeled(path: "str | os.PathLike[str]", fmt: str | None = None) -> tuple[list[str], list[str], np.ndarray]:
+def read_labeled(path: "str | os.PathLike[str]", fmt: str | None = None,
+                 ) -> tuple[list[str], list[str], np.ndarray]:
     """Read labeled sequences: tabular ``>id SEQUENCE LABEL`` lines, or FASTA with ``>id LABEL``.
 
     In FASTA input the label is the last word of the header line and must be 0 (unbound) or 1
@@ -481,7 +483,8 @@ class MotifCNN:
 
     def __init__(self, n_filters: int = 16, width: int = 15, rc_shared: bool = True,
                  palindromic: "bool | Sequence[int]" = False, pooling: str = "max",
-                 activation: str = "linear", dropout: float = 0.0, l2: float = 1e-3, learning_rate: float = 0.01, batch_size: int = 64,
+                 activation: str = "linear", dropout: float = 0.0, l2: float = 1e-3,
+                 learning_rate: float = 0.01, batch_size: int = 64,
                  max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
                  init: str = "random", init_scale: float = 0.1, n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
@@ -550,7 +553,8 @@ class MotifCNN:
         try:
             idx = sorted({int(k) for k in p})
         except (TypeError, ValueError):
-            raise InvalidParameter("palindromic", p, "must be True/False or a list of filter indices") from None
+            raise InvalidParameter("palindromic", p,
+                                   "must be True/False or a list of filter indices") from None
         if idx and (idx[0] < 0 or idx[-1] >= self.n_filters):
             raise InvalidParameter("palindromic", p, f"filter indices must be in 0..{self.n_filters - 1}")
         return idx
@@ -1010,7 +1014,8 @@ class MotifCNN:
     # ------------------------------------------------------------------------------ save/load
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in (
-            "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout", "l2", "learning_rate",
+            "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout",
+            "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale", "n_jobs")}
 
     def to_dict(self) -> dict:
@@ -1020,7 +1025,8 @@ class MotifCNN:
         params["palindromic"] = (bool(self.palindromic)
                                  if isinstance(self.palindromic, (bool, np.bool_))
                                  else self._palindromic_set())
-        params["random_state"] = self.random_state if isinstance(self.random_state, (int, type(None))) else None
+        rs = self.random_state
+        params["random_state"] = rs if isinstance(rs, (int, type(None))) else None
         return {
             "format": "pairhmm.MotifCNN", "version": _FORMAT_VERSION, "alphabet": "dna",
             "params": params,
