@@ -57,6 +57,8 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("--width", default=15, show_default=True, type=click.IntRange(1))
 @click.option("--rc/--no-rc", "rc_shared", default=True, show_default=True,
               help="Share each filter between both strands (reverse-complement tied).")
+@click.option("--augment-rc", is_flag=True,
+              help="Also train on reverse complements (for --no-rc models).")
 @click.option("--palindromic", default=None, metavar="all|I,J,...",
               help="Filters tied to their own reverse complement.")
 @click.option("--pooling", default="max", show_default=True,
@@ -91,7 +93,7 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
-          n_filters, width, rc_shared, palindromic, pooling, activation, dropout, init, init_scale,
+          n_filters, width, rc_shared, augment_rc, palindromic, pooling, activation, dropout, init, init_scale,
           l2, learning_rate, batch_size,
           max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads, quiet):
     """Train a motif CNN on POSITIVES (bound) vs NEGATIVES (unbound).
@@ -107,7 +109,7 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                                                random_state=seed)
         model = MotifCNN(n_filters=n_filters, width=width, rc_shared=rc_shared,
                          palindromic=_parse_palindromic(palindromic, n_filters), pooling=pooling,
-                         activation=activation, dropout=dropout, init=init,
+                         activation=activation, dropout=dropout, init=init, augment_rc=augment_rc,
                          init_scale=(init_scale if init_scale is not None
                                      else 1.0 if init == "data" else 0.1),
                          l2=l2, learning_rate=learning_rate, batch_size=batch_size,

@@ -280,6 +280,23 @@ def test_data_initialisation_starts_from_bound_windows():
     np.testing.assert_array_equal(W[2], W[2][::-1, ::-1])
 
 
+def test_reverse_complement_augmentation():
+    from pairhmm.motif.cnn import _with_reverse_complements
+
+    seqs = ["ACGTTNA", "GGR", "TTTACG"]
+    codes, offsets = encode_batch(seqs)
+    (c2, o2), y2, idx = _with_reverse_complements((codes, offsets), np.array([1, 0, 1]),
+                                                  np.array([0, 2]))
+    back = ["".join("ACGTNRYSWKMBDHV"[c] for c in c2[o2[i]:o2[i + 1]]) for i in range(6)]
+    assert back == seqs + [reverse_complement(s) for s in seqs[::-1]]
+    assert y2.tolist() == [1, 0, 1, 1, 0, 1] and idx.tolist() == [0, 2, 3, 5]
+    rng = np.random.default_rng(2)
+    X, y = plant(200, 30, rng, pwm=CTCF[4:13])
+    m = MotifCNN(n_filters=2, width=8, rc_shared=False, augment_rc=True, max_epochs=2,
+                 random_state=0).fit(X, y)
+    assert len(m.history_) == 2 and np.isfinite(m.history_[-1]["val_loss"])
+
+
 def test_explicit_validation_data_and_variable_lengths():
     rng = np.random.default_rng(8)
     X, y = plant(120, 30, rng, pwm=CTCF[4:13])

@@ -441,6 +441,9 @@ class MotifCNN:
         base composition).
     init_scale : float
         Scale of the initial filter weights (output weights start as N(0, 0.1)).
+    augment_rc : bool
+        Also train on the reverse complement of every training sequence (the validation split
+        stays unaugmented). The usual remedy for a model without ``rc_shared``; redundant with it.
     n_jobs : int or None
         Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend on it.
     random_state : int, numpy Generator or None
@@ -486,7 +489,8 @@ class MotifCNN:
                  activation: str = "linear", dropout: float = 0.0, l2: float = 1e-3,
                  learning_rate: float = 0.01, batch_size: int = 64,
                  max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
-                 init: str = "random", init_scale: float = 0.1, n_jobs: int | None = None,
+                 init: str = "random", init_scale: float = 0.1, augment_rc: bool = False,
+                 n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
         self.width = width
@@ -503,6 +507,7 @@ class MotifCNN:
         self.validation_fraction = validation_fraction
         self.init = init
         self.init_scale = init_scale
+        self.augment_rc = augment_rc
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -723,6 +728,8 @@ class MotifCNN:
         theta = self._initial_theta(rng, data, y, train_idx)
         lengths = np.diff(data[1])
         self.seq_length_ = int(lengths.max())
+        if self.augment_rc:  # vdata still refers to the original, unaugmented sequences
+            data, y, train_idx = _with_reverse_complements(data, y, train_idx)
         m1 = np.zeros_like(theta)
         m2 = np.zeros_like(theta)
         b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
@@ -1016,7 +1023,8 @@ class MotifCNN:
         return {k: getattr(self, k) for k in (
             "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout",
             "l2", "learning_rate",
-            "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale", "n_jobs")}
+            "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale",
+            "augment_rc", "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
@@ -1106,6 +1114,22 @@ class MotifCNN:
 
 
 # ------------------------------------------------------------------------------------- helpers
+def _with_reverse_complements(data, y, train_idx):
+    """Append the reverse complement of every sequence; training indices cover both copies.
+
+    Reversing the flat code array reverses the sequence order too, so the copy of sequence ``i``
+    is sequence ``2n - 1 - i``.
+    """
+    codes, offsets = data
+    n = offsets.size - 1
+    lengths = np.diff(offsets)
+    all_codes = np.concatenate([codes, _COMP[codes[::-1]].astype(np.uint8)])
+    all_offsets = np.concatenate([offsets, offsets[-1] + np.cumsum(lengths[::-1])])
+    all_y = np.concatenate([y, y[::-1]])
+    all_idx = np.sort(np.concatenate([train_idx, 2 * n - 1 - train_idx])).astype(np.int64)
+    return (np.ascontiguousarray(all_codes), all_offsets.astype(np.int64)), all_y, all_idx
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     out = np.empty_like(z)
     pos = z >= 0
