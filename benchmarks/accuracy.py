@@ -24,8 +24,10 @@ substrings):
   by family (families sorted by name and dealt alternately into two folds; each fold is scored
   with the model trained on the other, so no family is scored by a model that saw it);
 * ``--hmm-variant "delta=0.03,epsilon=0.8,gap_factor=0.5"`` (repeatable) adds a MEA row with
-  those parameters (``PairHMM.copy`` arguments, and ``gap_factor`` of ``mea``): for exploring,
-  not for reporting (choosing parameters on the benchmark itself overstates their accuracy).
+  those parameters (``PairHMM.copy`` arguments such as ``mode=semiglobal`` or
+  ``long_gaps=0.008/0.9``, ``gap_factor`` of ``mea``, and ``train=1`` for a cross-validated
+  Baum-Welch row from that start): for exploring, not for reporting (choosing parameters on the
+  benchmark itself overstates their accuracy).
 
 Per-pair scores go to ``OUT/<dataset>_pairs.csv`` and the table to ``OUT/<dataset>_table.md``
 (``--out``, default ``benchmarks/results/``, which git ignores).
@@ -128,6 +130,7 @@ METHODS: list[Method] = [
 def parse_variant(spec: str) -> dict[str, Any]:
     """``"delta=0.03,epsilon=0.8,gap_factor=0.5"`` -> dict.
 
+    ``train=1`` makes the row a cross-validated Baum-Welch row starting from that model.
     Values are floats; ``a/b`` is a pair of floats (e.g. ``long_gaps=0.008/0.9``); anything else
     stays a string (e.g. ``mode=semiglobal``).
     """
@@ -156,7 +159,8 @@ class _Variant:
 
     def __init__(self, params: dict[str, Any]) -> None:
         self.gap_factor = params.get("gap_factor", 0.0)
-        self.changes = {k: v for k, v in params.items() if k != "gap_factor"}
+        self.train = bool(params.get("train", 0))
+        self.changes = {k: v for k, v in params.items() if k not in ("gap_factor", "train")}
 
     def model(self) -> Any:
         m = _protein_preset()
@@ -171,7 +175,8 @@ def build_methods(variants: Sequence[str] = ()) -> list[Method]:
     methods = list(METHODS)
     for spec in variants:
         v = _Variant(parse_variant(spec))
-        methods.append(Method(f"pairhmm MEA [{spec}] (exploration)", v.align, v.model))
+        label = "pairhmm MEA, Baum-Welch (CV by family)" if v.train else "pairhmm MEA"
+        methods.append(Method(f"{label} [{spec}] (exploration)", v.align, v.model, v.train, _has_fit))
     return methods
 
 

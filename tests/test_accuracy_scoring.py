@@ -265,6 +265,8 @@ def test_hmm_variant_spec():
         accuracy.parse_variant("delta")
     names = [m.name for m in accuracy.build_methods(["epsilon=0.9"])]
     assert names[-1] == "pairhmm MEA [epsilon=0.9] (exploration)"
+    trained = accuracy.build_methods(["mode=semiglobal,train=1"])[-1]
+    assert trained.train and "Baum-Welch" in trained.name
 
 
 # ---------------------------------------------------------------------------- real data
