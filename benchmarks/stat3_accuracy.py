@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tune", action="store_true", help="validation AUROC of a small grid only")
     ap.add_argument("--grid", default=None, help="JSON list of parameter dicts for --tune")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--rc", choices=["both", "shared", "unshared"], default="both",
+                    help="which reverse-complement settings to run")
     args = ap.parse_args(argv)
 
     from pairhmm.motif.cnn import MotifCNN, roc_auc
@@ -83,7 +85,8 @@ def main(argv: list[str] | None = None) -> None:
           "of its sites) | STAT-like filter (TTCnnnGAA) in the top 5 |")
     print("|---|---:|---:|---:|---:|---:|---|---|")
     bound = [s for s, lab in zip(X, y) if lab == 1]
-    for rc in (True, False):
+    rc_settings = {"both": (True, False), "shared": (True,), "unshared": (False,)}[args.rc]
+    for rc in rc_settings:
         for seed in args.seeds:
             t = time.perf_counter()
             m = MotifCNN(**{**params, "rc_shared": rc}, n_jobs=args.threads,
