@@ -75,7 +75,7 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
             raise AlphabetError(f"mixed alphabets: {detail}; pass --alphabet to choose one")
         alpha = next(iter(guesses.values()))
     if model is None:
-        model = PairHMM.default(preset or alpha)
+        model = PairHMM.preset(preset or alpha)
         if model.alphabet.name != alpha:
             fail(f"--preset {preset} is for {model.alphabet.name} but the sequences are {alpha}")
     if mode is not None and mode != model.mode:

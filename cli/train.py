@@ -100,7 +100,7 @@ def load_inputs(files: tuple[str, ...], from_alignments: bool, aln_format: str |
     else:
         alpha = alphabet or preset or guess_alphabet(
             *(str(s.seq) for p in pairs[:50] for s in p)).name
-        model = PairHMM.default(preset or alpha)
+        model = PairHMM.preset(preset or alpha)
         if model.alphabet.name != alpha:
             fail(f"--preset {preset} is for {model.alphabet.name} but the sequences are {alpha}")
     if mode is not None and mode != model.mode:

@@ -400,7 +400,8 @@ class PairHMM:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def default(cls, kind: str = "protein", tied: bool = True) -> "PairHMM":
-        """A ready-to-use model.
+        """The textbook 3-state global model of an alphabet (see :meth:`preset` for the shipped,
+        benchmark-chosen model that the command line uses).
 
         Parameters
         ----------
@@ -417,10 +418,6 @@ class PairHMM:
         kind = str(kind).lower()
         if kind not in _PRESETS:
             raise InvalidParameter("preset", kind, f"choose one of {', '.join(_PRESETS)}")
-        # a shipped, benchmark-chosen preset overrides the built-in numbers when present
-        shipped = _shipped_preset(kind)
-        if shipped is not None:
-            return shipped if tied else shipped.untie()
         p = _PRESETS[kind]
         if kind == "protein":
             match, q = blosum62_joint()
@@ -431,6 +428,23 @@ class PairHMM:
             q = np.full(4, 0.25)
         model = cls(match, q, p["delta"], p["epsilon"], p["tau"], alphabet=kind)
         return model if tied else model.untie()
+
+    @classmethod
+    def preset(cls, kind: str = "protein", tied: bool = True) -> "PairHMM":
+        """The shipped preset of an alphabet: what ``pairhmm align`` uses with no options.
+
+        For ``protein`` it is the model chosen by the alignment-accuracy benchmark
+        (``benchmarks/choose_preset.py``; ``data/README.md`` says how it was made), stored in
+        the package as ``pairhmm/presets/protein.json``. Alphabets without a shipped file fall
+        back to :meth:`default`.
+        """
+        kind = str(kind).lower()
+        if kind not in _PRESETS:
+            raise InvalidParameter("preset", kind, f"choose one of {', '.join(_PRESETS)}")
+        shipped = _shipped_preset(kind)
+        if shipped is None:
+            return cls.default(kind, tied=tied)
+        return shipped if tied else shipped.untie()
 
     def untie(self) -> "PairHMM":
         """The same numbers with X and Y untied (a starting point for an untied fit)."""

@@ -29,7 +29,7 @@ def test_align_default_is_mea_and_matches_library():
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)[0]
     assert out["method"] == "mea"
-    lib = PairHMM.default("protein").mea(
+    lib = PairHMM.preset("protein").mea(
         "MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHFDLSHGSAQVKGHGKKVADALTNAVAHVDDMPNALSALSDLHAHKLRVDPVNFKLLSHCLLVTLAAHLPAEFTPAVHASLDKFLASVSTVLTSKYR",
         "MVHLTPEEKSAVTALWGKVNVDEVGGEALGRLLVVYPWTQRFFESFGDLSTPDAVMGNPKVKAHGKKVLGAFSDGLAHLDNLKGTFATLSELHCDKLHVDPENFRLLGNVLVCVLAHHFGKEFTPPVQAAYQKVVAGVANALAHKYH")
     assert out["aligned"] == [str(lib[0]), str(lib[1])]
