@@ -221,28 +221,10 @@ def dinucleotide_shuffle(seq: Any, random_state: "int | np.random.Generator | No
 
 # ------------------------------------------------------------------------------------ data files
 def _fasta_records(path: "str | os.PathLike[str]") -> list:
-    """Records of a FASTA file through :func:`pairhmm.seqio.iter_fasta` (its errors).
+    """Records of a FASTA file (:func:`pairhmm.seqio.iter_fasta` and its errors)."""
+    from ..seqio import iter_fasta
 
-    Falls back to ``Bio.SeqIO.parse`` on an opened handle when ``iter_fasta``'s line adapter is
-    refused by Biopython ("Failed to read from input data", Biopython >= 1.85 reads ``read(0)``);
-    the file's emptiness and FASTA-ness have been checked by then.
-    """
-    from Bio import SeqIO
-
-    from ..seqio import iter_fasta, open_text
-
-    try:
-        return list(iter_fasta(path))
-    except RuntimeError:
-        pass
-    with open_text(path) as fh:
-        records = list(SeqIO.parse(fh, "fasta"))
-    for n, rec in enumerate(records, 1):
-        if len(rec.seq) == 0:
-            raise InputFormatError(f"{os.fspath(path)}: record {rec.id!r} (#{n}) has an empty sequence")
-    if not records:
-        raise InputFormatError(f"{os.fspath(path)}: no FASTA records found")
-    return records
+    return list(iter_fasta(path))
 
 
 def is_tabular(path: "str | os.PathLike[str]") -> bool:
