@@ -55,6 +55,9 @@ def main() -> int:
     ap.add_argument("--max-iter", type=int, default=8)
     ap.add_argument("--tol", type=float, default=1.0, help="stop when logL gains < tol nats")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--freeze", nargs="*", default=[],
+                    help="parameters Baum-Welch keeps fixed (match, insert, delta, epsilon, tau, "
+                         "flank_loop)")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     fams = sorted((bb.read_family(fmt, p) for fmt, p in bb.find_families(args.folder)),
@@ -70,7 +73,8 @@ def main() -> int:
         train = [(f.sequences[a], f.sequences[b]) for f in folds[1 - k] for a, b in f.pairs()]
         idx = rng.permutation(len(train))[: args.train_pairs]
         t0 = time.time()
-        fitted = start.fit([train[i] for i in idx], max_iter=args.max_iter, tol=args.tol)
+        fitted = start.fit([train[i] for i in idx], max_iter=args.max_iter, tol=args.tol,
+                           freeze=args.freeze or None)
         fit_s = time.time() - t0
         tasks = [(f.sequences[a], f.sequences[b], f.reference_pairs(a, b))
                  for f in folds[k] for a, b in f.pairs() if len(f.reference_pairs(a, b))]
@@ -86,7 +90,7 @@ def main() -> int:
                 + f" ({fit_s:.0f} s)")
         print(f"| {k} | {len(idx)} | {len(fitted.history) - 1} | {desc} | {np.mean(res['untrained']):.4f} | "
               f"{np.mean(res['trained']):.4f} | {len(tasks)} |", flush=True)
-    print(f"\nstart {args.start}: MEA over all {len(all_scores)} pairs: untrained "
+    print(f"\nstart {args.start}, frozen {args.freeze or 'nothing'}: MEA over all {len(all_scores)} pairs: untrained "
           f"{np.mean(untrained_all):.4f}, trained (cross-validated) {np.mean(all_scores):.4f}")
     return 0
 
