@@ -229,6 +229,24 @@ def forward_full(x, y, em, qx, qy, t):
 
 
 @njit(cache=True)
+def forward_into(x, y, em, qx, qy, t, Fbuf, Sbuf, Lbuf):
+    """:func:`forward_full` writing into caller-owned flat buffers (reused across pairs, so a
+    batch of pairs does not fault in fresh pages for every pair); every entry is overwritten."""
+    prof, qyc = profiles(y, em, qy)
+    n = x.shape[0]
+    m = y.shape[0]
+    nb = m // BLOCK + 1
+    F = Fbuf[: 3 * (n + 1) * (m + 1)].reshape((3, n + 1, m + 1))
+    S = Sbuf[: (n + 1) * nb].reshape((n + 1, nb))
+    L = Lbuf[: (n + 1) * nb].reshape((n + 1, nb))
+    _forward_row0(y, qy, t, F[0, 0], F[1, 0], F[2, 0], S[0], L[0])
+    for i in range(1, n + 1):
+        _forward_row(i, x, y, prof, qx, qyc, t, F[0, i - 1], F[1, i - 1], F[2, i - 1], S[i - 1],
+                     L[i - 1], F[0, i], F[1, i], F[2, i], S[i], L[i])
+    return F, S, _end_logprob(F[0, n], F[1, n], F[2, n], S[n], m, t)
+
+
+@njit(cache=True)
 def forward_logprob(x, y, em, qx, qy, t):
     """log P(x, y) by the forward algorithm in linear memory (two rows)."""
     prof, qyc = profiles(y, em, qy)
@@ -876,11 +894,12 @@ def _safe_factor(k):
 
 
 @njit(cache=True)
-def expected_counts(x, y, em, qx, qy, t, out):
+def expected_counts(x, y, em, qx, qy, t, out, Fbuf, Sbuf, Lbuf):
     """Accumulate the expected counts of one pair into ``out`` (see :func:`stats_size`).
 
-    Forward matrices are stored; backward rows are computed from the last row up and combined
-    with them cell by cell, so memory is that of one forward pass.
+    Forward matrices are stored (in the flat work buffers ``Fbuf``, ``Sbuf``, ``Lbuf``, at least
+    3(n+1)(m+1) and (n+1)(m // BLOCK + 1) long); backward rows are computed from the last row up
+    and combined with them cell by cell, so memory is that of one forward pass.
     """
     prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
@@ -889,7 +908,7 @@ def expected_counts(x, y, em, qx, qy, t, out):
     o_em = 12
     o_qx = 12 + C * C
     o_qy = o_qx + C
-    F, SF, logp = forward_full(x, y, em, qx, qy, t)
+    F, SF, logp = forward_into(x, y, em, qx, qy, t, Fbuf, Sbuf, Lbuf)
     out[o_qy + C] += logp
     if logp == -np.inf:
         return
@@ -1069,9 +1088,26 @@ def expected_counts_many(seqs, offsets, pair_index, em, qx, qy, t):
     n_pairs = pair_index.shape[0]
     K = stats_size(em.shape[0])
     out = np.zeros((n_pairs, K))
-    for p in prange(n_pairs):
-        a = pair_index[p, 0]
-        b = pair_index[p, 1]
-        expected_counts(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]],
-                        em, qx, qy, t, out[p])
+    # pairs are dealt into a fixed number of groups (pairs g, g + G, ...); each group reuses one
+    # set of work buffers. Every pair's row is computed on its own, so neither the grouping nor
+    # the number of threads changes any result.
+    G = min(n_pairs, 64)
+    for g in prange(G):
+        big_f = 1
+        big_s = 1
+        for p in range(g, n_pairs, G):
+            a = pair_index[p, 0]
+            b = pair_index[p, 1]
+            n = offsets[a + 1] - offsets[a]
+            m = offsets[b + 1] - offsets[b]
+            big_f = max(big_f, 3 * (n + 1) * (m + 1))
+            big_s = max(big_s, (n + 1) * (m // BLOCK + 1))
+        Fbuf = np.empty(big_f)
+        Sbuf = np.empty(big_s, dtype=np.int64)
+        Lbuf = np.empty(big_s, dtype=np.int64)
+        for p in range(g, n_pairs, G):
+            a = pair_index[p, 0]
+            b = pair_index[p, 1]
+            expected_counts(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]],
+                            em, qx, qy, t, out[p], Fbuf, Sbuf, Lbuf)
     return out
