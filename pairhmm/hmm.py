@@ -943,38 +943,16 @@ class TiedHMM:
 
     def save(self, path: "str | os.PathLike[str]") -> None:
         """Write the model as JSON (atomically: a temporary file renamed into place)."""
-        import tempfile
+        from ._jsonio import write_text_atomic
 
-        path = os.fspath(path)
-        text = self.to_json_text()
-        directory = os.path.dirname(os.path.abspath(path)) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".pairhmm-", dir=directory)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_text_atomic(path, self.to_json_text())
 
     @classmethod
     def load(cls, path: "str | os.PathLike[str]") -> "TiedHMM":
         """Read a model written by :meth:`save`; raises :class:`ModelFileError` if invalid."""
-        path = os.fspath(path)
-        try:
-            with open(path) as fh:
-                d = json.load(fh)
-        except FileNotFoundError:
-            raise ModelFileError(f"{path}: no such model file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise ModelFileError(f"{path}: cannot read ({e})") from None
-        except json.JSONDecodeError as e:
-            raise ModelFileError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
-        return cls.from_json(d, source=path)
+        from ._jsonio import read_json
+
+        return cls.from_json(read_json(path), source=os.fspath(path))
 
     def __repr__(self) -> str:
         return (f"TiedHMM(n_states={self.n_states}, n_symbols={self.n_symbols}, "

@@ -849,34 +849,16 @@ class PairHMM:
 
     def save(self, path: "str | os.PathLike[str]") -> None:
         """Write the model as JSON (atomically: a failed write leaves no partial file)."""
-        import tempfile
-        path = os.fspath(path)
-        d = os.path.dirname(os.path.abspath(path)) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".pairhmm-", dir=d)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self.to_dict(), fh, indent=1)
-                fh.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        from ._jsonio import write_json_atomic
+
+        write_json_atomic(path, self.to_dict())
 
     @classmethod
     def load(cls, path: "str | os.PathLike[str]") -> "PairHMM":
         """Read a model written by :meth:`save`; invalid or tampered files raise ModelFileError."""
-        path = os.fspath(path)
-        try:
-            with open(path) as fh:
-                d = json.load(fh)
-        except FileNotFoundError:
-            raise ModelFileError(f"{path}: no such model file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise ModelFileError(f"{path}: cannot read model file ({e})") from None
-        except json.JSONDecodeError as e:
-            raise ModelFileError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
-        return cls.from_dict(d, source=path)
+        from ._jsonio import read_json
+
+        return cls.from_dict(read_json(path), source=os.fspath(path))
 
     def __repr__(self) -> str:
         extra = ""

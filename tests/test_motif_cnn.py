@@ -398,7 +398,7 @@ def test_save_load_round_trip(tmp_path):
 def test_bad_model_files(tmp_path):
     p = tmp_path / "bad.json"
     p.write_text("{not json")
-    with pytest.raises(ModelFileError, match="not a JSON model"):
+    with pytest.raises(ModelFileError, match="not valid JSON"):
         MotifCNN.load(p)
     p.write_text('{"format": "something else"}')
     with pytest.raises(ModelFileError, match="not a MotifCNN model"):

@@ -1069,20 +1069,17 @@ class MotifCNN:
         if hasattr(path_or_handle, "write"):
             path_or_handle.write(text + "\n")
         else:
-            with open(path_or_handle, "w") as fh:
-                fh.write(text + "\n")
+            from .._jsonio import write_text_atomic
+
+            write_text_atomic(path_or_handle, text + "\n")
 
     @classmethod
     def load(cls, path: "str | os.PathLike[str]") -> "MotifCNN":
         """Read a model written by :meth:`save`."""
+        from .._jsonio import read_json
+
         name = os.fspath(path)
-        try:
-            with open(name) as fh:
-                d = json.load(fh)
-        except FileNotFoundError:
-            raise ModelFileError(f"{name}: no such model file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ModelFileError(f"{name}: not a JSON model file ({e.__class__.__name__})") from None
+        d = read_json(name)
         if not isinstance(d, dict):
             raise ModelFileError(f"{name}: not a MotifCNN model")
         try:
