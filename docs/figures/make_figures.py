@@ -2,7 +2,7 @@
 
     python docs/figures/make_figures.py            # full mode: the committed PNGs, a few minutes
     python docs/figures/make_figures.py --quick    # small sizes, well under a minute (CI)
-    python docs/figures/make_figures.py --out DIR  # write somewhere else (default: next to this file)
+    python docs/figures/make_figures.py --out DIR  # elsewhere (default: next to this file)
 
 Each figure function returns a dict of the numbers it drew; the script prints them as JSON on
 standard output (the numbers quoted in docs/weight-sharing.md come from a full-mode run) and
@@ -401,7 +401,8 @@ def fig_palindromic(out: Path, quick: bool) -> dict:
         assert np.allclose(W, rc(W))  # equal to its own reverse complement
         Xo = onehot(s)
         sym, anti = (Xo + rc(Xo)) / 2, (Xo - rc(Xo)) / 2
-        rows[name] = {f: {"site": float((F * Xo).sum()), "reverse complement": float((F * rc(Xo)).sum()),
+        rows[name] = {f: {"site": float((F * Xo).sum()),
+                          "reverse complement": float((F * rc(Xo)).sum()),
                           "symmetric part": float((F * sym).sum()),
                           "antisymmetric part": float((F * anti).sum())}
                       for f, F in (("palindromic", W), ("free", free))}
