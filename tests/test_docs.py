@@ -14,7 +14,6 @@ link to the repository's ``data/`` (so the guide's relative paths work):
 from __future__ import annotations
 
 import doctest
-import os
 import re
 import shlex
 import subprocess
@@ -87,7 +86,6 @@ def test_guide_runs(workdir, monkeypatch):
     from pairhmm.cli import main
 
     monkeypatch.chdir(workdir)
-    monkeypatch.setenv("NUMBA_NUM_THREADS", os.environ.get("NUMBA_NUM_THREADS", "2"))
     ns: dict = {"__name__": "guide"}
     parser = doctest.DocTestParser()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
