@@ -17,6 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .errors import InvalidParameter
+
 __all__ = ["Tying"]
 
 
@@ -45,9 +47,9 @@ class Tying:
         used = idx[idx >= 0]
         n_free = int(used.max()) + 1 if used.size else 0
         if idx.min(initial=0) < -1:
-            raise ValueError("tying index entries must be >= -1")
+            raise InvalidParameter("tying index", int(idx.min()), "entries must be >= -1")
         if used.size and np.unique(used).size != n_free:
-            raise ValueError("tying index must use every free parameter 0..n_free-1")
+            raise InvalidParameter("tying index", sorted(set(used.tolist()))[:10], "must use every free parameter 0..n_free-1")
         self.index = idx
         self.index.setflags(write=False)
         self.n_free = n_free
@@ -72,12 +74,12 @@ class Tying:
         for g in groups or []:
             g = list(g)
             if not g:
-                raise ValueError("a tie group cannot be empty")
+                raise InvalidParameter("tie group", [], "cannot be empty")
             for r in g:
                 if not 0 <= r < n_rows:
-                    raise ValueError(f"row {r} in tie group {g} is outside 0..{n_rows - 1}")
+                    raise InvalidParameter("tie group", g, f"row {r} is outside 0..{n_rows - 1}")
                 if row_of[r] >= 0:
-                    raise ValueError(f"row {r} is in more than one tie group")
+                    raise InvalidParameter("tie groups", r, "a row is in more than one tie group")
                 row_of[r] = min(g) + n_rows  # provisional label
         for r in range(n_rows):
             if row_of[r] < 0:
@@ -113,7 +115,7 @@ class Tying:
         """Expanded array: ``out[s] = free[index[s]]`` (0 where ``index[s] == -1``)."""
         free = np.asarray(free, dtype=np.float64)
         if free.shape != (self.n_free,):
-            raise ValueError(f"expected {self.n_free} free parameters, got shape {free.shape}")
+            raise InvalidParameter("free parameters", free.shape, f"expected shape ({self.n_free},)")
         out = np.zeros(self.index.shape)
         out[self._mask] = free[self._flat]
         return out
@@ -122,7 +124,7 @@ class Tying:
         """Sum per-slot expected counts over each tie group: shape (n_free,)."""
         counts = np.asarray(counts, dtype=np.float64)
         if counts.shape != self.index.shape:
-            raise ValueError(f"counts shape {counts.shape} != tying shape {self.index.shape}")
+            raise InvalidParameter("counts", counts.shape, f"must have the tying's shape {self.index.shape}")
         return np.bincount(self._flat, weights=counts[self._mask], minlength=self.n_free)
 
     def multiplicity(self) -> np.ndarray:
@@ -132,13 +134,13 @@ class Tying:
     def gather(self, full: np.ndarray) -> np.ndarray:
         """Free parameters read back from an expanded array (first slot of each group).
 
-        Raises ``ValueError`` if tied slots of ``full`` are not equal.
+        Raises ``InvalidParameter`` (a ``ValueError``) if tied slots of ``full`` are not equal.
         """
         full = np.asarray(full, dtype=np.float64)
         free = np.zeros(self.n_free)
         free[self._flat[::-1]] = full[self._mask][::-1]
         if not np.allclose(self.expand(free)[self._mask], full[self._mask], rtol=1e-12, atol=0):
-            raise ValueError("tied slots hold different values")
+            raise InvalidParameter("tied values", "unequal", "slots that share a parameter must hold the same value")
         return free
 
     def is_tied(self) -> bool:
