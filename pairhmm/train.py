@@ -86,16 +86,31 @@ def _encode_pairs(model: PairHMM, pairs: Iterable[tuple[Any, Any]]):
 
 
 def _to_canonical(model: PairHMM, em_ext: np.ndarray, qx_ext: np.ndarray, qy_ext: np.ndarray):
-    """Distribute counts on ambiguity codes over the letters they stand for (exact E-step)."""
+    """Distribute counts on ambiguity codes over the letters they stand for (exact E-step).
+
+    Counts on canonical letters are kept as they are; a count on an ambiguity code is shared
+    among its letters in proportion to their emission probabilities. (Computing everything as
+    count / probability * probability would overflow when a probability is subnormal.)
+    """
+    A = model.alphabet.size
     mem = model.alphabet.membership()
     T = model.tables
-    with np.errstate(divide="ignore", invalid="ignore"):
-        W = np.where(T.em > 0, em_ext / T.em, 0.0)
-        wx = np.where(T.qx > 0, qx_ext / T.qx, 0.0)
-        wy = np.where(T.qy > 0, qy_ext / T.qy, 0.0)
-    match = model.match * (mem.T @ W @ mem)
-    ins = np.stack([model.insert_x * (mem.T @ wx), model.insert_y * (mem.T @ wy)])
-    return match, ins
+    big = np.finfo(float).max / 1e6
+
+    def ratio(num, den):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            r = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+        return np.minimum(r, big)
+
+    W = ratio(em_ext, T.em)
+    W[:A, :A] = 0.0
+    match = em_ext[:A, :A] + model.match * (mem.T @ W @ mem)
+    ins = []
+    for q_ext, q_tab, q in ((qx_ext, T.qx, model.insert_x), (qy_ext, T.qy, model.insert_y)):
+        w = ratio(q_ext, q_tab)
+        w[:A] = 0.0
+        ins.append(q_ext[:A] + q * (mem.T @ w))
+    return match, np.stack(ins)
 
 
 def expected_stats(model: PairHMM, pairs: Iterable[tuple[Any, Any]], n_jobs: int | None = None,

@@ -136,3 +136,24 @@ def test_posterior_is_accurate_on_long_thin_pairs():
     # the embedded copy dominates: x_i is matched to its copy with high probability
     assert np.mean([P[i, 2000 + i] for i in range(60)]) > 0.5
     assert P.sum(axis=1).max() <= 1 + 1e-9
+
+
+def test_subnormal_blocks_do_not_poison_the_scaling():
+    """Emissions so small that a whole block falls into the subnormal range in one row: the
+    exact power-of-two rescaling must not overflow (a regression: 2**1063 is inf)."""
+    tiny = 1e-320
+    match = np.full((4, 4), tiny)
+    match[2, 2] = match[3, 3] = 0.5 - 7 * tiny
+    insert = np.array([tiny, tiny, 0.5 - tiny, 0.5 - tiny])
+    model = PairHMM(match, insert, 0.05, 0.5, 0.01, "dna")
+    x = np.array([0] * 30, dtype=np.uint8)
+    y = np.array([1] * 30, dtype=np.uint8)
+    ll = model.log_likelihood(x, y)
+    # subnormal inputs carry few mantissa bits, hence the looser tolerance
+    assert ll == pytest.approx(naive.logspace_forward(model, x, y), rel=1e-6)
+    P = model.posterior(x, y)
+    assert np.isfinite(P).all() and P.sum(axis=1).max() <= 1 + 1e-9
+    # training through such a model keeps every count finite
+    from pairhmm.train import expected_stats
+    st = expected_stats(model, [(x, y)])
+    assert np.isfinite(st.trans).all() and np.isfinite(st.match).all()

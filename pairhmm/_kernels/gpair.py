@@ -113,10 +113,10 @@ def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
                 SC[i, b] = target
             else:
                 if e < -200 or e > 200:
-                    f = math.ldexp(1.0, -e)
+                    # ldexp per value: exact, and safe when the largest value is subnormal
                     for j in range(j0, j1):
                         for s in range(S1):
-                            F[s, i, j] *= f
+                            F[s, i, j] = math.ldexp(F[s, i, j], -e)
                     SC[i, b] = target + e
                 else:
                     SC[i, b] = target
@@ -194,10 +194,9 @@ def g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc):
                 SC[i, b] = target
             else:
                 if e < -200 or e > 200:
-                    f = math.ldexp(1.0, -e)
                     for j in range(j0, j1):
                         for s in range(S1):
-                            B[s, i, j] *= f
+                            B[s, i, j] = math.ldexp(B[s, i, j], -e)
                     SC[i, b] = target + e
                 else:
                     SC[i, b] = target

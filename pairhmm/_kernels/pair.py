@@ -139,11 +139,12 @@ def _forward_row(i, x, y, prof, qx, qyc, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
         else:
             # keep stored values near 1 so the next row has the full range
             if e < -200 or e > 200:
-                f = math.ldexp(1.0, -e)
+                # ldexp per value: exact, and safe when the block's largest value is subnormal
+                # (2**-e alone would overflow there)
                 for j in range(j0, j1):
-                    M[j] *= f
-                    X[j] *= f
-                    Y[j] *= f
+                    M[j] = math.ldexp(M[j], -e)
+                    X[j] = math.ldexp(X[j], -e)
+                    Y[j] = math.ldexp(Y[j], -e)
                 s[b] = target + e
             else:
                 s[b] = target
@@ -184,10 +185,9 @@ def _forward_row0(y, qy, t, M, X, Y, s, lv):
             s[b] = target
             lv[b] = _NEG
         else:
-            f = math.ldexp(1.0, -e)
             for j in range(j0, j1):
-                M[j] *= f
-                Y[j] *= f
+                M[j] = math.ldexp(M[j], -e)
+                Y[j] = math.ldexp(Y[j], -e)
             s[b] = target + e
             lv[b] = target + e
 
@@ -363,11 +363,12 @@ def _backward_row(i, n, x, y, prof, qx, qyc, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, 
             lv[b] = _NEG
         else:
             if e < -200 or e > 200:
-                f = math.ldexp(1.0, -e)
+                # ldexp per value: exact, and safe when the block's largest value is subnormal
+                # (2**-e alone would overflow there)
                 for j in range(j0, j1):
-                    M[j] *= f
-                    X[j] *= f
-                    Y[j] *= f
+                    M[j] = math.ldexp(M[j], -e)
+                    X[j] = math.ldexp(X[j], -e)
+                    Y[j] = math.ldexp(Y[j], -e)
                 s[b] = target + e
             else:
                 s[b] = target
