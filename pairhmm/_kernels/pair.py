@@ -125,13 +125,13 @@ def _forward_row(i, x, y, prof, qx, qyc, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
             jy = 1
         else:
             jy = j0 + 1
+        # the block's largest value, folded into the serial insert-y loop (it hides in the
+        # loop's latency instead of costing a pass of its own)
+        big = M[j0] + X[j0] + Y[j0]
         for j in range(jy, j1):
-            Y[j] = qyc[j] * (tMY * M[j - 1] + tYY * Y[j - 1])
-        big = 0.0
-        for j in range(j0, j1):
-            v = M[j] + X[j] + Y[j]
-            if v > big:
-                big = v
+            yv = qyc[j] * (tMY * M[j - 1] + tYY * Y[j - 1])
+            Y[j] = yv
+            big = max(big, M[j] + X[j] + yv)
         e = _level(big)
         if e == _NEG:
             s[b] = target
