@@ -128,7 +128,7 @@ def main() -> None:
                 npairs, dt, paths = all_vs_all(seqs, scheduler=client)
                 rows.append(("Dask LocalCluster, 2 workers", npairs, dt, npairs / dt, base[0] / dt,
                              paths == base[1]))
-    print(f"### All vs all: {n} protein sequences of ~300 aa, MEA (default `pairhmm align`)\n")
+    print(f"### All vs all: {n} protein sequences of ~300 aa, MEA with the 3-state `PairHMM.default(\"protein\")`\n")
     print("| engine | pairs | seconds | pairs/s | speed-up vs 1 process | same alignments |")
     print("|---|---:|---:|---:|---:|:---:|")
     for r in rows:
