@@ -502,9 +502,7 @@ class PairHMM:
         ex, ey = self._prepare(x, y, allow_empty=True)
         T = self.tables
         if self.is_general:
-            self._check_memory(ex.size, ey.size, 8 * (len(self.graph.names) + 1) + 16,
-                               "the likelihood of this model variant", None)
-            return float(self._gcall("g_forward", ex, ey)[2])
+            return float(self._gcall("g_forward_logprob", ex, ey))
         return float(_k.forward_logprob(ex, ey, T.em, T.qx, T.qy, T.t))
 
     def _gcall(self, name: str, ex: np.ndarray, ey: np.ndarray, log: bool = False):
@@ -514,12 +512,12 @@ class PairHMM:
         G = self.graph
         T = self.tables
         q = np.stack([T.qx, T.qy])
-        if name == "g_viterbi":
+        if name in ("g_viterbi", "g_viterbi_score"):
             with np.errstate(divide="ignore"):
-                return gpair.g_viterbi(ex, ey, G.kind, G.erow, T.lem, np.log(q), np.log(G.T),
-                                       np.log(G.end), G.pred, G.npred)
+                return getattr(gpair, name)(ex, ey, G.kind, G.erow, T.lem, np.log(q), np.log(G.T),
+                                            np.log(G.end), G.pred, G.npred)
         fn = getattr(gpair, name)
-        if name == "g_forward":
+        if name in ("g_forward", "g_forward_logprob"):
             return fn(ex, ey, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred)
         return fn(ex, ey, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred, G.succ, G.nsucc)
 
@@ -596,7 +594,7 @@ class PairHMM:
         ex, ey = self._prepare(x, y, allow_empty=True)
         T = self.tables
         if self.is_general:
-            return float(self._gcall("g_viterbi", ex, ey)[0])
+            return float(self._gcall("g_viterbi_score", ex, ey))
         score, _ = _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt, False)
         return float(score)
 

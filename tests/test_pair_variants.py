@@ -122,3 +122,19 @@ def test_variant_baum_welch_never_decreases_and_keeps_ties(kw):
     b = expected_stats(fitted, pairs, n_jobs=2)
     assert a.log_likelihood == b.log_likelihood
     np.testing.assert_array_equal(a.graph_trans, b.graph_trans)
+
+
+@pytest.mark.parametrize("kw", VARIANTS)
+def test_linear_memory_scores_equal_full_matrix_kernels(kw):
+    """`pairhmm score` runs in linear memory for the variants too."""
+    rng = np.random.default_rng(11)
+    model = base(rng, **kw)
+    G = model.graph
+    T = model.tables
+    q = np.stack([T.qx, T.qy])
+    for n, m in [(1, 1), (3, 70), (80, 45)]:
+        x = rng.integers(0, 4, n).astype(np.uint8)
+        y = rng.integers(0, 4, m).astype(np.uint8)
+        _, _, full = gpair.g_forward(x, y, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred)
+        assert model.log_likelihood(x, y) == pytest.approx(full, rel=1e-12)
+        assert model.viterbi_score(x, y) == pytest.approx(model.viterbi(x, y).score, rel=1e-12)

@@ -130,6 +130,102 @@ def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
 
 
 @njit(cache=True)
+def g_forward_logprob(x, y, kind, erow, em, q, T, end, pred, npred):
+    """log P(x, y) by the forward algorithm in linear memory (two rows of every state)."""
+    n = x.shape[0]
+    m = y.shape[0]
+    S1 = T.shape[0]
+    S = S1 - 1
+    nb = m // BLOCK + 1
+    F = np.zeros((S1, 2, m + 1))
+    SC = np.zeros((2, nb), dtype=np.int64)
+    LV = np.full((2, nb), _NEG, dtype=np.int64)
+    F[S, 0, 0] = 1.0
+    for i in range(n + 1):
+        xi = x[i - 1] if i > 0 else 0
+        for b in range(nb):
+            LV[i & 1, b] = _NEG
+        for b in range(nb):
+            j0 = b * BLOCK
+            j1 = min(j0 + BLOCK, m + 1)
+            if i == 0 and b == 0:
+                target = 0
+            else:
+                target = _NEG
+                if i > 0:
+                    target = LV[(i - 1) & 1, b]
+                    if b > 0 and LV[(i - 1) & 1, b - 1] > target:
+                        target = LV[(i - 1) & 1, b - 1]
+                if b > 0 and LV[i & 1, b - 1] > target:
+                    target = LV[i & 1, b - 1]
+                if target == _NEG:
+                    target = SC[(i - 1) & 1, b] if i > 0 else 0
+            r_up = _exp2i(SC[(i - 1) & 1, b] - target) if i > 0 else 0.0
+            r_d = _exp2i(SC[(i - 1) & 1, b - 1] - target) if (i > 0 and b > 0) else 0.0
+            r_l = _exp2i(SC[i & 1, b - 1] - target) if b > 0 else 0.0
+            big = 0.0
+            for j in range(j0, j1):
+                if i == 0 and j == 0:
+                    big = 1.0
+                    continue
+                F[S, i & 1, j] = 0.0
+                fd = r_d if j == j0 else r_up
+                fl = r_l if j == j0 else 1.0
+                yj = y[j - 1] if j > 0 else 0
+                tot = 0.0
+                for s in range(S):
+                    k = kind[s]
+                    acc = 0.0
+                    if k == 0:
+                        if i > 0 and j > 0:
+                            for a in range(npred[s]):
+                                p = pred[s, a]
+                                acc += F[p, (i - 1) & 1, j - 1] * T[p, s]
+                            v = acc * fd * em[xi, yj]
+                        else:
+                            v = 0.0
+                    elif k == 1:
+                        if i > 0:
+                            for a in range(npred[s]):
+                                p = pred[s, a]
+                                acc += F[p, (i - 1) & 1, j] * T[p, s]
+                            v = acc * r_up * q[erow[s], xi]
+                        else:
+                            v = 0.0
+                    else:
+                        if j > 0:
+                            for a in range(npred[s]):
+                                p = pred[s, a]
+                                acc += F[p, i & 1, j - 1] * T[p, s]
+                            v = acc * fl * q[erow[s], yj]
+                        else:
+                            v = 0.0
+                    F[s, i & 1, j] = v
+                    tot += v
+                if tot > big:
+                    big = tot
+            e = _level(big)
+            if e == _NEG:
+                SC[i & 1, b] = target
+            else:
+                if e < -200 or e > 200:
+                    # ldexp per value: exact, and safe when the largest value is subnormal
+                    for j in range(j0, j1):
+                        for s in range(S1):
+                            F[s, i & 1, j] = math.ldexp(F[s, i & 1, j], -e)
+                    SC[i & 1, b] = target + e
+                else:
+                    SC[i & 1, b] = target
+                LV[i & 1, b] = target + e
+    v = 0.0
+    for s in range(S):
+        v += F[s, n & 1, m] * end[s]
+    if v <= 0.0:
+        return -np.inf
+    return math.log(v) + SC[n & 1, m // BLOCK] * math.log(2.0)
+
+
+@njit(cache=True)
 def g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc):
     """Backward matrices B (S+1, n+1, m+1) and block exponents; B[Begin, 0, 0] = P(x, y).
 
@@ -391,3 +487,55 @@ def g_viterbi(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
     for a in range(kk):
         out[a] = path[kk - 1 - a]
     return best, out
+
+
+@njit(cache=True)
+def g_viterbi_score(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
+    """log probability of the most probable path in linear memory (two rows, no traceback)."""
+    n = x.shape[0]
+    m = y.shape[0]
+    S1 = lT.shape[0]
+    S = S1 - 1
+    ninf = -np.inf
+    V = np.full((S1, 2, m + 1), ninf)
+    V[S, 0, 0] = 0.0
+    for i in range(n + 1):
+        c = i & 1
+        p_ = (i - 1) & 1
+        for j in range(m + 1):
+            if i == 0 and j == 0:
+                continue
+            V[S, c, j] = ninf
+            for s in range(S):
+                k = kind[s]
+                if k == 0:
+                    if i == 0 or j == 0:
+                        V[s, c, j] = ninf
+                        continue
+                    row, col = p_, j - 1
+                    e = lem[x[i - 1], y[j - 1]]
+                elif k == 1:
+                    if i == 0:
+                        V[s, c, j] = ninf
+                        continue
+                    row, col = p_, j
+                    e = lq[erow[s], x[i - 1]]
+                else:
+                    if j == 0:
+                        V[s, c, j] = ninf
+                        continue
+                    row, col = c, j - 1
+                    e = lq[erow[s], y[j - 1]]
+                best = ninf
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    v = V[p, row, col] + lT[p, s]
+                    if v > best:
+                        best = v
+                V[s, c, j] = best + e
+    best = ninf
+    for s in range(S):
+        v = V[s, n & 1, m] + lend[s]
+        if v > best:
+            best = v
+    return best
