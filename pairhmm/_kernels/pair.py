@@ -50,6 +50,28 @@ def _level(v):
     return math.frexp(v)[1]
 
 
+@njit(cache=True, inline="always")
+def _close_block(M, X, Y, j0, j1, b, big, target, s, lv):
+    """Set block b's exponent and level from its largest value ``big``, stored relative to
+    2**target; rescale the block to keep its values near 1 when they drift past 2**+-200."""
+    e = _level(big)
+    if e == _NEG:
+        s[b] = target
+        lv[b] = _NEG
+        return
+    if e < -200 or e > 200:
+        # ldexp per value: exact, and safe when the block's largest value is subnormal
+        # (2**-e alone would overflow there)
+        for j in range(j0, j1):
+            M[j] = math.ldexp(M[j], -e)
+            X[j] = math.ldexp(X[j], -e)
+            Y[j] = math.ldexp(Y[j], -e)
+        s[b] = target + e
+    else:
+        s[b] = target
+    lv[b] = target + e
+
+
 @njit(cache=True)
 def profiles(y, em, qy):
     """Per-column tables of y: prof[a, j] = em[a, y_j] and qyc[j] = qy[y_j] (1-based j; column 0
@@ -132,23 +154,7 @@ def _forward_row(i, x, y, prof, qx, qyc, t, Mp, Xp, Yp, sp, lp, M, X, Y, s, lv):
             yv = qyc[j] * (tMY * M[j - 1] + tYY * Y[j - 1])
             Y[j] = yv
             big = max(big, M[j] + X[j] + yv)
-        e = _level(big)
-        if e == _NEG:
-            s[b] = target
-            lv[b] = _NEG
-        else:
-            # keep stored values near 1 so the next row has the full range
-            if e < -200 or e > 200:
-                # ldexp per value: exact, and safe when the block's largest value is subnormal
-                # (2**-e alone would overflow there)
-                for j in range(j0, j1):
-                    M[j] = math.ldexp(M[j], -e)
-                    X[j] = math.ldexp(X[j], -e)
-                    Y[j] = math.ldexp(Y[j], -e)
-                s[b] = target + e
-            else:
-                s[b] = target
-            lv[b] = target + e
+        _close_block(M, X, Y, j0, j1, b, big, target, s, lv)
 
 
 @njit(cache=True)
@@ -214,25 +220,19 @@ def forward_full(x, y, em, qx, qy, t):
     logp : float
         Natural log of P(x, y).
     """
-    prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
     m = y.shape[0]
     nb = m // BLOCK + 1
-    F = np.zeros((3, n + 1, m + 1))
-    S = np.zeros((n + 1, nb), dtype=np.int64)
-    L = np.empty((n + 1, nb), dtype=np.int64)
-    _forward_row0(y, qy, t, F[0, 0], F[1, 0], F[2, 0], S[0], L[0])
-    for i in range(1, n + 1):
-        _forward_row(i, x, y, prof, qx, qyc, t, F[0, i - 1], F[1, i - 1], F[2, i - 1], S[i - 1],
-                     L[i - 1], F[0, i], F[1, i], F[2, i], S[i], L[i])
-    return F, S, _end_logprob(F[0, n], F[1, n], F[2, n], S[n], m, t)
+    prof, qyc = profiles(y, em, qy)
+    return forward_into(x, y, prof, qx, qy, qyc, t, np.empty(3 * (n + 1) * (m + 1)),
+                        np.empty((n + 1) * nb, dtype=np.int64), np.empty((n + 1) * nb, dtype=np.int64))
 
 
 @njit(cache=True)
-def forward_into(x, y, em, qx, qy, t, Fbuf, Sbuf, Lbuf):
-    """:func:`forward_full` writing into caller-owned flat buffers (reused across pairs, so a
-    batch of pairs does not fault in fresh pages for every pair); every entry is overwritten."""
-    prof, qyc = profiles(y, em, qy)
+def forward_into(x, y, prof, qx, qy, qyc, t, Fbuf, Sbuf, Lbuf):
+    """:func:`forward_full` on the column tables of :func:`profiles`, writing into caller-owned
+    flat buffers (reused across pairs, so a batch of pairs does not fault in fresh pages for
+    every pair); every entry is overwritten."""
     n = x.shape[0]
     m = y.shape[0]
     nb = m // BLOCK + 1
@@ -357,22 +357,7 @@ def _backward_row(i, n, x, y, prof, qx, qyc, t, Mn, Xn, Yn, sn, ln, M, X, Y, s, 
             v = M[j] + X[j] + Y[j]
             if v > big:
                 big = v
-        e = _level(big)
-        if e == _NEG:
-            s[b] = target
-            lv[b] = _NEG
-        else:
-            if e < -200 or e > 200:
-                # ldexp per value: exact, and safe when the block's largest value is subnormal
-                # (2**-e alone would overflow there)
-                for j in range(j0, j1):
-                    M[j] = math.ldexp(M[j], -e)
-                    X[j] = math.ldexp(X[j], -e)
-                    Y[j] = math.ldexp(Y[j], -e)
-                s[b] = target + e
-            else:
-                s[b] = target
-            lv[b] = target + e
+        _close_block(M, X, Y, j0, j1, b, big, target, s, lv)
 
 
 @njit(cache=True)
@@ -404,12 +389,12 @@ def backward_logprob(x, y, em, qx, qy, t):
 
 
 @njit(cache=True)
-def forward_match_only(x, y, em, qx, qy, t):
+def forward_match_only(x, y, prof, qx, qy, qyc, t):
     """Forward pass keeping only the match matrix (rows of X and Y roll): (FM, S, logp).
 
-    A third of the memory of :func:`forward_full`: the posterior needs nothing else.
+    A third of the memory of :func:`forward_full`: the posterior needs nothing else. ``prof``,
+    ``qyc``: the column tables of :func:`profiles`.
     """
-    prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
     m = y.shape[0]
     nb = m // BLOCK + 1
@@ -435,7 +420,7 @@ def posterior_match(x, y, em, qx, qy, t):
     prof, qyc = profiles(y, em, qy)
     n = x.shape[0]
     m = y.shape[0]
-    FM, SF, logp = forward_match_only(x, y, em, qx, qy, t)
+    FM, SF, logp = forward_match_only(x, y, prof, qx, qy, qyc, t)
     nb = m // BLOCK + 1
     P = np.zeros((n, m))
     if logp == -np.inf:
@@ -909,7 +894,7 @@ def expected_counts(x, y, em, qx, qy, t, out, Fbuf, Sbuf, Lbuf):
     o_em = 12
     o_qx = 12 + C * C
     o_qy = o_qx + C
-    F, SF, logp = forward_into(x, y, em, qx, qy, t, Fbuf, Sbuf, Lbuf)
+    F, SF, logp = forward_into(x, y, prof, qx, qy, qyc, t, Fbuf, Sbuf, Lbuf)
     out[o_qy + C] += logp
     if logp == -np.inf:
         return
