@@ -50,7 +50,7 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
     from pairhmm import PairHMM
     from pairhmm.alphabet import guess_alphabet
     from pairhmm.errors import AlphabetError
-    from pairhmm.seqio import read_fasta, read_pairs
+    from pairhmm.seqio import read_pairs
 
     if model_path and preset:
         fail("give either --model or --preset, not both")
@@ -65,11 +65,12 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
     elif preset:
         alpha = preset
     else:
-        # guess per file, so that mixing DNA and protein files is caught
-        guesses = {}
-        for f in dict.fromkeys(files):
-            recs = read_fasta(f)
-            guesses[f] = guess_alphabet(*(str(r.seq) for r in recs[:50])).name
+        # guess per file, so that mixing DNA and protein files is caught (from the records
+        # already read: x of every pair comes from the first file, y from the last)
+        sides = {files[0]: [rx for rx, _ in pairs[:50]], files[-1]: [ry for _, ry in pairs[:50]]}
+        if len(files) == 1:
+            sides = {files[0]: [r for p in pairs[:25] for r in p]}
+        guesses = {f: guess_alphabet(*(str(r.seq) for r in recs)).name for f, recs in sides.items()}
         if len(set(guesses.values())) > 1:
             detail = ", ".join(f"{f} looks like {g}" for f, g in guesses.items())
             raise AlphabetError(f"mixed alphabets: {detail}; pass --alphabet to choose one")
