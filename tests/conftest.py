@@ -24,3 +24,16 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture
+def one_numba_thread():
+    """Run Numba parallel regions on one thread for the test (tiny kernels: on a busy 2-core
+    machine thread start-up costs more than the work). Tests that compare thread counts pass
+    ``n_jobs`` explicitly, which overrides this."""
+    import numba
+
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(old)

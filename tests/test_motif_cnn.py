@@ -29,18 +29,8 @@ CTCF = CTCF_COUNTS / CTCF_COUNTS.sum(axis=1, keepdims=True)
 IUPAC = "ACGTNRYSWKMBDHV"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny kernels: thread start-up costs more than the work on a busy 2-core machine.
-
-    Tests that compare thread counts pass ``n_jobs`` explicitly, which overrides this.
-    """
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(old)
+# tiny kernels: thread start-up costs more than the work (see conftest.one_numba_thread)
+pytestmark = pytest.mark.usefixtures("one_numba_thread")
 
 
 # ------------------------------------------------------------------------------------ helpers

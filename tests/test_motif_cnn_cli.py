@@ -16,18 +16,8 @@ from pairhmm.motif.cnn import MotifCNN
 SITE = "TTCCCGGAA"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny kernels: thread start-up costs more than the work on a busy 2-core machine.
-
-    Tests that compare thread counts pass ``n_jobs`` explicitly, which overrides this.
-    """
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(old)
+# tiny kernels: thread start-up costs more than the work (see conftest.one_numba_thread)
+pytestmark = pytest.mark.usefixtures("one_numba_thread")
 
 
 def write_sets(tmp_path, n=60, L=40, seed=0):

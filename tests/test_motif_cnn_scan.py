@@ -7,27 +7,13 @@ import io
 import numpy as np
 import pytest
 
+import pairhmm.motif as motif_pkg
 from pairhmm.motif.cnn import MotifCNN
 
 from test_motif_cnn import plant, to_text
 
-motif_pkg = pytest.importorskip("pairhmm.motif")
-if not hasattr(motif_pkg, "scan"):  # pragma: no cover - the scanner is written separately
-    pytest.skip("pairhmm.motif.scan is not available", allow_module_level=True)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny kernels: thread start-up costs more than the work on a busy 2-core machine.
-
-    Tests that compare thread counts pass ``n_jobs`` explicitly, which overrides this.
-    """
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(old)
+# tiny kernels: thread start-up costs more than the work (see conftest.one_numba_thread)
+pytestmark = pytest.mark.usefixtures("one_numba_thread")
 
 
 @pytest.fixture(scope="module")
