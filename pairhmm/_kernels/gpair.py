@@ -37,96 +37,106 @@ def _emit(s, kind, erow, em, q, xi, yj):
 
 
 @njit(cache=True)
+def _g_forward_row(i, x, y, kind, erow, em, q, T, pred, npred, Fp, SCp, LVp, Fc, SCc, LVc):
+    """Forward row i of every state into ``Fc`` (S+1, m+1) from row i-1 in ``Fp`` (unused for
+    i = 0), with the block exponents ``SC*`` and levels ``LV*`` of both rows."""
+    m = y.shape[0]
+    S1 = T.shape[0]
+    S = S1 - 1
+    nb = m // BLOCK + 1
+    xi = x[i - 1] if i > 0 else 0
+    for b in range(nb):
+        LVc[b] = _NEG
+    for b in range(nb):
+        j0 = b * BLOCK
+        j1 = min(j0 + BLOCK, m + 1)
+        if i == 0 and b == 0:
+            target = 0
+        else:
+            target = _NEG
+            if i > 0:
+                target = LVp[b]
+                if b > 0 and LVp[b - 1] > target:
+                    target = LVp[b - 1]
+            if b > 0 and LVc[b - 1] > target:
+                target = LVc[b - 1]
+            if target == _NEG:
+                target = SCp[b] if i > 0 else 0
+        r_up = _exp2i(SCp[b] - target) if i > 0 else 0.0
+        r_d = _exp2i(SCp[b - 1] - target) if (i > 0 and b > 0) else 0.0
+        r_l = _exp2i(SCc[b - 1] - target) if b > 0 else 0.0
+        big = 0.0
+        for j in range(j0, j1):
+            if i == 0 and j == 0:
+                big = 1.0
+                continue
+            Fc[S, j] = 0.0
+            fd = r_d if j == j0 else r_up
+            fl = r_l if j == j0 else 1.0
+            yj = y[j - 1] if j > 0 else 0
+            tot = 0.0
+            for s in range(S):
+                k = kind[s]
+                acc = 0.0
+                if k == 0:
+                    if i > 0 and j > 0:
+                        for a in range(npred[s]):
+                            p = pred[s, a]
+                            acc += Fp[p, j - 1] * T[p, s]
+                        v = acc * fd * em[xi, yj]
+                    else:
+                        v = 0.0
+                elif k == 1:
+                    if i > 0:
+                        for a in range(npred[s]):
+                            p = pred[s, a]
+                            acc += Fp[p, j] * T[p, s]
+                        v = acc * r_up * q[erow[s], xi]
+                    else:
+                        v = 0.0
+                else:
+                    if j > 0:
+                        for a in range(npred[s]):
+                            p = pred[s, a]
+                            acc += Fc[p, j - 1] * T[p, s]
+                        v = acc * fl * q[erow[s], yj]
+                    else:
+                        v = 0.0
+                Fc[s, j] = v
+                tot += v
+            if tot > big:
+                big = tot
+        e = _level(big)
+        if e == _NEG:
+            SCc[b] = target
+        else:
+            if e < -200 or e > 200:
+                # ldexp per value: exact, and safe when the largest value is subnormal
+                for j in range(j0, j1):
+                    for s in range(S1):
+                        Fc[s, j] = math.ldexp(Fc[s, j], -e)
+                SCc[b] = target + e
+            else:
+                SCc[b] = target
+            LVc[b] = target + e
+
+
+@njit(cache=True)
 def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
     """Forward matrices F (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y)."""
     n = x.shape[0]
     m = y.shape[0]
     S1 = T.shape[0]
-    S = S1 - 1
     nb = m // BLOCK + 1
     F = np.zeros((S1, n + 1, m + 1))
     SC = np.zeros((n + 1, nb), dtype=np.int64)
     LV = np.full((n + 1, nb), _NEG, dtype=np.int64)
-    F[S, 0, 0] = 1.0
+    F[S1 - 1, 0, 0] = 1.0
     for i in range(n + 1):
-        xi = x[i - 1] if i > 0 else 0
-        for b in range(nb):
-            j0 = b * BLOCK
-            j1 = min(j0 + BLOCK, m + 1)
-            if i == 0 and b == 0:
-                target = 0
-            else:
-                target = _NEG
-                if i > 0:
-                    target = LV[i - 1, b]
-                    if b > 0 and LV[i - 1, b - 1] > target:
-                        target = LV[i - 1, b - 1]
-                if b > 0 and LV[i, b - 1] > target:
-                    target = LV[i, b - 1]
-                if target == _NEG:
-                    target = SC[i - 1, b] if i > 0 else 0
-            r_up = _exp2i(SC[i - 1, b] - target) if i > 0 else 0.0
-            r_d = _exp2i(SC[i - 1, b - 1] - target) if (i > 0 and b > 0) else 0.0
-            r_l = _exp2i(SC[i, b - 1] - target) if b > 0 else 0.0
-            big = 0.0
-            for j in range(j0, j1):
-                if i == 0 and j == 0:
-                    big = 1.0
-                    continue
-                fd = r_d if j == j0 else r_up
-                fl = r_l if j == j0 else 1.0
-                yj = y[j - 1] if j > 0 else 0
-                tot = 0.0
-                for s in range(S):
-                    k = kind[s]
-                    acc = 0.0
-                    if k == 0:
-                        if i > 0 and j > 0:
-                            for a in range(npred[s]):
-                                p = pred[s, a]
-                                acc += F[p, i - 1, j - 1] * T[p, s]
-                            v = acc * fd * em[xi, yj]
-                        else:
-                            v = 0.0
-                    elif k == 1:
-                        if i > 0:
-                            for a in range(npred[s]):
-                                p = pred[s, a]
-                                acc += F[p, i - 1, j] * T[p, s]
-                            v = acc * r_up * q[erow[s], xi]
-                        else:
-                            v = 0.0
-                    else:
-                        if j > 0:
-                            for a in range(npred[s]):
-                                p = pred[s, a]
-                                acc += F[p, i, j - 1] * T[p, s]
-                            v = acc * fl * q[erow[s], yj]
-                        else:
-                            v = 0.0
-                    F[s, i, j] = v
-                    tot += v
-                if tot > big:
-                    big = tot
-            e = _level(big)
-            if e == _NEG:
-                SC[i, b] = target
-            else:
-                if e < -200 or e > 200:
-                    # ldexp per value: exact, and safe when the largest value is subnormal
-                    for j in range(j0, j1):
-                        for s in range(S1):
-                            F[s, i, j] = math.ldexp(F[s, i, j], -e)
-                    SC[i, b] = target + e
-                else:
-                    SC[i, b] = target
-                LV[i, b] = target + e
-    v = 0.0
-    for s in range(S):
-        v += F[s, n, m] * end[s]
-    if v <= 0.0:
-        return F, SC, -np.inf
-    return F, SC, math.log(v) + SC[n, m // BLOCK] * math.log(2.0)
+        p = max(i - 1, 0)
+        _g_forward_row(i, x, y, kind, erow, em, q, T, pred, npred, F[:, p], SC[p], LV[p],
+                       F[:, i], SC[i], LV[i])
+    return F, SC, _g_end(F[:, n], SC[n], m, end)
 
 
 @njit(cache=True)
@@ -135,94 +145,28 @@ def g_forward_logprob(x, y, kind, erow, em, q, T, end, pred, npred):
     n = x.shape[0]
     m = y.shape[0]
     S1 = T.shape[0]
-    S = S1 - 1
     nb = m // BLOCK + 1
-    F = np.zeros((S1, 2, m + 1))
+    F = np.zeros((2, S1, m + 1))
     SC = np.zeros((2, nb), dtype=np.int64)
     LV = np.full((2, nb), _NEG, dtype=np.int64)
-    F[S, 0, 0] = 1.0
+    F[0, S1 - 1, 0] = 1.0
     for i in range(n + 1):
-        xi = x[i - 1] if i > 0 else 0
-        for b in range(nb):
-            LV[i & 1, b] = _NEG
-        for b in range(nb):
-            j0 = b * BLOCK
-            j1 = min(j0 + BLOCK, m + 1)
-            if i == 0 and b == 0:
-                target = 0
-            else:
-                target = _NEG
-                if i > 0:
-                    target = LV[(i - 1) & 1, b]
-                    if b > 0 and LV[(i - 1) & 1, b - 1] > target:
-                        target = LV[(i - 1) & 1, b - 1]
-                if b > 0 and LV[i & 1, b - 1] > target:
-                    target = LV[i & 1, b - 1]
-                if target == _NEG:
-                    target = SC[(i - 1) & 1, b] if i > 0 else 0
-            r_up = _exp2i(SC[(i - 1) & 1, b] - target) if i > 0 else 0.0
-            r_d = _exp2i(SC[(i - 1) & 1, b - 1] - target) if (i > 0 and b > 0) else 0.0
-            r_l = _exp2i(SC[i & 1, b - 1] - target) if b > 0 else 0.0
-            big = 0.0
-            for j in range(j0, j1):
-                if i == 0 and j == 0:
-                    big = 1.0
-                    continue
-                F[S, i & 1, j] = 0.0
-                fd = r_d if j == j0 else r_up
-                fl = r_l if j == j0 else 1.0
-                yj = y[j - 1] if j > 0 else 0
-                tot = 0.0
-                for s in range(S):
-                    k = kind[s]
-                    acc = 0.0
-                    if k == 0:
-                        if i > 0 and j > 0:
-                            for a in range(npred[s]):
-                                p = pred[s, a]
-                                acc += F[p, (i - 1) & 1, j - 1] * T[p, s]
-                            v = acc * fd * em[xi, yj]
-                        else:
-                            v = 0.0
-                    elif k == 1:
-                        if i > 0:
-                            for a in range(npred[s]):
-                                p = pred[s, a]
-                                acc += F[p, (i - 1) & 1, j] * T[p, s]
-                            v = acc * r_up * q[erow[s], xi]
-                        else:
-                            v = 0.0
-                    else:
-                        if j > 0:
-                            for a in range(npred[s]):
-                                p = pred[s, a]
-                                acc += F[p, i & 1, j - 1] * T[p, s]
-                            v = acc * fl * q[erow[s], yj]
-                        else:
-                            v = 0.0
-                    F[s, i & 1, j] = v
-                    tot += v
-                if tot > big:
-                    big = tot
-            e = _level(big)
-            if e == _NEG:
-                SC[i & 1, b] = target
-            else:
-                if e < -200 or e > 200:
-                    # ldexp per value: exact, and safe when the largest value is subnormal
-                    for j in range(j0, j1):
-                        for s in range(S1):
-                            F[s, i & 1, j] = math.ldexp(F[s, i & 1, j], -e)
-                    SC[i & 1, b] = target + e
-                else:
-                    SC[i & 1, b] = target
-                LV[i & 1, b] = target + e
+        p = (i - 1) & 1
+        c = i & 1
+        _g_forward_row(i, x, y, kind, erow, em, q, T, pred, npred, F[p], SC[p], LV[p],
+                       F[c], SC[c], LV[c])
+    return _g_end(F[n & 1], SC[n & 1], m, end)
+
+
+@njit(cache=True)
+def _g_end(Fn, SCn, m, end):
+    """log P(x, y) from the last row's values (S+1, m+1) and block exponents."""
     v = 0.0
-    for s in range(S):
-        v += F[s, n & 1, m] * end[s]
+    for s in range(end.shape[0]):
+        v += Fn[s, m] * end[s]
     if v <= 0.0:
         return -np.inf
-    return math.log(v) + SC[n & 1, m // BLOCK] * math.log(2.0)
+    return math.log(v) + SCn[m // BLOCK] * math.log(2.0)
 
 
 @njit(cache=True)
