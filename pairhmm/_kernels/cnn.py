@@ -248,3 +248,101 @@ def linear_out(h, a, a0):
             acc += h[j, k] * a[k]
         z[j] = acc + a0
     return z
+
+
+@njit(cache=True)
+def kmer_counts(codes, offsets, k, feature_of):
+    """Sparse k-mer count rows (CSR) of every sequence.
+
+    Parameters
+    ----------
+    codes : uint8 array, shape (total,)
+    offsets : int64 array, shape (n + 1,)
+    k : int
+        k-mer length.
+    feature_of : int64 array, shape (4**k,)
+        Feature index of every k-mer (its base-4 number, first letter most significant); two
+        k-mers sharing an index (a k-mer and its reverse complement) are counted together.
+
+    Returns
+    -------
+    indptr : int64 array, shape (n + 1,)
+    indices : int64 array, shape (nnz,)
+        Feature indices of sequence ``s`` in ``indices[indptr[s]:indptr[s + 1]]``, increasing.
+    values : float64 array, shape (nnz,)
+        Their counts. Windows holding a code other than A, C, G, T are not counted.
+    """
+    n = offsets.size - 1
+    total = 0
+    longest = 0
+    for s in range(n):
+        P = offsets[s + 1] - offsets[s] - k + 1
+        if P > 0:
+            total += P
+            if P > longest:
+                longest = P
+    ids = np.empty(longest, np.int64)
+    indptr = np.zeros(n + 1, np.int64)
+    indices = np.empty(total, np.int64)
+    values = np.empty(total, np.float64)
+    nnz = 0
+    for s in range(n):
+        start = offsets[s]
+        P = offsets[s + 1] - start - k + 1
+        m = 0
+        for p in range(P):
+            code = 0
+            ok = True
+            for i in range(k):
+                c = codes[start + p + i]
+                if c >= 4:
+                    ok = False
+                    break
+                code = code * 4 + c
+            if ok:
+                ids[m] = feature_of[code]
+                m += 1
+        srt = np.sort(ids[:m])
+        j = 0
+        while j < m:
+            v = srt[j]
+            cnt = 0
+            while j < m and srt[j] == v:
+                cnt += 1
+                j += 1
+            indices[nnz] = v
+            values[nnz] = cnt
+            nnz += 1
+        indptr[s + 1] = nnz
+    return indptr, indices[:nnz].copy(), values[:nnz].copy()
+
+
+@njit(cache=True)
+def sparse_rows_dot(indptr, indices, values, batch, v, out):
+    """``out[j] += sum_t values[t] * v[indices[t]]`` over the row of sequence ``batch[j]``.
+
+    Each row is summed in increasing feature order, so two sequences with the same counts (a
+    sequence and its reverse complement, for canonical k-mers) get bit-identical results.
+    """
+    for j in range(batch.shape[0]):
+        s = batch[j]
+        acc = 0.0
+        for t in range(indptr[s], indptr[s + 1]):
+            acc += values[t] * v[indices[t]]
+        out[j] += acc
+
+
+@njit(cache=True)
+def sparse_rows_tdot(indptr, indices, values, batch, g, out):
+    """``out = sum_j g[j] * row(batch[j])`` (the gradient of :func:`sparse_rows_dot`), overwritten.
+
+    Serial, in batch order, so the result does not depend on the number of threads.
+    """
+    out[:] = 0.0
+    for j in range(batch.shape[0]):
+        s = batch[j]
+        gj = g[j]
+        if gj == 0.0:
+            continue
+        for t in range(indptr[s], indptr[s + 1]):
+            out[indices[t]] += values[t] * gj

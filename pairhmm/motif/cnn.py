@@ -57,6 +57,9 @@ from ..alphabet import DNA, encode
 from ..errors import InputFormatError, InvalidParameter, ModelFileError, TrainingError
 from ..tying import Tying
 from .._kernels.cnn import POOL_MAX, conv_pool_backward, conv_pool_forward
+from .._kernels.cnn import kmer_counts as _kmer_counts
+from .._kernels.cnn import sparse_rows_dot as _sparse_rows_dot
+from .._kernels.cnn import sparse_rows_tdot as _sparse_rows_tdot
 from .._kernels.cnn import linear_out as _linear_out
 
 __all__ = [
@@ -73,7 +76,7 @@ __all__ = [
 ]
 
 _POOLINGS = {"max": 0, "logsumexp": 1, "mean": 2}
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: k-mer term (version 1 files, without it, are still read)
 
 
 # ---------------------------------------------------------------------------------------- encoding
@@ -95,6 +98,37 @@ def _complement_codes() -> np.ndarray:
 
 _ONEHOT = _soft_onehot()
 _COMP = _complement_codes()
+
+
+def kmer_features(k: int, canonical: bool) -> tuple[np.ndarray, list[str]]:
+    """Feature index of every k-mer and the name of every feature.
+
+    Parameters
+    ----------
+    k : int
+        k-mer length.
+    canonical : bool
+        Give a k-mer and its reverse complement one feature (named by the lexicographically
+        smaller of the two).
+
+    Returns
+    -------
+    feature_of : ndarray of int64, shape (4**k,)
+        Feature of each k-mer, indexed by its base-4 number (A=0, C=1, G=2, T=3, first letter
+        most significant). Features are numbered in increasing order of their name's number.
+    names : list of str
+        The k-mer naming each feature.
+    """
+    ids = np.arange(4 ** k, dtype=np.int64)
+    digits = (ids[:, None] // 4 ** np.arange(k - 1, -1, -1)[None, :]) % 4
+    if canonical:
+        rc = ((3 - digits[:, ::-1]) * 4 ** np.arange(k - 1, -1, -1)[None, :]).sum(axis=1)
+        rep_id = np.minimum(ids, rc)
+    else:
+        rep_id = ids
+    reps, feature_of = np.unique(rep_id, return_inverse=True)
+    names = ["".join("ACGT"[d] for d in digits[r]) for r in reps]
+    return feature_of.astype(np.int64), names
 
 
 def encode_batch(sequences: Iterable[Any], min_length: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -426,6 +460,18 @@ class MotifCNN:
     augment_rc : bool
         Also train on the reverse complement of every training sequence (the validation split
         stays unaugmented). The usual remedy for a model without ``rc_shared``; redundant with it.
+    kmer : int
+        Length ``k`` of a linear k-mer count term trained jointly with the filters (0 = none):
+        the log-odds gain ``sum_u v[u] * count(u, x)`` over all k-mers ``u``. A k-mer count is a
+        fixed one-hot filter of width ``k`` with sum pooling, so its weight ``v[u]`` is shared
+        over every position (and, with ``rc_shared``, both strands: a k-mer and its reverse
+        complement share one weight, which keeps predictions exactly RC-invariant). It captures
+        the many weak, short signals that a max-pooled read-out of a few filters misses, and
+        leaves the filters free to learn the strong motifs. Windows holding a letter other than
+        A, C, G, T are not counted. ``4**k`` weights (about half with ``rc_shared``); ``k`` in
+        1..10.
+    kmer_l2 : float or None
+        L2 penalty weight of the k-mer weights (``None`` = ``l2``).
     n_jobs : int or None
         Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend on it.
     random_state : int, numpy Generator or None
@@ -472,7 +518,7 @@ class MotifCNN:
                  learning_rate: float = 0.01, batch_size: int = 64,
                  max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
                  init: str = "random", init_scale: float = 0.1, augment_rc: bool = False,
-                 n_jobs: int | None = None,
+                 kmer: int = 0, kmer_l2: float | None = None, n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
         self.width = width
@@ -490,6 +536,8 @@ class MotifCNN:
         self.init = init
         self.init_scale = init_scale
         self.augment_rc = augment_rc
+        self.kmer = kmer
+        self.kmer_l2 = kmer_l2
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -515,6 +563,11 @@ class MotifCNN:
         if not 0 <= self.validation_fraction < 1:
             raise InvalidParameter("validation_fraction", self.validation_fraction,
                                    "must be in [0, 1)")
+        if (not isinstance(self.kmer, (int, np.integer)) or isinstance(self.kmer, bool)
+                or not 0 <= self.kmer <= 10):
+            raise InvalidParameter("kmer", self.kmer, "must be an integer in 0..10 (0 = no k-mer term)")
+        if self.kmer_l2 is not None and (not np.isfinite(self.kmer_l2) or self.kmer_l2 < 0):
+            raise InvalidParameter("kmer_l2", self.kmer_l2, "must be a finite number >= 0 or None")
         if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1):
             raise InvalidParameter("n_jobs", self.n_jobs, "must be a positive integer or None")
         self._palindromic_set()
@@ -556,18 +609,41 @@ class MotifCNN:
         return Tying.from_labels(labels)
 
     # ---------------------------------------------------------------------------- parameters
+    def _kmer_map(self) -> tuple[np.ndarray, list[str]]:
+        """k-mer -> feature map of the k-mer term (canonical k-mers when ``rc_shared``)."""
+        if getattr(self, "_kmer_cache", None) is None or self._kmer_cache[0] != (self.kmer, self.rc_shared):
+            self._kmer_cache = ((self.kmer, self.rc_shared),
+                                kmer_features(self.kmer, bool(self.rc_shared)) if self.kmer else
+                                (np.zeros(0, np.int64), []))
+        return self._kmer_cache[1]
+
+    @property
+    def n_kmer_features(self) -> int:
+        """Number of k-mer weights (0 without a k-mer term)."""
+        return len(self._kmer_map()[1])
+
+    def _prepare(self, data: tuple) -> tuple:
+        """``(codes, offsets)`` -> ``(codes, offsets, kmer CSR rows or None)``."""
+        codes, offsets = data[0], data[1]
+        km = None
+        if self.kmer:
+            km = _kmer_counts(codes, offsets, int(self.kmer), self._kmer_map()[0])
+        return codes, offsets, km
+
     def _n_theta(self) -> int:
-        return self.tying_.n_free + self.n_filters + self.n_features + 1
+        return self.tying_.n_free + self.n_filters + self.n_features + self.n_kmer_features + 1
 
     def _pack(self) -> np.ndarray:
-        return np.concatenate([self.free_, self.filter_bias_, self.weights_, [self.intercept_]])
+        return np.concatenate([self.free_, self.filter_bias_, self.weights_, self.kmer_weights_,
+                               [self.intercept_]])
 
     def _unpack(self, theta: np.ndarray) -> None:
-        nf, K = self.tying_.n_free, self.n_filters
+        nf, K, F = self.tying_.n_free, self.n_filters, self.n_features
         self.free_ = theta[:nf].copy()
         self.filters_ = self.tying_.expand(self.free_)
         self.filter_bias_ = theta[nf:nf + K].copy()
-        self.weights_ = theta[nf + K:nf + K + self.n_features].copy()
+        self.weights_ = theta[nf + K:nf + K + F].copy()
+        self.kmer_weights_ = theta[nf + K + F:nf + K + F + self.n_kmer_features].copy()
         self.intercept_ = float(theta[-1])
 
     def _tables(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -578,7 +654,7 @@ class MotifCNN:
     # ------------------------------------------------------------------------- forward/backward
     def _forward(self, data, batch, W, bias):
         """Features (nb, n_features) and, per pooling, what the backward pass needs."""
-        codes, offsets = data
+        codes, offsets = data[0], data[1]
         table, table_rc = self._tables(W)
         relu = self.activation == "relu"
         nb = batch.size
@@ -605,24 +681,33 @@ class MotifCNN:
 
         ``mask`` (nb, n_features), if given, multiplies the features (inverted dropout).
         """
-        nf, K, F = self.tying_.n_free, self.n_filters, self.n_features
+        nf, K, F, V = self.tying_.n_free, self.n_filters, self.n_features, self.n_kmer_features
         W = self.tying_.expand(theta[:nf])
         bias = np.ascontiguousarray(theta[nf:nf + K])
         a = np.ascontiguousarray(theta[nf + K:nf + K + F])
+        v = np.ascontiguousarray(theta[nf + K + F:nf + K + F + V])
         a0 = float(theta[-1])
         h, cache, table, table_rc = self._forward(data, batch, W, bias)
         if mask is not None:
             h = h * mask
         z = _linear_out(h, a, a0)
+        km = data[2] if V else None
+        if km is not None:
+            _sparse_rows_dot(km[0], km[1], km[2], batch, v, z)
+        kl2 = self.l2 if self.kmer_l2 is None else self.kmer_l2
         yb = y[batch].astype(np.float64)
         nb = batch.size
         loss = float(np.sum(np.logaddexp(0.0, z) - yb * z) / nb
-                     + self.l2 * (np.sum(W * W) + np.sum(a * a)))
+                     + self.l2 * (np.sum(W * W) + np.sum(a * a)) + kl2 * np.sum(v * v))
         if not need_grad:
             return loss, None
         dz = (_sigmoid(z) - yb) / nb
         grad = np.empty_like(theta)
         grad[nf + K:nf + K + F] = (h * dz[:, None]).sum(axis=0) + 2 * self.l2 * a
+        if km is not None:
+            gv = np.empty(V)
+            _sparse_rows_tdot(km[0], km[1], km[2], batch, dz, gv)
+            grad[nf + K + F:nf + K + F + V] = gv + 2 * kl2 * v
         grad[-1] = dz.sum()
         gfeat = dz[:, None] * a[None, :]
         if mask is not None:
@@ -632,7 +717,7 @@ class MotifCNN:
         gbias_sum = np.zeros(K)
         gtable = np.empty_like(table)
         gbias = np.empty(K)
-        codes, offsets = data
+        codes, offsets = data[0], data[1]
         for j, (name, raw, argmax, pre) in enumerate(cache):
             g = gfeat[:, j * K:(j + 1) * K]
             if relu and pre is not None:
@@ -664,7 +749,7 @@ class MotifCNN:
                 W[k] = self.init_scale * (_ONEHOT[window] - 0.25)
             # tied slots (palindromic filters) start at the mean of the slots they tie
             free = self.tying_.pool(W) / self.tying_.multiplicity()
-        return np.concatenate([free, np.zeros(self.n_filters), out_w,
+        return np.concatenate([free, np.zeros(self.n_filters), out_w, np.zeros(self.n_kmer_features),
                                [math.log(prior / (1 - prior))]])
 
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None,
@@ -710,8 +795,11 @@ class MotifCNN:
         theta = self._initial_theta(rng, data, y, train_idx)
         lengths = np.diff(data[1])
         self.seq_length_ = int(lengths.max())
+        same = vdata is data
         if self.augment_rc:  # vdata still refers to the original, unaugmented sequences
             data, y, train_idx = _with_reverse_complements(data, y, train_idx)
+        data = self._prepare(data)
+        vdata = data if same and not self.augment_rc else self._prepare(vdata)
         m1 = np.zeros_like(theta)
         m2 = np.zeros_like(theta)
         b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
@@ -774,8 +862,12 @@ class MotifCNN:
         return self._forward(data, idx, self.filters_, self.filter_bias_)[0]
 
     def _decision(self, data, idx) -> np.ndarray:
-        return _linear_out(self._features(data, idx), np.ascontiguousarray(self.weights_),
-                           float(self.intercept_))
+        z = _linear_out(self._features(data, idx), np.ascontiguousarray(self.weights_),
+                        float(self.intercept_))
+        if self.kmer:
+            km = data[2]
+            _sparse_rows_dot(km[0], km[1], km[2], idx, np.ascontiguousarray(self.kmer_weights_), z)
+        return z
 
     def transform(self, X: Any) -> np.ndarray:
         """Pooled filter activations (bias and activation included), shape (n, n_filters)."""
@@ -787,7 +879,7 @@ class MotifCNN:
     def decision_function(self, X: Any) -> np.ndarray:
         """Log-odds of being bound, shape (n,)."""
         self._check_fitted()
-        data = encode_batch(X, min_length=self.width)
+        data = self._prepare(encode_batch(X, min_length=self.width))
         with _threads(self.n_jobs):
             return self._decision(data, np.arange(data[1].size - 1, dtype=np.int64))
 
@@ -875,6 +967,31 @@ class MotifCNN:
         """Filter indices, most important (largest positive :attr:`filter_importance_`) first."""
         self._check_fitted()
         return np.argsort(-self.filter_importance_, kind="stable")
+
+    def top_kmers(self, n: int = 10, sign: int = 1) -> list[tuple[str, float]]:
+        """The k-mers of the k-mer term with the largest weights.
+
+        Parameters
+        ----------
+        n : int
+            How many.
+        sign : {1, -1}
+            1: most positive weights first (evidence for binding); -1: most negative first.
+
+        Returns
+        -------
+        list of (str, float)
+            ``(k-mer, weight)``; with ``rc_shared`` each k-mer stands for itself and its reverse
+            complement (named by the lexicographically smaller one).
+        """
+        self._check_fitted()
+        if not self.kmer:
+            raise InvalidParameter("kmer", self.kmer, "this model has no k-mer term (kmer=0)")
+        if sign not in (1, -1):
+            raise InvalidParameter("sign", sign, "choose 1 or -1")
+        names = self._kmer_map()[1]
+        order = np.argsort(-sign * self.kmer_weights_, kind="stable")[:n]
+        return [(names[i], float(self.kmer_weights_[i])) for i in order]
 
     def site_counts(self, X: Any, fraction: float = 0.5) -> np.ndarray:
         """Letter counts of the windows that activate each filter strongly, shape (K, w, 4).
@@ -1006,7 +1123,7 @@ class MotifCNN:
             "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout",
             "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale",
-            "augment_rc", "n_jobs")}
+            "augment_rc", "kmer", "kmer_l2", "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
@@ -1021,7 +1138,8 @@ class MotifCNN:
             "format": "pairhmm.MotifCNN", "version": _FORMAT_VERSION, "alphabet": "dna",
             "params": params,
             "free": self.free_.tolist(), "filter_bias": self.filter_bias_.tolist(),
-            "weights": self.weights_.tolist(), "intercept": self.intercept_,
+            "weights": self.weights_.tolist(), "kmer_weights": self.kmer_weights_.tolist(),
+            "intercept": self.intercept_,
             "feature_importance": self.feature_importance_.tolist(),
             "seq_length": self.seq_length_, "best_epoch": self.best_epoch_,
             "history": self.history_,
@@ -1033,14 +1151,16 @@ class MotifCNN:
         try:
             if d.get("format") != "pairhmm.MotifCNN":
                 raise ModelFileError(f"not a MotifCNN model (format = {d.get('format')!r})")
-            if d.get("version") != _FORMAT_VERSION:
+            if d.get("version") not in (1, _FORMAT_VERSION):
                 raise ModelFileError(f"unsupported MotifCNN model version {d.get('version')!r}")
             model = cls(**d["params"])
             model._check_params()
             model.tying_ = model._make_tying()
             K = model.n_filters
             theta = np.concatenate([np.asarray(d["free"], float), np.asarray(d["filter_bias"], float),
-                                    np.asarray(d["weights"], float), [float(d["intercept"])]])
+                                    np.asarray(d["weights"], float),
+                                    np.asarray(d.get("kmer_weights", []), float),
+                                    [float(d["intercept"])]])
             if theta.size != model._n_theta():
                 raise ModelFileError(f"model has {theta.size} parameters, expected {model._n_theta()}")
             if not np.all(np.isfinite(theta)):
