@@ -43,6 +43,50 @@ def model_options(fn: Callable) -> Callable:
     return fn
 
 
+class BandParam(click.ParamType):
+    """--band: auto, none, or a half-width in cells."""
+
+    name = "W|auto|none"
+
+    def __init__(self, allow_auto: bool = True) -> None:
+        self.allow_auto = allow_auto
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> "int | str | None":
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "none":
+            return None
+        if text == "auto" and self.allow_auto:
+            return "auto"
+        if text.isdigit():
+            return int(text)
+        choices = "a width in cells (e.g. 200), auto or none" if self.allow_auto else \
+            "a width in cells (e.g. 200) or none"
+        self.fail(f"{value!r} is not {choices}", param, ctx)
+
+
+def band_options(default: str, allow_auto: bool = True) -> Callable:
+    """--band / --band-guide / --kmer, shared by align, score and posterior."""
+    def deco(fn: Callable) -> Callable:
+        fn = click.option("--kmer", type=click.IntRange(1, None), default=None, metavar="K",
+                          help="Anchor word length for --band W (default: long enough that "
+                               "fewer than 0.01 chance matches are expected).")(fn)
+        fn = click.option("--band-guide", type=click.Choice(["anchors", "diagonal"]),
+                          default="anchors", show_default=True,
+                          help="Where a --band W lies: around the longest co-linear chain of "
+                               "k-mers unique in both sequences, or around the diagonals "
+                               "through the corners.")(fn)
+        help_auto = ("auto = the full DP when it fits in --max-memory, else the widest band "
+                     "(up to 500) around k-mer anchors that fits; " if allow_auto else "")
+        fn = click.option("--band", type=BandParam(allow_auto), default=default,
+                          show_default=True,
+                          help="Banded DP for long pairs: W = only cells within W of a guide "
+                               "path; " + help_auto + "none = the full DP.")(fn)
+        return fn
+    return deco
+
+
 def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset: str | None,
                          alphabet: str | None, all_pairs: bool = False, consecutive: bool = False,
                          mode: str | None = None):
@@ -113,12 +157,17 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal and there are "
                    "several pairs).")
+@band_options("auto")
 def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pairs, fmt, output,
-          gap_factor, min_posterior, threads, scheduler, progress):
+          gap_factor, min_posterior, threads, scheduler, progress, band, band_guide, kmer):
     """Align sequence pairs with the pair HMM.
 
     FILES is A.fa B.fa (record i of A with record i of B, or every pair with --all), or one
     file with --all (all vs all). Gzipped FASTA is read transparently.
+
+    Long pairs: with the default --band auto, a pair whose DP matrices do not fit in
+    --max-memory is aligned in a band around exact k-mer anchors (a note on stderr says so);
+    an alignment that runs along its band's edge gets a warning.
     """
     limit = parse_size(max_memory)
     model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs,
@@ -127,7 +176,9 @@ def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pai
     from pairhmm.batch import align_pairs
 
     stream = align_pairs(model, pairs, method=method, gap_factor=gap_factor, max_memory=limit,
-                         with_posterior=need_post, n_jobs=threads, scheduler=scheduler)
+                         with_posterior=need_post, n_jobs=threads, scheduler=scheduler,
+                         band=band, band_guide=band_guide, kmer=kmer)
+    stream = _band_notes(stream, band, max_memory)
     stream = _progress(stream, len(pairs), "pairs", progress)
     # results are written as they arrive (in input order) into a temporary file that replaces
     # the output only when every pair has succeeded
@@ -140,6 +191,28 @@ def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pai
             return
         for k, aln in enumerate(stream):
             fh.write(_format_one(aln, fmt, method, min_posterior, first=k == 0))
+
+
+def _band_notes(stream, band: Any, max_memory: str):
+    """One stderr line per alignment that was banded by --band auto or touched its band's edge."""
+    import warnings
+
+    from pairhmm.band import BandEdgeWarning
+
+    # this process only prints: the library's warning becomes the one line below
+    warnings.simplefilter("ignore", BandEdgeWarning)
+    for aln in stream:
+        rx, ry = aln.sequences
+        b = getattr(aln, "band", None)
+        if b is not None and band == "auto":
+            click.echo(f"pairhmm: note: {rx.id} vs {ry.id}: the full DP does not fit in "
+                       f"--max-memory {max_memory}; aligned in a band ({b.describe()}, "
+                       f"{b.n_cells:,} cells)", err=True)
+        if getattr(aln, "band_edge_cells", 0):
+            click.echo(f"pairhmm: warning: {rx.id} vs {ry.id}: the alignment touches the "
+                       f"band's edge at {aln.band_edge_cells} cell(s); a wider --band may "
+                       f"give a better one", err=True)
+        yield aln
 
 
 def _progress(it, total: int, unit: str, enabled: bool | None):
@@ -192,6 +265,9 @@ def _format_one(aln: Any, fmt: str, method: str, min_posterior: float | None, fi
                 f"length={aln.length}  identity={ident}/{aln.length}")
         if post is not None:
             head += f"  mean_posterior={float(post.mean()):.3f}"
+        if getattr(aln, "band", None) is not None:
+            b = aln.band
+            head += f"  band_width={b.width}  band_guide={b.guide.split()[0]}"
         body = _plain(shown)
         if post is not None:
             from pairhmm.pair import posterior_codes
@@ -236,6 +312,10 @@ def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | Non
     }
     if post is not None:
         out["column_posterior"] = [round(float(p), 6) for p in post]
+    b = getattr(aln, "band", None)
+    if b is not None:
+        out["band"] = {"width": b.width, "guide": b.guide, "cells": b.n_cells,
+                       "anchors": int(len(b.anchors)), "edge_cells": aln.band_edge_cells}
     return out
 
 
@@ -249,20 +329,24 @@ def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | Non
               help="Worker processes for many pairs (default: all cores).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster (scheduler address); needs pairhmm[distributed].")
+@band_options("none", allow_auto=False)
 def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, output, threads,
-          scheduler):
+          scheduler, band, band_guide, kmer):
     """Score pairs: forward log-likelihood, log-odds and Viterbi log-probability (TSV).
 
     All three are computed in linear memory, so this works on pairs far larger than `align`.
-    Natural logarithms.
+    Natural logarithms. With --band W, over the alignments inside the band only (faster on long
+    pairs; lower bounds of the exact values).
     """
     model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs,
                                         mode=mode)
     from pairhmm.batch import score_pairs
 
+    scores = score_pairs(model, pairs, n_jobs=threads, scheduler=scheduler, band=band,
+                         band_guide=band_guide, kmer=kmer)
     with atomic_output(output) as fh:
         fh.write("x\ty\tx_len\ty_len\tlog_likelihood\tlog_odds\tviterbi_logprob\n")
-        for (rx, ry), (ll, lo, vit) in zip(pairs, score_pairs(model, pairs, n_jobs=threads, scheduler=scheduler)):
+        for (rx, ry), (ll, lo, vit) in zip(pairs, scores):
             fh.write(f"{rx.id}\t{ry.id}\t{len(rx)}\t{len(ry)}\t{_f(ll)}\t{_f(lo)}\t{_f(vit)}\n")
 
 
@@ -278,8 +362,15 @@ def _f(v: float) -> str:
               help="Matrix file: .npy (NumPy) or anything else for TSV (rows = x, columns = y).")
 @click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
               help="Also draw the matrix as a PNG (needs the `plot` extra: matplotlib).")
-def posterior(files, model_path, preset, alphabet, max_memory, mode, output, plot_path):
-    """Posterior match probabilities P(x_i ~ y_j) of the first record of A and of B."""
+@band_options("none", allow_auto=False)
+def posterior(files, model_path, preset, alphabet, max_memory, mode, output, plot_path, band,
+              band_guide, kmer):
+    """Posterior match probabilities P(x_i ~ y_j) of the first record of A and of B.
+
+    With --band W the matrix is sparse (zero outside the band): .npz is a SciPy sparse matrix
+    (scipy.sparse.load_npz), anything else a TSV of the non-zero entries (x_pos, y_pos,
+    probability; 1-based).
+    """
     import numpy as np
 
     limit = parse_size(max_memory)
@@ -287,6 +378,12 @@ def posterior(files, model_path, preset, alphabet, max_memory, mode, output, plo
     if len(pairs) != 1:
         fail(f"posterior takes one record per file (got {len(pairs)} pairs)")
     rx, ry = pairs[0]
+    if band is not None:
+        if plot_path:
+            fail("--plot draws the full matrix; it cannot be combined with --band")
+        b = model.make_band(rx, ry, band, guide=band_guide, k=kmer)
+        _write_sparse_posterior(model.posterior(rx, ry, max_memory=limit, band=b), output)
+        return
     P = model.posterior(rx, ry, max_memory=limit)
     if plot_path:
         try:
@@ -313,3 +410,18 @@ def posterior(files, model_path, preset, alphabet, max_memory, mode, output, plo
         with atomic_output(plot_path, "wb") as fh:
             fig.savefig(fh, format="png", dpi=120, bbox_inches="tight")
         plt.close(fig)
+
+
+def _write_sparse_posterior(P: Any, output: str) -> None:
+    if output.endswith(".npz"):
+        from scipy.sparse import save_npz
+
+        with atomic_output(output, "wb") as fh:
+            save_npz(fh, P.tocsr())
+        return
+    coo = P.tocoo()
+    keep = coo.data > 0
+    with atomic_output(output) as fh:
+        fh.write("x_pos\ty_pos\tposterior\n")
+        for i, j, v in zip(coo.row[keep], coo.col[keep], coo.data[keep]):
+            fh.write(f"{i + 1}\t{j + 1}\t{v:.6g}\n")

@@ -74,12 +74,12 @@ def _align_chunk(chunk: list, model_dict: dict, opts: dict) -> list:
     return [_run_align(model, x, y, **opts) for x, y in chunk]
 
 
-def _score_chunk(chunk: list, model_dict: dict) -> list:
+def _score_chunk(chunk: list, model_dict: dict, opts: dict) -> list:
     from .batch import _score
     from .pair import PairHMM
 
     model = PairHMM.from_dict(model_dict)
-    return [_score(model, x, y) for x, y in chunk]
+    return [_score(model, x, y, **opts) for x, y in chunk]
 
 
 def _estep_chunk(chunk: list, model_dict: dict) -> tuple:
@@ -102,10 +102,10 @@ def align_pairs_dask(model, pairs: list, scheduler: Any, **opts: Any) -> Iterato
         yield from block
 
 
-def score_pairs_dask(model, pairs: list, scheduler: Any) -> Iterator:
+def score_pairs_dask(model, pairs: list, scheduler: Any, **opts: Any) -> Iterator:
     """(log-likelihood, log-odds, Viterbi log-probability) per pair, in input order."""
     for block in map_ordered(scheduler, _score_chunk, _chunks(pairs, _chunk_size(len(pairs), scheduler)),
-                             model.to_dict()):
+                             model.to_dict(), opts):
         yield from block
 
 

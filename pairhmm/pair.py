@@ -26,6 +26,7 @@ from Bio.SeqRecord import SeqRecord
 
 from ._kernels import pair as _k
 from .alphabet import Alphabet, as_text, encode, get_alphabet
+from .band import Band
 from .errors import InvalidParameter, MemoryLimitError, ModelFileError
 from .tying import Tying
 
@@ -33,6 +34,11 @@ __all__ = ["PairHMM", "DEFAULT_MAX_MEMORY", "posterior_codes"]
 
 #: Default cap on the memory of one full-matrix DP request (bytes).
 DEFAULT_MAX_MEMORY = 4 * 1024**3
+#: Widest band ``band="auto"`` chooses (cells either side of the guide path); minimap2 uses the
+#: same bandwidth (500) for assembly-to-reference alignment.
+AUTO_BAND_MAX_WIDTH = 500
+#: Narrowest band ``band="auto"`` accepts before refusing for lack of memory.
+AUTO_BAND_MIN_WIDTH = 16
 _FORMAT = "pairhmm.PairHMM"
 _VERSION = 1
 _TOL = 1e-6
@@ -490,7 +496,7 @@ class PairHMM:
                 f"limit of {_human(limit)}: raise --max-memory, or use `pairhmm score` (linear memory)")
 
     # ------------------------------------------------------------------ algorithms
-    def log_likelihood(self, x: Any, y: Any) -> float:
+    def log_likelihood(self, x: Any, y: Any, band: "int | Band | None" = None) -> float:
         """Natural log of P(x, y | model), summed over all alignments (forward algorithm).
 
         Runs in linear memory, so it works for sequences far longer than :meth:`viterbi`.
@@ -498,8 +504,14 @@ class PairHMM:
         Parameters
         ----------
         x, y : str, Bio.Seq.Seq, SeqRecord or array of int
+        band : int or Band, optional
+            Sum only over the alignments inside a band (an int is the half-width of a band
+            around k-mer anchors, see :meth:`make_band`): a lower bound of the full value.
         """
-        ex, ey = self._prepare(x, y, allow_empty=True)
+        ex, ey = self._prepare(x, y, allow_empty=band is None)
+        if band is not None:
+            b = self._band(ex, ey, band, 0.0, "the forward algorithm", None)
+            return float(self._bcall("band_forward_logprob", ex, ey, b))
         T = self.tables
         if self.is_general:
             return float(self._gcall("g_forward_logprob", ex, ey))
@@ -521,6 +533,91 @@ class PairHMM:
             return fn(ex, ey, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred)
         return fn(ex, ey, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred, G.succ, G.nsucc)
 
+    # ------------------------------------------------------------------ bands
+    def make_band(self, x: Any, y: Any, width: int, guide: str = "anchors",
+                  k: int | None = None) -> Band:
+        """A band for the pair ``x``, ``y`` (see :mod:`pairhmm.band`).
+
+        Parameters
+        ----------
+        width : int
+            Cells either side of the guide path.
+        guide : {"anchors", "diagonal"}
+            ``anchors``: the path through the longest co-linear chain of k-mers that occur once
+            in each sequence (the diagonal band when there are none); ``diagonal``: the
+            diagonals through (0, 0) and (n, m) and those between them.
+        k : int, optional
+            Anchor word length (default :func:`pairhmm.band.default_kmer`: fewer than 0.01
+            chance matches expected).
+        """
+        ex, ey = self._prepare(x, y)
+        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 0:
+            raise InvalidParameter("band", width, "the band width must be an integer >= 0")
+        if guide == "anchors":
+            return Band.around_anchors(ex, ey, int(width), k, self.alphabet.size)
+        if guide == "diagonal":
+            return Band.diagonal(ex.size, ey.size, int(width))
+        raise InvalidParameter("guide", guide, "choose anchors or diagonal")
+
+    def _band_bytes(self, what: str) -> float:
+        """Memory per band cell of a banded algorithm."""
+        S = len(self.graph.names)
+        return {"viterbi": S, "posterior": 8.0 * S + 8, "mea": 8.0 * S + 9, "forward": 0.0}[what]
+
+    def _band(self, ex: np.ndarray, ey: np.ndarray, band: Any, bytes_per_cell: float, what: str,
+              max_memory: float | None) -> Band:
+        """A :class:`Band` from ``band`` (int width or Band), checked against the pair and memory."""
+        if not isinstance(band, Band):
+            band = self.make_band(ex, ey, band)
+        if band.shape != (ex.size, ey.size):
+            raise InvalidParameter("band", repr(band),
+                                   f"is for a {band.n} x {band.m} pair, not {ex.size} x {ey.size}")
+        limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+        need = bytes_per_cell * band.n_cells + 8.0 * (len(self.graph.names) + 1) * 2 * (ey.size + 1)
+        if need > limit:
+            raise MemoryLimitError(
+                f"{what} in a band of {band.n_cells:,} cells ({band.describe()}) needs about "
+                f"{_human(need)}, over the limit of {_human(limit)}: narrow the band or raise "
+                f"--max-memory")
+        return band
+
+    def _auto_band(self, ex: np.ndarray, ey: np.ndarray, full_bytes_per_cell: float, what: str,
+                   max_memory: float | None) -> "Band | None":
+        """None when the full DP fits in ``max_memory``; else the widest anchored band (up to
+        :data:`AUTO_BAND_MAX_WIDTH`) that fits."""
+        limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+        n, m = ex.size, ey.size
+        if full_bytes_per_cell * (n + 1) * (m + 1) <= limit:
+            return None
+        bpc = self._band_bytes(what)
+        rows = 8.0 * (len(self.graph.names) + 1) * 2 * (m + 1)
+        width = int((limit - rows) / bpc - n - m) // (2 * (n + 1))
+        width = min(width, AUTO_BAND_MAX_WIDTH)
+        while width >= AUTO_BAND_MIN_WIDTH:
+            band = self.make_band(ex, ey, width)
+            if bpc * band.n_cells + rows <= limit:
+                return band
+            width = int(width * 0.8)
+        raise MemoryLimitError(
+            f"{_LABEL[what]} of a {n} x {m} pair does not fit in {_human(limit)}, not even in a band of "
+            f"+-{AUTO_BAND_MIN_WIDTH} cells: raise --max-memory, or use `pairhmm score` (linear memory)")
+
+    def _bcall(self, name: str, ex: np.ndarray, ey: np.ndarray, band: Band):
+        """Call a banded kernel with this model's state graph in log space."""
+        from ._kernels import band as bk
+
+        G = self.graph
+        T = self.tables
+        with np.errstate(divide="ignore"):
+            lq = np.log(np.stack([T.qx, T.qy]))
+            lT = np.log(G.T)
+            lend = np.log(G.end)
+        args = (ex, ey, band.lo, band.hi, band.start, G.kind, G.erow, T.lem, lq, lT, lend,
+                G.pred, G.npred)
+        if name == "band_posterior":
+            args = args + (G.succ, G.nsucc)
+        return getattr(bk, name)(*args)
+
     def random_log_likelihood(self, x: Any, y: Any) -> float:
         """log P(x, y | R): Durbin's random model, x and y emitted independently.
 
@@ -537,7 +634,7 @@ class PairHMM:
         return self.log_likelihood(x, y) - self.random_log_likelihood(x, y)
 
     def viterbi(self, x: Any, y: Any, max_memory: float | None = None,
-                traceback: str = "auto") -> Alignment:
+                traceback: str = "auto", band: "int | Band | str | None" = None) -> Alignment:
         """Most probable alignment.
 
         The traceback takes one byte per DP cell; when that exceeds ``max_memory`` (default
@@ -545,15 +642,38 @@ class PairHMM:
         about twice the time, with the same result. ``traceback="full"`` or ``"checkpoint"``
         forces one of the two.
 
+        Parameters
+        ----------
+        band : int, Band or "auto", optional
+            Search only inside a band (an int is the half-width of a band around k-mer anchors,
+            see :meth:`make_band`). ``"auto"``: the full DP when it fits in ``max_memory`` (for
+            the 3-state model always, by checkpoints), else the widest anchored band that fits.
+            A path that touches the band's edge raises a :class:`pairhmm.band.BandEdgeWarning`.
+
         Returns
         -------
         Bio.Align.Alignment
             With ``score`` = natural log probability of the path (emissions, transitions and
-            End), and ``path`` = the state string (``M``, ``X``, ``Y``).
+            End), and ``path`` = the state string (``M``, ``X``, ``Y``). ``band`` is the band
+            used (None for the full DP) and ``band_edge_cells`` the number of path cells on its
+            edge.
         """
         ex, ey = self._prepare(x, y)
         T = self.tables
-        if self.is_general:
+        if isinstance(band, str):
+            if band != "auto":
+                raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
+            if self.is_general:
+                band = self._auto_band(ex, ey, 9 * (len(self.graph.names) + 1), "viterbi", max_memory)
+            else:  # exact by checkpoints whenever they fit
+                limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+                fits = _checkpoint_plan(ex.size, ey.size)[1] <= limit
+                band = None if fits else self._auto_band(ex, ey, math.inf, "viterbi", max_memory)
+        if band is not None:
+            band = self._band(ex, ey, band, self._band_bytes("viterbi"), "Viterbi", max_memory)
+            score, states = self._bcall("band_viterbi", ex, ey, band)
+            path = self.graph.kind[states].astype(np.int8) if states.size else states
+        elif self.is_general:
             self._check_memory(ex.size, ey.size, 9 * (len(self.graph.names) + 1), "Viterbi", max_memory)
             score, states = self._gcall("g_viterbi", ex, ey)
             path = self.graph.kind[states].astype(np.int8) if states.size else states
@@ -564,8 +684,9 @@ class PairHMM:
                                    "no alignment of these sequences has non-zero probability")
         aln = _to_alignment(x, y, path, self.alphabet)
         aln.score = float(score)
-        if self.is_general:
+        if self.is_general or band is not None:
             aln.states = [self.graph.names[s] for s in states]
+        _note_band(aln, band, path, "the Viterbi path")
         return aln
 
     def _viterbi_3state(self, ex: np.ndarray, ey: np.ndarray, max_memory: float | None,
@@ -581,8 +702,7 @@ class PairHMM:
         if traceback == "full" or (traceback == "auto" and (n + 1) * (m + 1) <= limit):
             self._check_memory(n, m, 1, "Viterbi", max_memory)
             return _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt)
-        seg = max(1, int(math.ceil(math.sqrt(24.0 * n))))  # minimises 24 (n / seg) m + seg m
-        need = 24.0 * (n // seg + 1) * (m + 1) + seg * (m + 1) + 8.0 * (n + m)
+        seg, need = _checkpoint_plan(n, m)
         if need > limit:
             raise MemoryLimitError(
                 f"Viterbi of a {n} x {m} pair needs at least {_human(need)} even with checkpoints, "
@@ -625,15 +745,30 @@ class PairHMM:
             raise InvalidParameter("path", path, "does not consume both sequences exactly")
         return float(lp + tr[idx[prev], 3])
 
-    def posterior(self, x: Any, y: Any, max_memory: float | None = None) -> np.ndarray:
+    def posterior(self, x: Any, y: Any, max_memory: float | None = None,
+                  band: "int | Band | None" = None) -> Any:
         """Posterior match probabilities.
+
+        Parameters
+        ----------
+        band : int or Band, optional
+            Forward-backward inside a band only (an int is the half-width of a band around k-mer
+            anchors, see :meth:`make_band`); memory grows with the band, not with the matrix.
 
         Returns
         -------
-        P : ndarray, shape (len(x), len(y))
-            ``P[i, j]`` = P(x_i aligned to y_j | x, y), by forward-backward.
+        P : ndarray, shape (len(x), len(y)); ``scipy.sparse.csr_array`` with ``band``
+            ``P[i, j]`` = P(x_i aligned to y_j | x, y), by forward-backward (zero outside the
+            band).
         """
         ex, ey = self._prepare(x, y)
+        if band is not None:
+            b = self._band(ex, ey, band, self._band_bytes("posterior"), "the posterior", max_memory)
+            P, logp = self._bcall("band_posterior", ex, ey, b)
+            if not math.isfinite(logp):
+                raise InvalidParameter("band", b.describe(),
+                                       "no alignment inside the band has non-zero probability")
+            return b.to_sparse(P)
         T = self.tables
         if self.is_general:
             self._check_memory(ex.size, ey.size, 16 * (len(self.graph.names) + 1) + 8,
@@ -648,7 +783,7 @@ class PairHMM:
         return P
 
     def mea(self, x: Any, y: Any, gap_factor: float = 0.0,
-            max_memory: float | None = None) -> Alignment:
+            max_memory: float | None = None, band: "int | Band | str | None" = None) -> Alignment:
         """Maximum expected accuracy alignment (ProbCons' posterior decoding).
 
         Maximises the sum of posterior match probabilities of the aligned pairs plus
@@ -657,15 +792,32 @@ class PairHMM:
         ``gap_factor = 1`` also rewards correctly predicted gaps (expected accuracy over all
         residues); larger values give more gaps.
 
+        Parameters
+        ----------
+        band : int, Band or "auto", optional
+            Forward-backward and the MEA search inside a band only (an int is the half-width of
+            a band around k-mer anchors, see :meth:`make_band`). ``"auto"``: the full DP when
+            its matrices fit in ``max_memory``, else the widest anchored band that fits (up to
+            :data:`AUTO_BAND_MAX_WIDTH`). A path that touches the band's edge raises a
+            :class:`pairhmm.band.BandEdgeWarning`.
+
         Returns
         -------
         Bio.Align.Alignment
             ``score`` = the expected accuracy objective; ``column_posterior`` = the posterior
-            of each column (match: P(x_i ~ y_j); gap: P(residue unaligned)).
+            of each column (match: P(x_i ~ y_j); gap: P(residue unaligned)); ``band`` = the band
+            used (None for the full DP) and ``band_edge_cells`` the path cells on its edge.
         """
         ex, ey = self._prepare(x, y)
         if not (gap_factor >= 0.0 and math.isfinite(gap_factor)):
             raise InvalidParameter("gap_factor", gap_factor, "must be a finite number >= 0")
+        if isinstance(band, str):
+            if band != "auto":
+                raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
+            full = 16 * (len(self.graph.names) + 1) + 8 if self.is_general else 40
+            band = self._auto_band(ex, ey, full, "mea", max_memory)
+        if band is not None:
+            return self._mea_band(x, y, ex, ey, gap_factor, max_memory, band)
         P = self.posterior(ex, ey, max_memory=max_memory)
         gx = gap_factor * np.clip(1.0 - P.sum(axis=1), 0.0, 1.0)
         gy = gap_factor * np.clip(1.0 - P.sum(axis=0), 0.0, 1.0)
@@ -673,6 +825,31 @@ class PairHMM:
         aln = _to_alignment(x, y, path, self.alphabet)
         aln.score = float(score)
         _annotate_posterior(aln, path, P)
+        _note_band(aln, None, path, "")
+        return aln
+
+    def _mea_band(self, x: Any, y: Any, ex: np.ndarray, ey: np.ndarray, gap_factor: float,
+                  max_memory: float | None, band: "int | Band") -> Alignment:
+        from ._kernels import band as bk
+
+        b = self._band(ex, ey, band, self._band_bytes("mea"), "MEA alignment", max_memory)
+        P, logp = self._bcall("band_posterior", ex, ey, b)
+        if not math.isfinite(logp):
+            raise InvalidParameter("band", b.describe(),
+                                   "no alignment inside the band has non-zero probability")
+        n, m = ex.size, ey.size
+        rx, ry = bk.band_gap_posteriors(P, n, m, b.lo, b.hi, b.start)
+        px_gap = np.clip(1.0 - rx, 0.0, 1.0)
+        py_gap = np.clip(1.0 - ry, 0.0, 1.0)
+        score, path = bk.band_mea(P, n, m, b.lo, b.hi, b.start, gap_factor * px_gap,
+                                  gap_factor * py_gap)
+        aln = _to_alignment(x, y, path, self.alphabet)
+        aln.score = float(score)
+        ci, cj = b.path_cells(path)   # DP cell after each column: (i, j) of a match is x_i ~ y_j
+        match = np.asarray(path) == 0
+        pmatch = P[b.start[ci[match]] + cj[match] - b.lo[ci[match]]]
+        _annotate_columns(aln, path, pmatch, px_gap, py_gap)
+        _note_band(aln, b, path, "the MEA alignment")
         return aln
 
     def sample_alignments(self, x: Any, y: Any, n: int = 1, random_state: "int | np.random.Generator | None" = None,
@@ -945,6 +1122,16 @@ def _shipped_preset(kind: str) -> "PairHMM | None":
         return None
 
 
+_LABEL = {"viterbi": "Viterbi", "mea": "MEA alignment", "posterior": "the posterior",
+          "forward": "the forward algorithm"}
+
+
+def _checkpoint_plan(n: int, m: int) -> tuple[int, float]:
+    """Rows between checkpoints of the checkpointed 3-state Viterbi, and its memory in bytes."""
+    seg = max(1, int(math.ceil(math.sqrt(24.0 * n))))  # minimises 24 (n / seg) m + seg m
+    return seg, 24.0 * (n // seg + 1) * (m + 1) + seg * (m + 1) + 8.0 * (n + m)
+
+
 def _path_string(path: np.ndarray) -> str:
     return "".join("MXY"[int(s)] for s in path)
 
@@ -989,24 +1176,45 @@ def _to_alignment(x: Any, y: Any, path: np.ndarray, alphabet: Alphabet) -> Align
     return aln
 
 
-def _annotate_posterior(aln: Alignment, path: np.ndarray, P: np.ndarray) -> None:
-    """Attach per-column and per-residue posterior probabilities to an alignment."""
-    px_gap = np.clip(1.0 - P.sum(axis=1), 0.0, 1.0)
-    py_gap = np.clip(1.0 - P.sum(axis=0), 0.0, 1.0)
-    col = np.empty(len(path))
-    rx = np.empty(P.shape[0])
-    ry = np.empty(P.shape[1])
-    i = j = 0
-    for k, s in enumerate(path):
-        if s == 0:
-            col[k] = rx[i] = ry[j] = P[i, j]
-            i += 1
-            j += 1
-        elif s == 1:
-            col[k] = rx[i] = px_gap[i]
-            i += 1
-        else:
-            col[k] = ry[j] = py_gap[j]
-            j += 1
+def _annotate_posterior(aln: Alignment, path: Any, P: Any) -> None:
+    """Attach per-column and per-residue posterior probabilities to an alignment (``P`` dense, or
+    a sparse array from a banded posterior)."""
+    px_gap = np.clip(1.0 - np.asarray(P.sum(axis=1)).ravel(), 0.0, 1.0)
+    py_gap = np.clip(1.0 - np.asarray(P.sum(axis=0)).ravel(), 0.0, 1.0)
+    i, j = _residue_indices(path)
+    mm = np.asarray(path) == 0
+    pmatch = np.asarray(P[i[mm], j[mm]]).ravel() if mm.any() else np.zeros(0)
+    _annotate_columns(aln, path, pmatch, px_gap, py_gap)
+
+
+def _residue_indices(path: Any) -> tuple[np.ndarray, np.ndarray]:
+    """0-based index of the x and y residue each column of ``path`` consumes (or last consumed)."""
+    p = np.asarray(path, dtype=np.int64)
+    return np.cumsum((p == 0) | (p == 1)) - 1, np.cumsum((p == 0) | (p == 2)) - 1
+
+
+def _annotate_columns(aln: Alignment, path: Any, pmatch: np.ndarray, px_gap: np.ndarray,
+                      py_gap: np.ndarray) -> None:
+    """Column and residue posteriors of a path: ``pmatch`` = P(x_i ~ y_j) of its matched columns
+    in order, ``p*_gap`` = the probability of each residue being unaligned."""
+    p = np.asarray(path, dtype=np.int64)
+    i, j = _residue_indices(p)
+    col = np.empty(p.size)
+    rx = np.empty(px_gap.size)
+    ry = np.empty(py_gap.size)
+    mm = p == 0
+    col[mm] = pmatch
+    xs = p == 1
+    ys = p == 2
+    col[xs] = px_gap[i[xs]]
+    col[ys] = py_gap[j[ys]]
+    rx[i[mm | xs]] = col[mm | xs]
+    ry[j[mm | ys]] = col[mm | ys]
     aln.column_posterior = col
     aln.residue_posterior = (rx, ry)
+
+
+def _note_band(aln: Alignment, band: "Band | None", path: Any, what: str) -> None:
+    """Record the band an alignment was found in, and warn when the path touched its edge."""
+    aln.band = band
+    aln.band_edge_cells = 0 if band is None else band.warn_if_touched(path, what)

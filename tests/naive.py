@@ -164,11 +164,13 @@ def logspace_forward(model, x: np.ndarray, y: np.ndarray) -> float:
                          np.log(model.transitions())))
 
 
-def enumerate_graph(model, x: np.ndarray, y: np.ndarray):
+def enumerate_graph(model, x: np.ndarray, y: np.ndarray, cell_ok=None):
     """Brute force over every state path of a general model's state graph.
 
     Returns (total probability, best path probability, posterior match matrix). Written from the
-    graph's transition table and the model's public emission parameters.
+    graph's transition table and the model's public emission parameters. ``cell_ok(i, j)``, when
+    given, restricts the sum to paths whose every DP cell (i residues of x and j of y consumed)
+    passes it (a band).
     """
     from pairhmm.variants import build_graph
 
@@ -204,9 +206,9 @@ def enumerate_graph(model, x: np.ndarray, y: np.ndarray):
             if (k == 0 and (i >= n or j >= m)) or (k == 1 and i >= n) or (k == 2 and j >= m):
                 continue
             e, i2, j2 = emit(s, i, j)
-            if e <= 0:
+            if e <= 0 or (cell_ok is not None and not cell_ok(i2, j2)):
                 continue
             rec(s, i2, j2, p * t * e, matches + [(i, j)] if k == 0 else matches)
 
     rec(S, 0, 0, 1.0, [])
-    return total, best, post / total
+    return total, best, (post / total if total > 0 else post)

@@ -1,0 +1,418 @@
+"""Banded pair-HMM kernels over a general state graph (log space).
+
+A band keeps, for each DP row ``i`` (0..n), the columns ``lo[i]..hi[i]``; cells outside it have
+probability zero. Banded matrices are stored ragged: row ``i`` occupies entries
+``start[i] .. start[i] + hi[i] - lo[i]`` of a flat array, so memory is proportional to the number
+of cells in the band, not to n x m. Row buffers that are only needed two at a time are indexed by
+the absolute column (length m + 1); every read of a neighbour is checked against the band of its
+row, so stale values left in a buffer by an earlier row are never seen.
+
+The state graph is the one of :mod:`pairhmm._kernels.gpair` (``kind``, ``erow``, ``pred``/``succ``,
+silent Begin = state S, ``end``), here with log tables ``lem``, ``lq``, ``lT``, ``lend``. The 3-state
+model is the graph M, X, Y. Values are natural logs, so nothing underflows however long the pair;
+a band holds few cells, which pays for the exp/log of the log-sum-exp.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_NINF = -np.inf
+
+
+@njit(cache=True, inline="always")
+def _cell(lo, hi, start, i, j):
+    """Flat index of cell (i, j), or -1 when it lies outside the band."""
+    if j < lo[i] or j > hi[i]:
+        return -1
+    return start[i] + j - lo[i]
+
+
+@njit(cache=True, inline="always")
+def _emission(s, kind, erow, lem, lq, xi, yj):
+    k = kind[s]
+    if k == 0:
+        return lem[xi, yj]
+    if k == 1:
+        return lq[erow[s], xi]
+    return lq[erow[s], yj]
+
+
+@njit(cache=True)
+def band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
+    """Log forward values of every band cell and state.
+
+    Returns
+    -------
+    F : (n_cells, S) float64, log forward value of each real state (emission of the cell
+        included); the silent Begin, log 1 at cell (0, 0) (flat index 0) and -inf elsewhere, is
+        not stored
+    logp : float, log P(x, y) over the alignments inside the band
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    S1 = lT.shape[0]
+    S = S1 - 1
+    F = np.full((start[n] + hi[n] - lo[n] + 1, S), _NINF)
+    for i in range(n + 1):
+        xi = x[i - 1] if i > 0 else 0
+        for j in range(lo[i], hi[i] + 1):
+            if i == 0 and j == 0:
+                continue
+            c = start[i] + j - lo[i]
+            yj = y[j - 1] if j > 0 else 0
+            for s in range(S):
+                k = kind[s]
+                if k == 0:
+                    if i == 0 or j == 0:
+                        continue
+                    src = _cell(lo, hi, start, i - 1, j - 1)
+                elif k == 1:
+                    if i == 0:
+                        continue
+                    src = _cell(lo, hi, start, i - 1, j)
+                else:
+                    if j == 0 or j - 1 < lo[i]:
+                        continue
+                    src = c - 1
+                if src < 0:
+                    continue
+                mx = _NINF
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    v = _fval(F, src, p, S) + lT[p, s]
+                    if v > mx:
+                        mx = v
+                if mx == _NINF:
+                    continue
+                acc = 0.0
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    acc += math.exp(_fval(F, src, p, S) + lT[p, s] - mx)
+                F[c, s] = mx + math.log(acc) + _emission(s, kind, erow, lem, lq, xi, yj)
+    return F, _end_logprob(F, start[n] + m - lo[n], lend)
+
+
+@njit(cache=True, inline="always")
+def _fval(F, c, p, S):
+    """Stored forward value of state p at flat cell c, the Begin state S included."""
+    if p == S:
+        return 0.0 if c == 0 else _NINF
+    return F[c, p]
+
+
+@njit(cache=True)
+def _end_logprob(F, c, lend):
+    mx = _NINF
+    for s in range(lend.shape[0]):
+        v = F[c, s] + lend[s]
+        if v > mx:
+            mx = v
+    if mx == _NINF:
+        return mx
+    acc = 0.0
+    for s in range(lend.shape[0]):
+        acc += math.exp(F[c, s] + lend[s] - mx)
+    return mx + math.log(acc)
+
+
+@njit(cache=True)
+def band_forward_logprob(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
+    """log P(x, y) over the band, keeping two rows only (memory O(m))."""
+    n = x.shape[0]
+    m = y.shape[0]
+    S1 = lT.shape[0]
+    S = S1 - 1
+    R = np.full((2, m + 1, S1), _NINF)
+    R[0, 0, S] = 0.0
+    for i in range(n + 1):
+        cur = R[i & 1]
+        prv = R[(i - 1) & 1]
+        xi = x[i - 1] if i > 0 else 0
+        for j in range(lo[i], hi[i] + 1):
+            if i == 0 and j == 0:
+                continue
+            yj = y[j - 1] if j > 0 else 0
+            for s in range(S1):
+                cur[j, s] = _NINF
+            for s in range(S):
+                k = kind[s]
+                if k == 0:
+                    if i == 0 or j == 0 or j - 1 < lo[i - 1] or j - 1 > hi[i - 1]:
+                        continue
+                    row = prv
+                    col = j - 1
+                elif k == 1:
+                    if i == 0 or j < lo[i - 1] or j > hi[i - 1]:
+                        continue
+                    row = prv
+                    col = j
+                else:
+                    if j == 0 or j - 1 < lo[i]:
+                        continue
+                    row = cur
+                    col = j - 1
+                mx = _NINF
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    v = row[col, p] + lT[p, s]
+                    if v > mx:
+                        mx = v
+                if mx == _NINF:
+                    continue
+                acc = 0.0
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    acc += math.exp(row[col, p] + lT[p, s] - mx)
+                cur[j, s] = mx + math.log(acc) + _emission(s, kind, erow, lem, lq, xi, yj)
+    return _end_logprob(R[n & 1], m, lend)
+
+
+@njit(cache=True)
+def band_posterior(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred, succ, nsucc):
+    """Posterior match probabilities of every band cell, by forward-backward.
+
+    The forward values are kept for the whole band; the backward pass keeps two rows and turns
+    each cell into its posterior as it goes.
+
+    Returns
+    -------
+    P : (n_cells,) float64, P(x_i ~ y_j | x, y) at the flat index of cell (i, j) (zero in row 0
+        and column 0)
+    logp : float, log P(x, y) over the band
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    S1 = lT.shape[0]
+    S = S1 - 1
+    F, logp = band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred)
+    ncell = F.shape[0]
+    P = np.zeros(ncell)
+    if logp == _NINF:
+        return P, logp
+    Bb = np.full((2, m + 1, S), _NINF)
+    for i in range(n, -1, -1):
+        cur = Bb[i & 1]
+        nxt = Bb[(i + 1) & 1]
+        xn = x[i] if i < n else 0
+        for j in range(lo[i], hi[i] + 1):
+            for s in range(S):
+                cur[j, s] = _NINF
+        for j in range(hi[i], lo[i] - 1, -1):
+            yn = y[j] if j < m else 0
+            # successor cells: diagonal (i+1, j+1), down (i+1, j), right (i, j+1)
+            okd = i < n and j < m and j + 1 >= lo[i + 1] and j + 1 <= hi[i + 1]
+            oku = i < n and j >= lo[i + 1] and j <= hi[i + 1]
+            okr = j < hi[i]
+            for s in range(S):
+                if i == n and j == m:
+                    cur[j, s] = lend[s]
+                    continue
+                mx = _NINF
+                for a in range(nsucc[s]):
+                    t = succ[s, a]
+                    k = kind[t]
+                    if k == 0:
+                        if not okd:
+                            continue
+                        v = nxt[j + 1, t] + lem[xn, yn]
+                    elif k == 1:
+                        if not oku:
+                            continue
+                        v = nxt[j, t] + lq[erow[t], xn]
+                    else:
+                        if not okr:
+                            continue
+                        v = cur[j + 1, t] + lq[erow[t], yn]
+                    v += lT[s, t]
+                    if v > mx:
+                        mx = v
+                if mx == _NINF:
+                    continue
+                acc = 0.0
+                for a in range(nsucc[s]):
+                    t = succ[s, a]
+                    k = kind[t]
+                    if k == 0:
+                        if not okd:
+                            continue
+                        v = nxt[j + 1, t] + lem[xn, yn]
+                    elif k == 1:
+                        if not oku:
+                            continue
+                        v = nxt[j, t] + lq[erow[t], xn]
+                    else:
+                        if not okr:
+                            continue
+                        v = cur[j + 1, t] + lq[erow[t], yn]
+                    acc += math.exp(v + lT[s, t] - mx)
+                cur[j, s] = mx + math.log(acc)
+            if i > 0 and j > 0:
+                c = start[i] + j - lo[i]
+                p = 0.0
+                for s in range(S):
+                    if kind[s] == 0:
+                        v = F[c, s] + cur[j, s] - logp
+                        if v > -745.0:
+                            p += math.exp(v)
+                P[c] = min(p, 1.0)
+    return P, logp
+
+
+@njit(cache=True)
+def band_viterbi(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
+    """Most probable path inside the band: (log probability, states first to last).
+
+    Scores are kept two rows at a time; the traceback takes one byte per band cell and state.
+    """
+    n = x.shape[0]
+    m = y.shape[0]
+    S1 = lT.shape[0]
+    S = S1 - 1
+    ncell = start[n] + hi[n] - lo[n] + 1
+    bp = np.zeros((ncell, S), dtype=np.uint8)
+    R = np.full((2, m + 1, S1), _NINF)
+    R[0, 0, S] = 0.0
+    for i in range(n + 1):
+        cur = R[i & 1]
+        prv = R[(i - 1) & 1]
+        xi = x[i - 1] if i > 0 else 0
+        for j in range(lo[i], hi[i] + 1):
+            if i == 0 and j == 0:
+                continue
+            c = start[i] + j - lo[i]
+            yj = y[j - 1] if j > 0 else 0
+            for s in range(S1):
+                cur[j, s] = _NINF
+            for s in range(S):
+                k = kind[s]
+                if k == 0:
+                    if i == 0 or j == 0 or j - 1 < lo[i - 1] or j - 1 > hi[i - 1]:
+                        continue
+                    row = prv
+                    col = j - 1
+                elif k == 1:
+                    if i == 0 or j < lo[i - 1] or j > hi[i - 1]:
+                        continue
+                    row = prv
+                    col = j
+                else:
+                    if j == 0 or j - 1 < lo[i]:
+                        continue
+                    row = cur
+                    col = j - 1
+                best = _NINF
+                arg = 0
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    v = row[col, p] + lT[p, s]
+                    if v > best:
+                        best = v
+                        arg = p
+                if best == _NINF:
+                    continue
+                cur[j, s] = best + _emission(s, kind, erow, lem, lq, xi, yj)
+                bp[c, s] = arg
+    last = R[n & 1]
+    best = _NINF
+    state = 0
+    for s in range(S):
+        v = last[m, s] + lend[s]
+        if v > best:
+            best = v
+            state = s
+    if best == _NINF:
+        return best, np.empty(0, dtype=np.int8)
+    path = np.empty(n + m, dtype=np.int8)
+    kk = 0
+    i = n
+    j = m
+    while not (i == 0 and j == 0):
+        path[kk] = state
+        kk += 1
+        prev = bp[start[i] + j - lo[i], state]
+        k = kind[state]
+        if k == 0:
+            i -= 1
+            j -= 1
+        elif k == 1:
+            i -= 1
+        else:
+            j -= 1
+        state = prev
+    out = np.empty(kk, dtype=np.int8)
+    for a in range(kk):
+        out[a] = path[kk - 1 - a]
+    return best, out
+
+
+@njit(cache=True)
+def band_mea(P, n, m, lo, hi, start, gx, gy):
+    """Maximum expected accuracy path inside the band (see :func:`pair.mea_align`).
+
+    ``P`` is the flat banded posterior of :func:`band_posterior`; ``gx``/``gy`` the rewards of
+    unaligned residues. Returns (score, states 0 = M, 1 = X, 2 = Y).
+    """
+    ncell = P.shape[0]
+    tb = np.zeros(ncell, dtype=np.int8)
+    A = np.full((2, m + 1), _NINF)
+    A[0, 0] = 0.0
+    for i in range(n + 1):
+        cur = A[i & 1]
+        prv = A[(i - 1) & 1]
+        g = gx[i - 1] if i > 0 else 0.0
+        for j in range(lo[i], hi[i] + 1):
+            if i == 0 and j == 0:
+                continue
+            c = start[i] + j - lo[i]
+            best = _NINF
+            code = 0
+            if i > 0 and j > 0 and j - 1 >= lo[i - 1] and j - 1 <= hi[i - 1]:
+                best = prv[j - 1] + P[c]
+            if i > 0 and j >= lo[i - 1] and j <= hi[i - 1]:
+                v = prv[j] + g
+                if v > best:
+                    best = v
+                    code = 1
+            if j > 0 and j - 1 >= lo[i]:
+                v = cur[j - 1] + gy[j - 1]
+                if v > best:
+                    best = v
+                    code = 2
+            cur[j] = best
+            tb[c] = code
+    path = np.empty(n + m, dtype=np.int8)
+    k = 0
+    i = n
+    j = m
+    while i > 0 or j > 0:
+        code = tb[start[i] + j - lo[i]]
+        path[k] = code
+        k += 1
+        if code == 0:
+            i -= 1
+            j -= 1
+        elif code == 1:
+            i -= 1
+        else:
+            j -= 1
+    out = np.empty(k, dtype=np.int8)
+    for q in range(k):
+        out[q] = path[k - 1 - q]
+    return A[n & 1, m], out
+
+
+@njit(cache=True)
+def band_gap_posteriors(P, n, m, lo, hi, start):
+    """Row and column sums of a flat banded posterior: P(x_i matched), P(y_j matched)."""
+    rx = np.zeros(n)
+    ry = np.zeros(m)
+    for i in range(1, n + 1):
+        for j in range(max(lo[i], 1), hi[i] + 1):
+            v = P[start[i] + j - lo[i]]
+            rx[i - 1] += v
+            ry[j - 1] += v
+    return rx, ry

@@ -1,0 +1,305 @@
+"""Banded DP: brute force restricted to the band, equality with the full DP, anchors, edge warnings."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import naive
+from pairhmm import MemoryLimitError, PairHMM
+from pairhmm.band import Band, BandEdgeWarning, _longest_increasing, default_kmer, find_anchors
+from pairhmm.errors import InvalidParameter
+
+
+def random_model(rng, A=4, **kw):
+    match = rng.dirichlet(np.ones(A * A)).reshape(A, A)
+    match = (match + match.T) / 2
+    return PairHMM(match, rng.dirichlet(np.ones(A)), 0.08, 0.4, 0.05, "dna", **kw)
+
+
+MODELS = [
+    dict(),
+    dict(long_gaps=(0.05, 0.8)),
+    dict(mode="semiglobal", flank_loop=0.7, flank_start=0.2),
+    dict(mode="local", long_gaps=(0.03, 0.9), flank_loop=0.8, flank_start=0.1),
+]
+
+
+def mutate(seq: str, rng, p: float = 0.15) -> str:
+    out = []
+    for c in seq:
+        r = rng.random()
+        if r < p / 3:
+            continue
+        if r < 2 * p / 3:
+            out += [c, "ACGT"[rng.integers(4)]]
+        elif r < p:
+            out.append("ACGT"[rng.integers(4)])
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("kw", MODELS)
+def test_banded_algorithms_equal_enumeration_inside_the_band(kw):
+    """Forward, Viterbi and posterior in a band = brute force over the paths that stay in it."""
+    rng = np.random.default_rng(len(str(kw)) + 3)
+    for _ in range(5):
+        model = random_model(rng, **kw)
+        n, m = (int(v) for v in rng.integers(2, 5, size=2))
+        x = rng.integers(0, 4, n).astype(np.uint8)
+        y = rng.integers(0, 4, m).astype(np.uint8)
+        band = Band.diagonal(n, m, int(rng.integers(0, 2)))
+        total, best, post = naive.enumerate_graph(model, x, y, cell_ok=lambda i, j: (i, j) in band)
+        assert 0 < total
+        full_total, _, _ = naive.enumerate_graph(model, x, y)
+        assert total <= full_total * (1 + 1e-12)
+        assert model.log_likelihood(x, y, band=band) == pytest.approx(math.log(total), rel=1e-10)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BandEdgeWarning)
+            assert model.viterbi(x, y, band=band).score == pytest.approx(math.log(best), rel=1e-10)
+        P = model.posterior(x, y, band=band)
+        np.testing.assert_allclose(P.toarray(), post, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", MODELS)
+def test_a_band_over_the_whole_matrix_equals_the_full_dp(kw):
+    rng = np.random.default_rng(11)
+    model = random_model(rng, **kw)
+    x = "".join(rng.choice(list("ACGT"), 45))
+    y = mutate(x, rng)
+    band = Band.full(len(x), len(y))
+    assert model.log_likelihood(x, y, band=band) == pytest.approx(model.log_likelihood(x, y), rel=1e-12)
+    v, vb = model.viterbi(x, y), model.viterbi(x, y, band=band)
+    assert vb.score == pytest.approx(v.score, rel=1e-12) and vb.path == v.path
+    np.testing.assert_allclose(model.posterior(x, y, band=band).toarray(), model.posterior(x, y), atol=1e-12)
+    a, ab = model.mea(x, y), model.mea(x, y, band=band)
+    assert ab.path == a.path and ab.score == pytest.approx(a.score, rel=1e-12)
+    np.testing.assert_allclose(ab.column_posterior, a.column_posterior, atol=1e-12)
+    assert ab.band_edge_cells == 0 and a.band is None
+
+
+@pytest.mark.filterwarnings("ignore::pairhmm.band.BandEdgeWarning")
+def test_band_around_the_optimal_path_gives_the_optimal_path():
+    """A zero-width band around the full Viterbi path finds that path and its score; a band
+    that covers the optimum leaves the result unchanged (the issue's criterion)."""
+    rng = np.random.default_rng(5)
+    model = PairHMM.default("dna")
+    x = "".join(rng.choice(list("ACGT"), 300))
+    y = mutate(x, rng, 0.2)
+    v = model.viterbi(x, y)
+    i, j = Band.full(len(x), len(y)).path_cells(["MXY".index(c) for c in v.path])
+    band = Band.around_path(np.stack([i, j], axis=1), len(x), len(y), 0)
+    vb = model.viterbi(x, y, band=band)
+    assert vb.path == v.path and vb.score == pytest.approx(v.score, rel=1e-12)
+    for w in (5, 40):
+        vw = model.viterbi(x, y, band=Band.around_path(np.stack([i, j], axis=1), len(x), len(y), w))
+        assert vw.path == v.path and vw.band_edge_cells == 0
+
+
+def test_edge_warning_when_the_band_cuts_the_alignment():
+    """A 30-residue insertion, compensated by a 30-residue deletion further on (equal lengths),
+    shifts the alignment 30 diagonals away: in a +-30 diagonal band the path runs along the
+    band's edge, which is reported; a +-29 band cannot reach the shifted diagonal at all (and
+    such a miss cannot be seen from the path); an anchored band of +-12 follows the shift and
+    finds the full-DP path without touching its edge."""
+    rng = np.random.default_rng(8)
+    model = PairHMM.default("dna")
+    x = "".join(rng.choice(list("ACGT"), 400))
+    y = x[:150] + "".join(rng.choice(list("ACGT"), 30)) + x[150:300] + x[330:]
+    assert len(x) == len(y)
+    with pytest.warns(BandEdgeWarning, match="touches the band's edge"):
+        edge = model.viterbi(x, y, band=model.make_band(x, y, 30, guide="diagonal"))
+    assert edge.band_edge_cells >= 100
+    full = model.viterbi(x, y)
+    assert edge.score <= full.score
+    cut = model.viterbi(x, y, band=model.make_band(x, y, 29, guide="diagonal"))
+    assert cut.score < full.score - 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BandEdgeWarning)
+        anchored = model.viterbi(x, y, band=12)
+        mea = model.mea(x, y, band=12)
+    assert anchored.band.guide == "anchors" and anchored.band_edge_cells == 0
+    assert anchored.path == full.path
+    assert mea.path == model.mea(x, y).path
+
+
+def test_long_pair_in_a_band_matches_the_exact_forward():
+    """5 kb pair: the banded forward is a lower bound of the exact (linear-memory, scaled) one,
+    and with a band of +-100 around anchors misses a negligible part of it."""
+    rng = np.random.default_rng(3)
+    model = PairHMM.default("dna")
+    x = "".join(rng.choice(list("ACGT"), 5000))
+    y = mutate(x, rng, 0.2)
+    exact = model.log_likelihood(x, y)
+    banded = model.log_likelihood(x, y, band=100)
+    assert banded <= exact + 1e-9
+    assert exact - banded < 1e-6
+    narrow = model.log_likelihood(x, y, band=model.make_band(x, y, 2, guide="diagonal"))
+    assert math.isfinite(narrow) and narrow < exact - 1e-3
+    a = model.mea(x, y, band=100)
+    assert a.band_edge_cells == 0
+    assert np.isfinite(a.column_posterior).all() and a.column_posterior.max() <= 1.0
+
+
+def test_auto_band_only_when_the_full_dp_does_not_fit():
+    rng = np.random.default_rng(4)
+    model = PairHMM.preset("protein")
+    letters = list("ARNDCQEGHILKMFPSTWYV")
+    x = "".join(rng.choice(letters, 400))
+    y = x[:150] + "W" * 6 + x[150:]
+    full = model.mea(x, y, band="auto")
+    assert full.band is None
+    tight = model.mea(x, y, band="auto", max_memory=2_000_000)  # the full DP needs ~19 MB
+    assert tight.band is not None and tight.band.guide == "anchors"
+    assert tight.path == full.path
+    assert model.viterbi(x, y, band="auto", max_memory=2_000_000).band is not None
+    with pytest.raises(MemoryLimitError, match="not even in a band"):
+        model.mea(x, y, band="auto", max_memory=20_000)
+    with pytest.raises(MemoryLimitError, match="narrow the band"):
+        model.mea(x, y, band=300, max_memory=200_000)
+    # the 3-state model's Viterbi needs a band only when even its checkpoints do not fit
+    dna = PairHMM.default("dna")
+    x = "".join(rng.choice(list("ACGT"), 400))
+    assert dna.viterbi(x, x[1:], band="auto", max_memory=100_000).band is None  # 91 KiB
+    v = dna.viterbi(x, x[1:], band="auto", max_memory=80_000)
+    assert v.band is not None and v.path == dna.viterbi(x, x[1:]).path
+
+
+def test_anchors_are_unique_colinear_kmer_matches():
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 4, 2000).astype(np.uint8)
+    y = np.concatenate([rng.integers(0, 4, 300), x[:1000], rng.integers(0, 4, 50), x[1000:]]).astype(np.uint8)
+    k = default_kmer(x.size, y.size)
+    A = find_anchors(x, y, k)
+    assert A.shape[0] > 1500
+    assert np.all(np.diff(A[:, 0]) > 0) and np.all(np.diff(A[:, 1]) > 0)
+    for i, j in A[:: max(1, len(A) // 50)]:
+        assert np.array_equal(x[i:i + k], y[j:j + k])
+    assert set(A[:, 1] - A[:, 0]) <= {300, 350}
+    # ambiguous codes (N) break words; unrelated sequences give no anchors and a diagonal band
+    xn = x.copy()
+    xn[::5] = 4
+    assert find_anchors(xn, y, k).shape[0] == 0
+    band = Band.around_anchors(rng.integers(0, 4, 500), rng.integers(0, 4, 480), 10)
+    assert band.guide.startswith("diagonal")
+
+
+def test_default_kmer_keeps_chance_matches_rare():
+    for n, m, a in [(100, 100, 4), (50_000, 50_000, 4), (300, 400, 20)]:
+        k = default_kmer(n, m, a)
+        assert n * m / a**k < 0.01
+        assert k == 4 or n * m / a ** (k - 1) >= 0.01
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=12))
+def test_longest_increasing_subsequence(values):
+    v = np.array(values, dtype=np.int64)
+    idx = _longest_increasing(v)
+    assert np.all(np.diff(idx) > 0) and np.all(np.diff(v[idx]) > 0)
+    # brute force: no strictly increasing subsequence is longer
+    best = 0
+    for mask in range(1 << len(values)):
+        sub = [values[t] for t in range(len(values)) if mask >> t & 1]
+        if all(a < b for a, b in zip(sub, sub[1:])):
+            best = max(best, len(sub))
+    assert len(idx) == best
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 6), st.integers(0, 2**31))
+def test_band_rows_are_valid_and_posteriors_sum_to_at_most_one(n, m, width, seed):
+    rng = np.random.default_rng(seed)
+    model = PairHMM.default("dna")
+    x = rng.integers(0, 4, n).astype(np.uint8)
+    y = rng.integers(0, 4, m).astype(np.uint8)
+    band = Band.diagonal(n, m, width)
+    assert band.lo[0] == 0 and band.hi[-1] == m
+    assert np.all(band.lo[1:] <= band.hi[:-1] + 1)
+    P = model.posterior(x, y, band=band).toarray()
+    assert np.all(P >= 0)
+    assert P.sum(axis=1).max() <= 1 + 1e-9 and P.sum(axis=0).max() <= 1 + 1e-9
+
+
+def test_invalid_bands_are_refused():
+    with pytest.raises(InvalidParameter, match="corners"):
+        Band([1, 1], [2, 2], 2)
+    with pytest.raises(InvalidParameter, match="connect"):
+        Band([0, 3, 3], [1, 3, 3], 3)
+    with pytest.raises(InvalidParameter, match="non-decreasing"):
+        Band([0, 1, 0], [2, 2, 2], 2)
+    model = PairHMM.default("dna")
+    with pytest.raises(InvalidParameter, match="is for a 3 x 3 pair"):
+        model.viterbi("ACGTA", "ACGTA", band=Band.full(3, 3))
+    with pytest.raises(InvalidParameter, match="band width"):
+        model.mea("ACGT", "ACGT", band=-1)
+    with pytest.raises(InvalidParameter, match="'auto'"):
+        model.mea("ACGT", "ACGT", band="wide")
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+def _write_pair(tmp_path, n=1500, seed=6):
+    rng = np.random.default_rng(seed)
+    x = "".join(rng.choice(list("ACGT"), n))
+    y = mutate(x, rng)
+    a, b = tmp_path / "a.fa", tmp_path / "b.fa"
+    a.write_text(f">a\n{x}\n")
+    b.write_text(f">b\n{y}\n")
+    return str(a), str(b), x, y
+
+
+def test_cli_auto_band_when_the_pair_does_not_fit(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from pairhmm.cli import main
+
+    a, b, x, y = _write_pair(tmp_path)
+    runner = CliRunner()
+    full = runner.invoke(main, ["align", a, b, "-f", "json"])
+    assert full.exit_code == 0, full.output
+    assert "band" not in json.loads(full.stdout)[0]
+    # the full posterior needs ~90 MB: with 40M the default --band auto bands it and says so
+    banded = runner.invoke(main, ["align", a, b, "-f", "json", "--max-memory", "40M"])
+    assert banded.exit_code == 0, banded.output
+    rec = json.loads(banded.stdout)[0]
+    assert rec["band"]["guide"] == "anchors" and rec["band"]["edge_cells"] == 0
+    assert rec["path"] == json.loads(full.stdout)[0]["path"]
+    assert "aligned in a band" in banded.stderr
+    off = runner.invoke(main, ["align", a, b, "--max-memory", "40M", "--band", "none"])
+    assert off.exit_code == 2 and "raise --max-memory" in off.stderr
+
+
+def test_cli_explicit_band_score_and_posterior(tmp_path):
+    from click.testing import CliRunner
+    from scipy.sparse import load_npz
+
+    from pairhmm.cli import main
+
+    a, b, x, y = _write_pair(tmp_path, n=400)
+    runner = CliRunner()
+    res = runner.invoke(main, ["align", a, b, "--band", "2", "--band-guide", "diagonal"])
+    assert res.exit_code == 0
+    assert "band_width=2" in res.stdout
+    exact = runner.invoke(main, ["score", a, b]).stdout.splitlines()[1].split("\t")
+    band = runner.invoke(main, ["score", a, b, "--band", "2", "--band-guide", "diagonal"]).stdout.splitlines()[1].split("\t")
+    assert float(band[4]) < float(exact[4])
+    wide = runner.invoke(main, ["score", a, b, "--band", "200"]).stdout.splitlines()[1].split("\t")
+    assert float(wide[4]) == pytest.approx(float(exact[4]), abs=1e-5)
+    out = tmp_path / "p.npz"
+    res = runner.invoke(main, ["posterior", a, b, "--band", "20", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    P = load_npz(out)
+    dense = PairHMM.preset("dna").posterior(x, y)
+    assert P.shape == dense.shape
+    assert abs(P.toarray() - dense).max() < 1e-3
+    res = runner.invoke(main, ["posterior", a, b, "--band", "auto", "-o", str(out)])
+    assert res.exit_code == 2 and "'auto' is not a width" in res.output
