@@ -217,16 +217,19 @@ class Band:
         shape (n, m): entry ``[i - 1, j - 1]`` holds the value of cell (i, j)."""
         from scipy.sparse import csr_array
 
-        lo = np.maximum(self.lo[1:], 1)
-        hi = self.hi[1:]
-        counts = np.maximum(hi - lo + 1, 0)
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        itype = np.int32 if self.n_cells < 2**31 - 1 and self.m < 2**31 - 1 else np.int64
+        widths = self.hi - self.lo + 1
+        keep = np.ones(self.n_cells, dtype=bool)
+        keep[: widths[0]] = False                         # row 0
+        keep[self.start[(self.lo == 0)][1:]] = False      # column 0 of the other rows
+        counts = widths[1:] - (self.lo[1:] == 0)
+        indptr = np.zeros(self.n + 1, dtype=itype)
         np.cumsum(counts, out=indptr[1:])
-        rows = np.repeat(np.arange(1, self.n + 1), counts)
-        offs = np.arange(indptr[-1]) - np.repeat(indptr[:-1], counts)
-        cols = np.repeat(lo, counts) + offs
-        flat = self.start[rows] + cols - self.lo[rows]
-        return csr_array((np.asarray(values)[flat], cols - 1, indptr), shape=(self.n, self.m))
+        # column of every kept cell: its offset in the flat array minus its row's shift
+        shift = np.repeat((self.start - self.lo + 1).astype(itype), widths)
+        cols = np.arange(self.n_cells, dtype=itype)
+        cols -= shift
+        return csr_array((np.asarray(values)[keep], cols[keep], indptr), shape=(self.n, self.m))
 
     def warn_if_touched(self, path: Sequence[int], what: str) -> int:
         """Warn (:class:`BandEdgeWarning`) when ``path`` runs along the band's edge."""

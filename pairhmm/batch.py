@@ -51,10 +51,8 @@ def _run_align(model: PairHMM, x: Any, y: Any, method: str, gap_factor: float,
             return model.mea(x, y, gap_factor=gap_factor, max_memory=max_memory, band=band)
         aln = model.viterbi(x, y, max_memory=max_memory, band=band)
         if with_posterior:
-            from .pair import _annotate_posterior
-
-            P = model.posterior(x, y, max_memory=max_memory, band=aln.band)
-            _annotate_posterior(aln, ["MXY".index(c) for c in aln.path], P)
+            # in the Viterbi band; after an exact Viterbi, banded only if "auto" must
+            model._attach_posterior(aln, x, y, max_memory, aln.band if aln.band is not None else band)
     return aln
 
 

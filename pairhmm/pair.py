@@ -559,6 +559,10 @@ class PairHMM:
             return Band.diagonal(ex.size, ey.size, int(width))
         raise InvalidParameter("guide", guide, "choose anchors or diagonal")
 
+    def _full_posterior_bytes(self) -> float:
+        """Memory per DP cell of the full-matrix posterior."""
+        return 16.0 * (len(self.graph.names) + 1) + 8 if self.is_general else 40.0
+
     def _band_bytes(self, what: str) -> float:
         """Memory per band cell of a banded algorithm."""
         S = len(self.graph.names)
@@ -764,18 +768,12 @@ class PairHMM:
         ex, ey = self._prepare(x, y)
         if band is not None:
             b = self._band(ex, ey, band, self._band_bytes("posterior"), "the posterior", max_memory)
-            P, logp = self._bcall("band_posterior", ex, ey, b)
-            if not math.isfinite(logp):
-                raise InvalidParameter("band", b.describe(),
-                                       "no alignment inside the band has non-zero probability")
-            return b.to_sparse(P)
+            return b.to_sparse(self._band_posterior(ex, ey, b))
         T = self.tables
+        self._check_memory(ex.size, ey.size, self._full_posterior_bytes(), "the posterior", max_memory)
         if self.is_general:
-            self._check_memory(ex.size, ey.size, 16 * (len(self.graph.names) + 1) + 8,
-                               "the posterior", max_memory)
             P, logp = self._gcall("g_posterior", ex, ey)
         else:
-            self._check_memory(ex.size, ey.size, 40, "the posterior", max_memory)
             P, logp = _k.posterior_match(ex, ey, T.em, T.qx, T.qy, T.t)
         if not math.isfinite(logp):
             raise InvalidParameter("model", "zero-probability pair",
@@ -814,8 +812,7 @@ class PairHMM:
         if isinstance(band, str):
             if band != "auto":
                 raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
-            full = 16 * (len(self.graph.names) + 1) + 8 if self.is_general else 40
-            band = self._auto_band(ex, ey, full, "mea", max_memory)
+            band = self._auto_band(ex, ey, self._full_posterior_bytes(), "mea", max_memory)
         if band is not None:
             return self._mea_band(x, y, ex, ey, gap_factor, max_memory, band)
         P = self.posterior(ex, ey, max_memory=max_memory)
@@ -833,24 +830,40 @@ class PairHMM:
         from ._kernels import band as bk
 
         b = self._band(ex, ey, band, self._band_bytes("mea"), "MEA alignment", max_memory)
+        P = self._band_posterior(ex, ey, b)
+        px_gap, py_gap = _band_gap_posteriors(P, b)
+        score, path = bk.band_mea(P, ex.size, ey.size, b.lo, b.hi, b.start, gap_factor * px_gap,
+                                  gap_factor * py_gap)
+        aln = _to_alignment(x, y, path, self.alphabet)
+        aln.score = float(score)
+        _annotate_columns(aln, path, _band_match_posteriors(P, b, path), px_gap, py_gap)
+        _note_band(aln, b, path, "the MEA alignment")
+        return aln
+
+    def _band_posterior(self, ex: np.ndarray, ey: np.ndarray, b: Band) -> np.ndarray:
+        """Flat banded posterior match probabilities (see :func:`_kernels.band.band_posterior`)."""
         P, logp = self._bcall("band_posterior", ex, ey, b)
         if not math.isfinite(logp):
             raise InvalidParameter("band", b.describe(),
                                    "no alignment inside the band has non-zero probability")
-        n, m = ex.size, ey.size
-        rx, ry = bk.band_gap_posteriors(P, n, m, b.lo, b.hi, b.start)
-        px_gap = np.clip(1.0 - rx, 0.0, 1.0)
-        py_gap = np.clip(1.0 - ry, 0.0, 1.0)
-        score, path = bk.band_mea(P, n, m, b.lo, b.hi, b.start, gap_factor * px_gap,
-                                  gap_factor * py_gap)
-        aln = _to_alignment(x, y, path, self.alphabet)
-        aln.score = float(score)
-        ci, cj = b.path_cells(path)   # DP cell after each column: (i, j) of a match is x_i ~ y_j
-        match = np.asarray(path) == 0
-        pmatch = P[b.start[ci[match]] + cj[match] - b.lo[ci[match]]]
-        _annotate_columns(aln, path, pmatch, px_gap, py_gap)
-        _note_band(aln, b, path, "the MEA alignment")
-        return aln
+        return P
+
+    def _attach_posterior(self, aln: Alignment, x: Any, y: Any, max_memory: float | None,
+                          band: "Band | str | None") -> None:
+        """Annotate an alignment (e.g. a Viterbi path) with posterior probabilities, from the
+        full matrix or, with ``band`` (a Band, or "auto" when the full matrix does not fit), a
+        banded one."""
+        ex, ey = self._prepare(x, y)
+        path = np.array(["MXY".index(c) for c in aln.path], dtype=np.int8)
+        if isinstance(band, str):
+            band = self._auto_band(ex, ey, self._full_posterior_bytes(), "posterior", max_memory)
+        if band is None:
+            _annotate_posterior(aln, path, self.posterior(ex, ey, max_memory=max_memory))
+            return
+        b = self._band(ex, ey, band, self._band_bytes("posterior"), "the posterior", max_memory)
+        P = self._band_posterior(ex, ey, b)
+        px_gap, py_gap = _band_gap_posteriors(P, b)
+        _annotate_columns(aln, path, _band_match_posteriors(P, b, path), px_gap, py_gap)
 
     def sample_alignments(self, x: Any, y: Any, n: int = 1, random_state: "int | np.random.Generator | None" = None,
                           max_memory: float | None = None) -> list[Alignment]:
@@ -1212,6 +1225,26 @@ def _annotate_columns(aln: Alignment, path: Any, pmatch: np.ndarray, px_gap: np.
     ry[j[mm | ys]] = col[mm | ys]
     aln.column_posterior = col
     aln.residue_posterior = (rx, ry)
+
+
+def _band_gap_posteriors(P: np.ndarray, b: Band) -> tuple[np.ndarray, np.ndarray]:
+    """P(residue unaligned) of each x and y residue from a flat banded posterior."""
+    from ._kernels import band as bk
+
+    rx, ry = bk.band_gap_posteriors(P, b.n, b.m, b.lo, b.hi, b.start)
+    return np.clip(1.0 - rx, 0.0, 1.0), np.clip(1.0 - ry, 0.0, 1.0)
+
+
+def _band_match_posteriors(P: np.ndarray, b: Band, path: Any) -> np.ndarray:
+    """P(x_i ~ y_j) of the matched columns of ``path`` from a flat banded posterior (zero for
+    cells outside the band)."""
+    ci, cj = b.path_cells(path)   # DP cell after each column: (i, j) of a match is x_i ~ y_j
+    match = np.asarray(path) == 0
+    i, j = ci[match], cj[match]
+    inside = (j >= b.lo[i]) & (j <= b.hi[i])
+    out = np.zeros(i.size)
+    out[inside] = P[b.start[i[inside]] + j[inside] - b.lo[i[inside]]]
+    return out
 
 
 def _note_band(aln: Alignment, band: "Band | None", path: Any, what: str) -> None:

@@ -276,6 +276,12 @@ def test_cli_auto_band_when_the_pair_does_not_fit(tmp_path):
     assert "aligned in a band" in banded.stderr
     off = runner.invoke(main, ["align", a, b, "--max-memory", "40M", "--band", "none"])
     assert off.exit_code == 2 and "raise --max-memory" in off.stderr
+    # an exact Viterbi path annotated with posteriors from an automatic band
+    vfull = json.loads(runner.invoke(main, ["align", a, b, "-f", "json", "--method", "viterbi"]).stdout)[0]
+    vband = json.loads(runner.invoke(main, ["align", a, b, "-f", "json", "--method", "viterbi",
+                                            "--max-memory", "40M"]).stdout)[0]
+    assert vband["path"] == vfull["path"] and "band" not in vband
+    np.testing.assert_allclose(vband["column_posterior"], vfull["column_posterior"], atol=1e-5)
 
 
 def test_cli_explicit_band_score_and_posterior(tmp_path):
