@@ -43,7 +43,7 @@ def random_model(rng, **kw) -> MotifCNN:
     m.feature_importance_ = m.weights_.copy()
     m.filter_importance_ = m.weights_.reshape(-1, m.n_filters).sum(axis=0)
     m.seq_length_ = 30
-    m.history_, m.best_epoch_ = [], 0
+    m.history_, m.best_epoch_, m.best_epochs_ = [], 0, [0]
     return m
 
 

@@ -472,6 +472,14 @@ class MotifCNN:
         1..10.
     kmer_l2 : float or None
         L2 penalty weight of the k-mer weights (``None`` = ``l2``).
+    n_models : int
+        Train this many networks from independent seeds (initialisation, validation split,
+        batch order; all drawn from ``random_state``) and average their log-odds. Because the
+        output is linear in the pooled features, the average is itself one network with
+        ``n_models * n_filters`` filters (output weights divided by ``n_models``, k-mer weights
+        and intercepts averaged), so the trained model is stored, exported and applied like a
+        single one; filter ``m * n_filters + k`` is filter ``k`` of member ``m``. Averaging
+        reduces the variance between training runs.
     n_jobs : int or None
         Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend on it.
     random_state : int, numpy Generator or None
@@ -479,25 +487,31 @@ class MotifCNN:
 
     Attributes
     ----------
-    filters_ : ndarray, shape (n_filters, width, 4)
+    filters_ : ndarray, shape (n_models * n_filters, width, 4)
         Filter weights ``W`` (columns A, C, G, T), expanded from the free parameters.
     free_ : ndarray, shape (n_free,)
         The free filter parameters (see :attr:`tying_`).
     tying_ : pairhmm.tying.Tying
         Map from each slot of ``filters_`` to its free parameter.
-    filter_bias_ : ndarray, shape (n_filters,)
+    filter_bias_ : ndarray, shape (n_models * n_filters,)
     weights_ : ndarray, shape (n_features,)
-        Output weight of each pooled feature (``n_features = n_filters * number of poolings``,
-        features grouped by pooling).
+        Output weight of each pooled feature (``n_features = n_models * n_filters * number of
+        poolings``, features grouped by pooling).
+    kmer_weights_ : ndarray, shape (n_kmer_features,)
+        Weight of each k-mer (empty without a k-mer term; names in :meth:`top_kmers`).
     intercept_ : float
     feature_importance_ : ndarray, shape (n_features,)
         ``weights_ * std(feature)`` on the training data: how far each feature moves the log-odds;
         positive = evidence for binding.
-    filter_importance_ : ndarray, shape (n_filters,)
+    filter_importance_ : ndarray, shape (n_models * n_filters,)
         Sum of a filter's feature importances.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_auroc``.
+        Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_auroc`` (and ``model``, the
+        member's number from 1, when ``n_models > 1``).
+    best_epochs_ : list of int
+        Epoch whose parameters were kept, per member.
     best_epoch_ : int
+        The last of :attr:`best_epochs_` (the best epoch of a single model).
     seq_length_ : int
         Longest training sequence (used by :meth:`parameter_counts`).
 
@@ -518,7 +532,8 @@ class MotifCNN:
                  learning_rate: float = 0.01, batch_size: int = 64,
                  max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
                  init: str = "random", init_scale: float = 0.1, augment_rc: bool = False,
-                 kmer: int = 0, kmer_l2: float | None = None, n_jobs: int | None = None,
+                 kmer: int = 0, kmer_l2: float | None = None, n_models: int = 1,
+                 n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
         self.width = width
@@ -538,12 +553,13 @@ class MotifCNN:
         self.augment_rc = augment_rc
         self.kmer = kmer
         self.kmer_l2 = kmer_l2
+        self.n_models = n_models
         self.n_jobs = n_jobs
         self.random_state = random_state
 
     # ----------------------------------------------------------------------------- validation
     def _check_params(self) -> None:
-        for name in ("n_filters", "width", "batch_size", "max_epochs", "patience"):
+        for name in ("n_filters", "width", "batch_size", "max_epochs", "patience", "n_models"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise InvalidParameter(name, v, "must be a positive integer")
@@ -582,9 +598,19 @@ class MotifCNN:
         return names
 
     @property
+    def n_total_filters(self) -> int:
+        """Filters in the (averaged) model: ``n_models * n_filters``."""
+        return self.n_filters * self.n_models
+
+    @property
     def n_features(self) -> int:
         """Number of pooled features feeding the output layer (filters x poolings)."""
-        return self.n_filters * len(self._pool_list())
+        return self.n_total_filters * len(self._pool_list())
+
+    def _palindromic_all(self) -> list[int]:
+        """Palindromic filters of the averaged model (the member set, repeated per member)."""
+        own = self._palindromic_set()
+        return [m * self.n_filters + k for m in range(self.n_models) for k in own]
 
     def _palindromic_set(self) -> list[int]:
         p = self.palindromic
@@ -601,9 +627,9 @@ class MotifCNN:
 
     def _make_tying(self) -> Tying:
         """Tying of the (K, w, 4) filter array: palindromic filters tie (i, b) with (w-1-i, 3-b)."""
-        K, w = self.n_filters, self.width
+        K, w = self.n_total_filters, self.width
         labels = np.arange(K * w * 4, dtype=np.int64).reshape(K, w, 4)
-        for k in self._palindromic_set():
+        for k in self._palindromic_all():
             own = labels[k].copy()
             labels[k] = np.minimum(own, own[::-1, ::-1])
         return Tying.from_labels(labels)
@@ -631,14 +657,14 @@ class MotifCNN:
         return codes, offsets, km
 
     def _n_theta(self) -> int:
-        return self.tying_.n_free + self.n_filters + self.n_features + self.n_kmer_features + 1
+        return self.tying_.n_free + self.n_total_filters + self.n_features + self.n_kmer_features + 1
 
     def _pack(self) -> np.ndarray:
         return np.concatenate([self.free_, self.filter_bias_, self.weights_, self.kmer_weights_,
                                [self.intercept_]])
 
     def _unpack(self, theta: np.ndarray) -> None:
-        nf, K, F = self.tying_.n_free, self.n_filters, self.n_features
+        nf, K, F = self.tying_.n_free, self.n_total_filters, self.n_features
         self.free_ = theta[:nf].copy()
         self.filters_ = self.tying_.expand(self.free_)
         self.filter_bias_ = theta[nf:nf + K].copy()
@@ -660,8 +686,8 @@ class MotifCNN:
         nb = batch.size
         feats, cache = [], []
         for name in self._pool_list():
-            raw = np.empty((nb, self.n_filters))
-            argmax = np.empty((nb, self.n_filters), dtype=np.int64)
+            raw = np.empty((nb, self.n_total_filters))
+            argmax = np.empty((nb, self.n_total_filters), dtype=np.int64)
             conv_pool_forward(codes, offsets, batch, table, table_rc, bias, bool(self.rc_shared),
                               relu, _POOLINGS[name], raw, argmax)
             if name == "mean":  # bias and activation are applied per window inside the mean
@@ -681,7 +707,7 @@ class MotifCNN:
 
         ``mask`` (nb, n_features), if given, multiplies the features (inverted dropout).
         """
-        nf, K, F, V = self.tying_.n_free, self.n_filters, self.n_features, self.n_kmer_features
+        nf, K, F, V = self.tying_.n_free, self.n_total_filters, self.n_features, self.n_kmer_features
         W = self.tying_.expand(theta[:nf])
         bias = np.ascontiguousarray(theta[nf:nf + K])
         a = np.ascontiguousarray(theta[nf + K:nf + K + F])
@@ -772,6 +798,8 @@ class MotifCNN:
         self
         """
         self._check_params()
+        if self.n_models > 1:
+            return self._fit_average(X, y, X_val, y_val, callback)
         data = encode_batch(X, min_length=self.width)
         y = _check_labels(y, data[1].size - 1)
         rng = _check_random_state(self.random_state)
@@ -848,9 +876,47 @@ class MotifCNN:
                     best = (entry["train_loss"], theta.copy(), epoch)
             self._unpack(best[1])
             self.best_epoch_ = best[2]
+            self.best_epochs_ = [best[2]]
             h = self._features(data, train_idx)
         self.feature_importance_ = self.weights_ * h.std(axis=0)
         self.filter_importance_ = self.feature_importance_.reshape(-1, K).sum(axis=0)
+        return self
+
+    def _fit_average(self, X, y, X_val, y_val, callback) -> "MotifCNN":
+        """Train ``n_models`` members from independent seeds; store their average as one model."""
+        if isinstance(X, np.ndarray) and X.ndim == 2:
+            X = list(X)
+        elif not isinstance(X, list):
+            X = list(X)
+        rng = _check_random_state(self.random_state)
+        seeds = [int(v) for v in rng.integers(0, 2 ** 63 - 1, self.n_models)]
+        params = {**self.get_params(), "n_models": 1}
+        members = []
+        self.history_ = []
+        for i, seed in enumerate(seeds, 1):
+            def tagged(entry, i=i):
+                entry["model"] = i
+                if callback is not None:
+                    callback(entry)
+            m = MotifCNN(**params, random_state=seed).fit(X, y, X_val, y_val, callback=tagged)
+            members.append(m)
+            self.history_.extend(m.history_)
+        M, K, npool = self.n_models, self.n_filters, len(self._pool_list())
+        self.tying_ = self._make_tying()
+        W = np.concatenate([m.filters_ for m in members])
+        a = np.concatenate([m.weights_.reshape(npool, K) for m in members], axis=1).ravel() / M
+        theta = np.concatenate([self.tying_.gather(W), np.concatenate([m.filter_bias_ for m in members]),
+                                a, np.mean([m.kmer_weights_ for m in members], axis=0),
+                                [float(np.mean([m.intercept_ for m in members]))]])
+        self._unpack(theta)
+        self.best_epochs_ = [m.best_epoch_ for m in members]
+        self.best_epoch_ = self.best_epochs_[-1]
+        self.seq_length_ = members[0].seq_length_
+        data = self._prepare(encode_batch(X, min_length=self.width))
+        with _threads(self.n_jobs):
+            h = self._features(data, np.arange(data[1].size - 1, dtype=np.int64))
+        self.feature_importance_ = self.weights_ * h.std(axis=0)
+        self.filter_importance_ = self.feature_importance_.reshape(-1, M * K).sum(axis=0)
         return self
 
     # ------------------------------------------------------------------------------- predict
@@ -922,10 +988,10 @@ class MotifCNN:
             raise InvalidParameter("seq_length", None, "give a sequence length (model not trained)")
         if L < self.width:
             raise InvalidParameter("seq_length", L, f"must be >= the filter width {self.width}")
-        pal = set(self._palindromic_set())
+        pal = set(self._palindromic_all())
         w = self.width
         out = []
-        for k in range(self.n_filters):
+        for k in range(self.n_total_filters):
             shared = (2 * w if k in pal else 4 * w) + 1
             local = (L - w + 1) * (4 * w + 1)
             out.append({"filter": k, "width": w, "palindromic": k in pal, "shared": shared,
@@ -953,8 +1019,8 @@ class MotifCNN:
         export from activating sites (:meth:`to_motifs` with ``sites``).
         """
         self._check_fitted()
-        if not 0 <= k < self.n_filters:
-            raise InvalidParameter("filter", k, f"must be in 0..{self.n_filters - 1}")
+        if not 0 <= k < self.n_total_filters:
+            raise InvalidParameter("filter", k, f"must be in 0..{self.n_total_filters - 1}")
         b = abs(float(self.weights_[k])) if beta is None else float(beta)
         if not np.isfinite(b) or b < 0:
             raise InvalidParameter("beta", beta, "must be a finite number >= 0")
@@ -1008,17 +1074,17 @@ class MotifCNN:
         codes, offsets = encode_batch(X, min_length=self.width)
         n = offsets.size - 1
         table, table_rc = self._tables(self.filters_)
-        best = np.empty((n, self.n_filters))
-        arg = np.empty((n, self.n_filters), dtype=np.int64)
+        best = np.empty((n, self.n_total_filters))
+        arg = np.empty((n, self.n_total_filters), dtype=np.int64)
         with _threads(self.n_jobs):
             conv_pool_forward(codes, offsets, np.arange(n, dtype=np.int64), table, table_rc,
                               self.filter_bias_, bool(self.rc_shared), False, POOL_MAX, best, arg)
         w = self.width
-        counts = np.zeros((self.n_filters, w, 4))
+        counts = np.zeros((self.n_total_filters, w, 4))
         starts = offsets[:-1]
         P = offsets[1:] - starts - w + 1
         cols = np.arange(w)
-        for k in range(self.n_filters):
+        for k in range(self.n_total_filters):
             score = best[:, k]
             med = float(np.median(score))
             keep = np.flatnonzero(score >= med + fraction * (score.max() - med))
@@ -1035,8 +1101,8 @@ class MotifCNN:
 
     def filter_sites(self, X: Any, k: int, fraction: float = 0.5) -> np.ndarray:
         """Site counts of filter ``k`` alone, shape (w, 4) (see :meth:`site_counts`)."""
-        if not 0 <= k < self.n_filters:
-            raise InvalidParameter("filter", k, f"must be in 0..{self.n_filters - 1}")
+        if not 0 <= k < self.n_total_filters:
+            raise InvalidParameter("filter", k, f"must be in 0..{self.n_total_filters - 1}")
         return self.site_counts(X, fraction)[k]
 
     def to_motifs(self, beta: float | None = None, n_sites: int = 100, trim: float | None = None,
@@ -1123,7 +1189,7 @@ class MotifCNN:
             "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout",
             "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale",
-            "augment_rc", "kmer", "kmer_l2", "n_jobs")}
+            "augment_rc", "kmer", "kmer_l2", "n_models", "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
@@ -1142,7 +1208,7 @@ class MotifCNN:
             "intercept": self.intercept_,
             "feature_importance": self.feature_importance_.tolist(),
             "seq_length": self.seq_length_, "best_epoch": self.best_epoch_,
-            "history": self.history_,
+            "best_epochs": self.best_epochs_, "history": self.history_,
         }
 
     @classmethod
@@ -1156,7 +1222,7 @@ class MotifCNN:
             model = cls(**d["params"])
             model._check_params()
             model.tying_ = model._make_tying()
-            K = model.n_filters
+            K = model.n_total_filters
             theta = np.concatenate([np.asarray(d["free"], float), np.asarray(d["filter_bias"], float),
                                     np.asarray(d["weights"], float),
                                     np.asarray(d.get("kmer_weights", []), float),
@@ -1174,6 +1240,7 @@ class MotifCNN:
             model.filter_importance_ = fi.reshape(-1, K).sum(axis=0)
             model.seq_length_ = int(d["seq_length"])
             model.best_epoch_ = int(d.get("best_epoch", 0))
+            model.best_epochs_ = [int(e) for e in d.get("best_epochs", [model.best_epoch_])]
             model.history_ = list(d.get("history", []))
         except ModelFileError:
             raise
@@ -1208,8 +1275,10 @@ class MotifCNN:
             raise ModelFileError(f"{name}: {e}") from None
 
     def __repr__(self) -> str:
+        extra = f", kmer={self.kmer}" if self.kmer else ""
+        extra += f", n_models={self.n_models}" if self.n_models != 1 else ""
         return (f"MotifCNN(n_filters={self.n_filters}, width={self.width}, "
-                f"rc_shared={self.rc_shared}, pooling={self.pooling!r})")
+                f"rc_shared={self.rc_shared}, pooling={self.pooling!r}{extra})")
 
 
 # ------------------------------------------------------------------------------------- helpers
