@@ -583,9 +583,28 @@ def alignment_stats(model: PairHMM, alignments: Iterable, max_rows: int | None =
     Columns where both rows have a gap are skipped; an X column directly followed by a Y column
     (or Y by X), which the pair HMM cannot produce, contributes its emissions but not that
     transition. Ambiguity codes are distributed over their letters in proportion to ``model``.
+
+    For a model variant (double affine gaps, flanks) the alignment leaves open which state of a
+    kind made each column (a short or a long gap, a flank or a core gap): the transitions are
+    then expected counts over the state graph given the columns' kinds
+    (:func:`pairhmm._kernels.pathcount.path_transition_counts`, exact forward-backward along
+    the columns under ``model``), so the counts of a variant depend on the model they start from.
     """
     A = model.alphabet.size
     C = len(model.alphabet.symbols)
+    general = model.is_general
+    if general:
+        G = model.graph
+        for k in (1, 2):
+            if len(set(G.erow[G.kind == k].tolist())) > 1:  # pragma: no cover - not built today
+                raise InvalidParameter("model", "graph", "states of one kind emit differently")
+        kind_moves = np.zeros((3, 3), dtype=bool)
+        for p_ in range(len(G.names)):
+            for s_ in range(len(G.names)):
+                if G.T[p_, s_] > 0:
+                    kind_moves[G.kind[p_], G.kind[s_]] = True
+        gT = np.zeros_like(G.T)
+        gE = np.zeros_like(G.end)
     trans = np.zeros((3, 4))
     em_ext = np.zeros((C, C))
     qx_ext = np.zeros(C)
@@ -615,6 +634,11 @@ def alignment_stats(model: PairHMM, alignments: Iterable, max_rows: int | None =
                     continue
                 n_pairs += 1
                 st = np.where((ra != 255) & (rb != 255), 0, np.where(ra != 255, 1, 2))
+                if general:
+                    lp = _path_counts(st.astype(np.int64), kind_moves, G, gT, gE)
+                    if not np.isfinite(lp):  # pragma: no cover - every kind sequence is possible
+                        raise TrainingError(f"{os.fspath(path)}: rows {ids[a]} / {ids[b]} are not "
+                                            "an alignment this model can produce")
                 prev = 0
                 for k in range(st.size):
                     s = int(st[k])
@@ -631,7 +655,28 @@ def alignment_stats(model: PairHMM, alignments: Iterable, max_rows: int | None =
     if n_pairs == 0:
         raise InputFormatError("the alignments hold no pair of rows to count")
     match, ins = _to_canonical(model, em_ext, qx_ext, qy_ext)
+    if general:
+        return PairStats(trans, match, ins, graph_trans=gT, graph_end=gE)
     return PairStats(trans, match, ins)
+
+
+def _path_counts(cols: np.ndarray, kind_moves: np.ndarray, G: Any, out_T: np.ndarray,
+                 out_end: np.ndarray) -> float:
+    """Expected graph transitions of one row pair's column kinds, added to ``out_*``.
+
+    An x-only column next to a y-only one is a move only some states make (local flanks); when
+    the columns cannot be produced with it, every such step is taken as unobserved instead, as
+    the 3-state counting does.
+    """
+    from ._kernels.pathcount import path_transition_counts
+
+    free = np.zeros(cols.size, dtype=bool)
+    free[1:] = ~kind_moves[cols[:-1], cols[1:]]
+    lp = path_transition_counts(cols, free, G.kind, G.T, G.end, out_T, out_end)
+    if np.isfinite(lp):
+        return lp
+    free[1:] |= cols[:-1] + cols[1:] == 3  # every X|Y adjacency
+    return path_transition_counts(cols, free, G.kind, G.T, G.end, out_T, out_end)
 
 
 def estimate_from_alignments(alignments: Iterable, model: PairHMM | None = None,
@@ -647,11 +692,25 @@ def estimate_from_alignments(alignments: Iterable, model: PairHMM | None = None,
         Template (alphabet, tying choices, frozen values); default ``PairHMM.default(alphabet)``.
     pseudocount : float
         Added to every count (default 1: Laplace), so unseen pairs keep non-zero probability.
+
+    Notes
+    -----
+    In a model variant the alignment does not say which state of a kind made a column (short or
+    long gap, flank or core gap); the transition counts are then expectations under the current
+    model, and counting is repeated (EM over the hidden states, the emissions being observed)
+    until the parameters change by less than 1e-6, at most 200 times.
     """
     if model is None:
         model = PairHMM.default(alphabet, tied=tied)
+    alignments = list(alignments)
     stats = alignment_stats(model, alignments)
-    return mstep(model, stats, pseudocount=pseudocount, freeze=freeze)
+    new = mstep(model, stats, pseudocount=pseudocount, freeze=freeze)
+    for _ in range(199 if model.is_general else 0):
+        if max(np.abs(new.graph.T - model.graph.T).max(), np.abs(new.graph.end - model.graph.end).max()) < 1e-6:
+            break
+        model = new
+        new = mstep(model, alignment_stats(model, alignments), pseudocount=pseudocount, freeze=freeze)
+    return new
 
 
 # ---------------------------------------------------------------------------------------------
