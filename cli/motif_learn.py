@@ -73,6 +73,13 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("--init-scale", default=None, type=float,
               help="Scale of the initial filter weights [default: 0.1 random, 1.0 data].")
 @click.option("--l2", default=1e-3, show_default=True, type=float)
+@click.option("--kmer", default=0, show_default=True, type=click.IntRange(0, 10),
+              help="Add a jointly trained linear term on k-mer counts of this length (0 = none; "
+                   "canonical k-mers with --rc).")
+@click.option("--kmer-l2", default=None, type=float,
+              help="L2 penalty of the k-mer weights [default: --l2].")
+@click.option("--models", "n_models", default=1, show_default=True, type=click.IntRange(1),
+              help="Average this many networks trained from independent seeds (stored as one model).")
 @click.option("--learning-rate", default=0.01, show_default=True, type=float)
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
 @click.option("--epochs", "max_epochs", default=50, show_default=True, type=click.IntRange(1),
@@ -94,7 +101,7 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
           n_filters, width, rc_shared, augment_rc, palindromic, pooling, activation, dropout, init, init_scale,
-          l2, learning_rate, batch_size,
+          l2, kmer, kmer_l2, n_models, learning_rate, batch_size,
           max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads, quiet):
     """Train a motif CNN on POSITIVES (bound) vs NEGATIVES (unbound).
 
@@ -112,7 +119,8 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                          activation=activation, dropout=dropout, init=init, augment_rc=augment_rc,
                          init_scale=(init_scale if init_scale is not None
                                      else 1.0 if init == "data" else 0.1),
-                         l2=l2, learning_rate=learning_rate, batch_size=batch_size,
+                         l2=l2, kmer=kmer, kmer_l2=kmer_l2, n_models=n_models,
+                         learning_rate=learning_rate, batch_size=batch_size,
                          max_epochs=max_epochs, patience=patience,
                          validation_fraction=validation_fraction, n_jobs=threads,
                          random_state=seed)
@@ -120,7 +128,8 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
         if not quiet:
             from tqdm import tqdm
 
-            bar = tqdm(total=max_epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=True)
+            bar = tqdm(total=max_epochs * n_models, desc="epochs", unit="epoch", file=sys.stderr,
+                       leave=True)
 
         def progress(entry: dict) -> None:
             if bar is not None:
@@ -144,13 +153,20 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                 write_motif_file(exported, fh, _motif_format(motifs_path, motif_format))
         if logos_dir:
             model.save_logos(logos_dir, motifs=exported)
-        best = model.history_[model.best_epoch_ - 1]
+        runs: dict[int, list] = {}
+        for entry in model.history_:
+            runs.setdefault(entry.get("model", 1), []).append(entry)
         n_pos = int(labels.sum())
-        click.echo(f"trained on {len(labels)} sequences ({n_pos} bound, {len(labels) - n_pos} "
-                   f"unbound); best epoch {model.best_epoch_} of {len(model.history_)}, "
-                   f"validation loss {best['val_loss']:.4f}, validation AUROC {best['val_auroc']:.4f}")
+        click.echo(f"trained on {len(labels)} sequences ({n_pos} bound, {len(labels) - n_pos} unbound)")
+        for i, e in enumerate(model.best_epochs_, 1):
+            best = runs[i][e - 1]
+            who = f"model {i}: " if n_models > 1 else ""
+            click.echo(f"{who}best epoch {e} of {len(runs[i])}, validation loss "
+                       f"{best['val_loss']:.4f}, validation AUROC {best['val_auroc']:.4f}")
         top = exported[:3]
         click.echo("top filters: " + ", ".join(f"{m.name} {m.consensus}" for m in top))
+        if kmer:
+            click.echo("top k-mers: " + ", ".join(f"{u} {w:+.3f}" for u, w in model.top_kmers(5)))
         click.echo("")
         click.echo("parameters per filter (shared convolution vs a locally-connected layer over "
                    f"L = {model.seq_length_} bp):")

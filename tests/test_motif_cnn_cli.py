@@ -78,6 +78,26 @@ def test_train_positives_only_uses_shuffled_negatives(tmp_path):
     assert MotifCNN.load(model).get_params()["init_scale"] == 1.0
 
 
+def test_train_with_kmer_term_and_averaged_models(tmp_path):
+    pf, nf, pos, _ = write_sets(tmp_path)
+    model = tmp_path / "m.json"
+    r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
+                                   "--width", "9", "--epochs", "2", "-q", "--kmer", "4",
+                                   "--kmer-l2", "0.01", "--models", "2"])
+    assert r.exit_code == 0, r.output
+    assert "model 1: best epoch" in r.output and "model 2: best epoch" in r.output
+    assert "top k-mers: " in r.output
+    m = MotifCNN.load(model)
+    assert (m.kmer, m.kmer_l2, m.n_models) == (4, 0.01, 2)
+    assert m.filters_.shape == (4, 9, 4) and m.kmer_weights_.shape == (136,)
+    r = CliRunner().invoke(predict, [str(model), str(pf)])
+    assert r.exit_code == 0, r.output
+    np.testing.assert_allclose([float(x.split("\t")[1]) for x in r.output.strip().split("\n")[1:]],
+                               m.predict_proba(pos), rtol=1e-5)
+    r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--kmer", "11"])
+    assert r.exit_code == 2 and "11" in r.output
+
+
 def test_predict_tabular_reports_auroc(tmp_path):
     pf, nf, pos, neg = write_sets(tmp_path)
     tab = tmp_path / "x.data"
