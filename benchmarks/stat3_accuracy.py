@@ -40,6 +40,23 @@ def load(folder: Path, name: str):
     return seqs, y
 
 
+def stat_filters(m, bound) -> tuple[str, str]:
+    """Consensus of the top filter (from its sites in ``bound``) and the STAT-like ones of the top 5."""
+    top5 = m.to_motifs(sites=bound, trim=0.3, filters=m.filter_order()[:5])
+    stat = ", ".join(f"#{i + 1} {t.consensus}" for i, t in enumerate(top5)
+                     if STAT.search(str(t.consensus))
+                     or STAT.search(str(t.reverse_complement().consensus)))
+    return str(top5[0].consensus), stat or "no"
+
+
+def val_auroc(m) -> float:
+    """Validation AUROC at the kept epoch (mean over members for ``n_models > 1``)."""
+    tagged = {}
+    for h in m.history_:
+        tagged.setdefault(h.get("model", 1), []).append(h)
+    return float(np.mean([tagged[i + 1][e - 1]["val_auroc"] for i, e in enumerate(m.best_epochs_)]))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path, help="folder holding train.data and test.data")
@@ -52,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rc", choices=["both", "shared", "unshared"], default="both",
                     help="which reverse-complement settings to run")
     args = ap.parse_args(argv)
+    rc_settings = {"both": (True, False), "shared": (True,), "unshared": (False,)}[args.rc]
 
     from pairhmm.motif.cnn import MotifCNN, roc_auc
 
@@ -66,26 +84,30 @@ def main(argv: list[str] | None = None) -> None:
         Xf, yf = [X[i] for i in fit], y[fit]
         Xv, yv = [X[i] for i in val], y[val]
         print(f"validation AUROC on {n_val} held-out train.data sequences (test.data not read)\n")
-        print("| parameters | rc_shared | seed | validation AUROC | epochs | s |")
-        print("|---|---|---:|---:|---:|---:|")
+        print("| parameters | rc_shared | seed | validation AUROC | best epoch(s) | s | top filter | "
+              "STAT-like filter in the top 5 |")
+        print("|---|---|---:|---:|---|---:|---|---|")
+        bound_f = [s for s, lab in zip(Xf, yf) if lab == 1]
         for g in grid:
-            for rc in (True, False):
+            for rc in rc_settings:
                 for seed in args.seeds:
                     t = time.perf_counter()
                     m = MotifCNN(**{**params, **g, "rc_shared": rc}, n_jobs=args.threads,
                                  random_state=seed).fit(Xf, yf)
+                    secs = time.perf_counter() - t
                     auc = roc_auc(yv, m.decision_function(Xv))
-                    print(f"| `{json.dumps(g)}` | {rc} | {seed} | {auc:.4f} | {m.best_epoch_} | "
-                          f"{time.perf_counter() - t:.0f} |", flush=True)
+                    cons, stat = stat_filters(m, bound_f)
+                    epochs = ",".join(str(e) for e in m.best_epochs_)
+                    print(f"| `{json.dumps(g)}` | {rc} | {seed} | {auc:.4f} | {epochs} | {secs:.0f} | "
+                          f"{cons} | {stat} |", flush=True)
         return
 
     Xt, yt = load(args.data, "test.data")
     print(f"train.data: {len(y)} sequences, test.data: {len(yt)}; parameters `{json.dumps(params)}`\n")
-    print("| rc_shared | seed | test AUROC | validation AUROC | best epoch | s | top filter (consensus "
-          "of its sites) | STAT-like filter (TTCnnnGAA) in the top 5 |")
-    print("|---|---:|---:|---:|---:|---:|---|---|")
+    print("| rc_shared | seed | test AUROC | validation AUROC | best epoch(s) | s | top filter (consensus "
+          "of its sites) | STAT-like filter (TTCnnnGAA) in the top 5 | top k-mers |")
+    print("|---|---:|---:|---:|---|---:|---|---|---|")
     bound = [s for s, lab in zip(X, y) if lab == 1]
-    rc_settings = {"both": (True, False), "shared": (True,), "unshared": (False,)}[args.rc]
     for rc in rc_settings:
         for seed in args.seeds:
             t = time.perf_counter()
@@ -93,15 +115,11 @@ def main(argv: list[str] | None = None) -> None:
                          random_state=seed).fit(X, y)
             secs = time.perf_counter() - t
             auc = roc_auc(yt, m.decision_function(Xt))
-            val = m.history_[m.best_epoch_ - 1]["val_auroc"]
-            top5 = m.to_motifs(sites=bound, trim=0.3, filters=m.filter_order()[:5])
-            cons = str(top5[0].consensus)
-            stat = ", ".join(f"#{i + 1} {t.consensus}" for i, t in enumerate(top5)
-                             if STAT.search(str(t.consensus))
-                             or STAT.search(str(t.reverse_complement().consensus)))
-            stat = stat or "no"
-            print(f"| {rc} | {seed} | {auc:.4f} | {val:.4f} | {m.best_epoch_} | {secs:.0f} | "
-                  f"{cons} | {stat} |", flush=True)
+            cons, stat = stat_filters(m, bound)
+            kmers = " ".join(u for u, _ in m.top_kmers(5)) if m.kmer else "-"
+            epochs = ",".join(str(e) for e in m.best_epochs_)
+            print(f"| {rc} | {seed} | {auc:.4f} | {val_auroc(m):.4f} | {epochs} | {secs:.0f} | "
+                  f"{cons} | {stat} | {kmers} |", flush=True)
 
 
 if __name__ == "__main__":
