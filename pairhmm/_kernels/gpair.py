@@ -14,6 +14,26 @@ uses ``em`` (C x C); state s of kind 1/2 uses row ``erow[s]`` of ``q`` (R x C).
 
 Scaling is the block scheme of the 3-state kernels: one binary exponent per block of ``BLOCK``
 columns per row, chosen from the blocks that feed the block.
+
+How the rows are computed
+-------------------------
+The techniques of the 3-state kernels, for any graph. Values are stored as one contiguous row
+of m+1 columns per state (``F[s, i]``), so every loop over columns is unit-stride:
+
+* y is turned into column tables once (``prof[a, j] = em[a, y_j]``, ``qyc[r, j] = q[r, y_j]``),
+  so rows read contiguous arrays instead of gathering ``em[x_i, y_j]``.
+* Pair and x-insert states depend on the previous row only: for each (state, predecessor)
+  pair one vectorisable loop over the row adds that predecessor's term.
+* y-insert states form the one serial recurrence along the row. Their graph without self loops
+  is acyclic in every model variant, so they are computed one state at a time in topological
+  order: the other predecessors' terms in a vector loop, then the self loop as a scalar chain.
+  (A graph with a cycle among y-insert states falls back to a column-by-column loop.)
+* The Begin state only feeds cells (1, 1), (1, 0) and (0, 1): it is left out of the interior
+  loops and added at those cells.
+
+The sums over predecessors run in the order of ``pred`` as before, so forward values and
+Viterbi choices (ties go to the lowest state number) are those of the cell-by-cell version;
+backward values and the summed expected counts differ from it by rounding only.
 """
 
 from __future__ import annotations
@@ -26,25 +46,189 @@ from numba import njit, prange
 from .pair import BLOCK, _NEG, _exp2i, _level
 
 
+# ----------------------------------------------------------------------------------------------
+# graph tables
+# ----------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _emit(s, kind, erow, em, q, xi, yj):
-    k = kind[s]
-    if k == 0:
-        return em[xi, yj]
-    if k == 1:
-        return q[erow[s], xi]
-    return q[erow[s], yj]
+def _plan(kind, erow, T, pred, npred):
+    """Tables the row kernels share: (kind, erow, ipred, nip, ms, xs, ys, yord, acyclic).
+
+    ``ipred[s, :nip[s]]``: the predecessors of s without the Begin; ``ms``/``xs``/``ys``: the
+    states of kind 0/1/2; ``yord``: the y-insert states in topological order of the edges
+    between them (self loops left out), valid when ``acyclic`` is 1.
+    """
+    S = T.shape[0] - 1
+    W = max(pred.shape[1], 1)
+    ipred = np.zeros((S, W), dtype=np.int64)
+    nip = np.zeros(S, dtype=np.int64)
+    counts = np.zeros(3, dtype=np.int64)
+    for s in range(S):
+        k = 0
+        for a in range(npred[s]):
+            p = pred[s, a]
+            if p != S:
+                ipred[s, k] = p
+                k += 1
+        nip[s] = k
+        counts[kind[s]] += 1
+    ms = np.empty(counts[0], dtype=np.int64)
+    xs = np.empty(counts[1], dtype=np.int64)
+    ys = np.empty(counts[2], dtype=np.int64)
+    c = np.zeros(3, dtype=np.int64)
+    for s in range(S):
+        k = kind[s]
+        if k == 0:
+            ms[c[0]] = s
+        elif k == 1:
+            xs[c[1]] = s
+        else:
+            ys[c[2]] = s
+        c[k] += 1
+    # Kahn's algorithm over the y -> y edges, lowest state first
+    nY = ys.shape[0]
+    indeg = np.zeros(S, dtype=np.int64)
+    for a in range(nY):
+        s = ys[a]
+        for k in range(nip[s]):
+            p = ipred[s, k]
+            if p != s and kind[p] == 2:
+                indeg[s] += 1
+    done = np.zeros(S, dtype=np.bool_)
+    yord = np.empty(nY, dtype=np.int64)
+    n_done = 0
+    progress = True
+    while progress and n_done < nY:
+        progress = False
+        for a in range(nY):
+            s = ys[a]
+            if done[s] or indeg[s] > 0:
+                continue
+            done[s] = True
+            yord[n_done] = s
+            n_done += 1
+            progress = True
+            for b2 in range(nY):
+                t = ys[b2]
+                if t == s:
+                    continue
+                for k in range(nip[t]):
+                    if ipred[t, k] == s:
+                        indeg[t] -= 1
+            break
+    acyclic = 1 if n_done == nY else 0
+    return kind, erow, ipred, nip, ms, xs, ys, yord, acyclic
 
 
 @njit(cache=True)
-def _g_forward_row(i, x, y, kind, erow, em, q, T, pred, npred, Fp, SCp, LVp, Fc, SCc, LVc):
-    """Forward row i of every state into ``Fc`` (S+1, m+1) from row i-1 in ``Fp`` (unused for
-    i = 0), with the block exponents ``SC*`` and levels ``LV*`` of both rows."""
+def _profiles(y, em, q):
+    """Column tables of y: prof[a, j] = em[a, y_j], qyc[r, j] = q[r, y_j] (1-based j; column 0
+    is zero and never read)."""
     m = y.shape[0]
+    C = em.shape[0]
+    R = q.shape[0]
+    prof = np.zeros((C, m + 1))
+    qyc = np.zeros((R, m + 1))
+    for a in range(C):
+        for j in range(1, m + 1):
+            prof[a, j] = em[a, y[j - 1]]
+    for r in range(R):
+        for j in range(1, m + 1):
+            qyc[r, j] = q[r, y[j - 1]]
+    return prof, qyc
+
+
+@njit(cache=True)
+def _close(Fc, ic, S1, j0, j1, b, big, target, SCc, LVc):
+    """Block b's exponent and level from its largest value ``big`` (relative to 2**target);
+    rescale the block when it drifts past 2**+-200."""
+    e = _level(big)
+    if e == _NEG:
+        SCc[b] = target
+        return
+    if e < -200 or e > 200:
+        # ldexp per value: exact, and safe when the largest value is subnormal
+        for s in range(S1):
+            Fs = Fc[s, ic]
+            for j in range(j0, j1):
+                Fs[j] = math.ldexp(Fs[j], -e)
+        SCc[b] = target + e
+    else:
+        SCc[b] = target
+    LVc[b] = target + e
+
+
+@njit(cache=True)
+def _block_big(Fc, ic, S, j0, j1, tot, big):
+    """Largest sum over the real states of a column of the block, at least ``big``."""
+    for j in range(j0, j1):
+        tot[j - j0] = 0.0
+    for s in range(S):
+        Fs = Fc[s, ic]
+        for j in range(j0, j1):
+            tot[j - j0] += Fs[j]
+    for jj in range(j1 - j0):
+        if tot[jj] > big:
+            big = tot[jj]
+    return big
+
+
+# ----------------------------------------------------------------------------------------------
+# forward
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, LVc, tot):
+    """Forward row i of every state into ``Fc[:, ic]`` from row i-1 in ``Fp[:, ip]`` (unused for
+    i = 0), with the block exponents ``SC*`` and levels ``LV*`` of both rows."""
+    kind, erow, ipred, nip, ms, xs, ys, yord, acyclic = plan
+    m = prof.shape[1] - 1
     S1 = T.shape[0]
     S = S1 - 1
-    nb = m // BLOCK + 1
-    xi = x[i - 1] if i > 0 else 0
+    nb = SCc.shape[0]
+    FB = Fc[S, ic]
+    for j in range(m + 1):
+        FB[j] = 0.0
+    if i == 0:
+        FB[0] = 1.0
+        for a in range(ms.shape[0]):
+            Fs = Fc[ms[a], ic]
+            for j in range(m + 1):
+                Fs[j] = 0.0
+        for a in range(xs.shape[0]):
+            Fs = Fc[xs[a], ic]
+            for j in range(m + 1):
+                Fs[j] = 0.0
+        xi = 0
+    else:
+        xi = x[i - 1]
+        # unscaled predecessor sums of the pair and x-insert states, whole row at once
+        for a in range(ms.shape[0]):
+            s = ms[a]
+            Fs = Fc[s, ic]
+            Fs[0] = 0.0
+            for j in range(1, m + 1):
+                Fs[j] = 0.0
+            for k in range(nip[s]):
+                p = ipred[s, k]
+                t = T[p, s]
+                A = Fp[p, ip]
+                for j in range(1, m + 1):
+                    Fs[j] += A[j - 1] * t
+            if i == 1 and m > 0:
+                Fs[1] += Fp[S, ip][0] * T[S, s]
+        for a in range(xs.shape[0]):
+            s = xs[a]
+            Fs = Fc[s, ic]
+            for j in range(m + 1):
+                Fs[j] = 0.0
+            for k in range(nip[s]):
+                p = ipred[s, k]
+                t = T[p, s]
+                A = Fp[p, ip]
+                for j in range(m + 1):
+                    Fs[j] += A[j] * t
+            if i == 1:
+                Fs[0] += Fp[S, ip][0] * T[S, s]
+    er = prof[xi]
     for b in range(nb):
         LVc[b] = _NEG
     for b in range(nb):
@@ -65,277 +249,592 @@ def _g_forward_row(i, x, y, kind, erow, em, q, T, pred, npred, Fp, SCp, LVp, Fc,
         r_up = _exp2i(SCp[b] - target) if i > 0 else 0.0
         r_d = _exp2i(SCp[b - 1] - target) if (i > 0 and b > 0) else 0.0
         r_l = _exp2i(SCc[b - 1] - target) if b > 0 else 0.0
-        big = 0.0
-        for j in range(j0, j1):
-            if i == 0 and j == 0:
-                big = 1.0
-                continue
-            Fc[S, j] = 0.0
-            fd = r_d if j == j0 else r_up
-            fl = r_l if j == j0 else 1.0
-            yj = y[j - 1] if j > 0 else 0
-            tot = 0.0
-            for s in range(S):
-                k = kind[s]
-                acc = 0.0
-                if k == 0:
-                    if i > 0 and j > 0:
-                        for a in range(npred[s]):
-                            p = pred[s, a]
-                            acc += Fp[p, j - 1] * T[p, s]
-                        v = acc * fd * em[xi, yj]
-                    else:
-                        v = 0.0
-                elif k == 1:
-                    if i > 0:
-                        for a in range(npred[s]):
-                            p = pred[s, a]
-                            acc += Fp[p, j] * T[p, s]
-                        v = acc * r_up * q[erow[s], xi]
-                    else:
-                        v = 0.0
+        if i > 0:
+            for a in range(ms.shape[0]):
+                Fs = Fc[ms[a], ic]
+                js = j0
+                if j0 == 0:
+                    js = 1
                 else:
-                    if j > 0:
-                        for a in range(npred[s]):
-                            p = pred[s, a]
-                            acc += Fc[p, j - 1] * T[p, s]
-                        v = acc * fl * q[erow[s], yj]
-                    else:
-                        v = 0.0
-                Fc[s, j] = v
-                tot += v
-            if tot > big:
-                big = tot
-        e = _level(big)
-        if e == _NEG:
-            SCc[b] = target
-        else:
-            if e < -200 or e > 200:
-                # ldexp per value: exact, and safe when the largest value is subnormal
+                    Fs[j0] = Fs[j0] * r_d * er[j0]
+                    js = j0 + 1
+                for j in range(js, j1):
+                    Fs[j] = Fs[j] * r_up * er[j]
+            for a in range(xs.shape[0]):
+                s = xs[a]
+                Fs = Fc[s, ic]
+                qx = q[erow[s], xi]
                 for j in range(j0, j1):
-                    for s in range(S1):
-                        Fc[s, j] = math.ldexp(Fc[s, j], -e)
-                SCc[b] = target + e
-            else:
-                SCc[b] = target
-            LVc[b] = target + e
+                    Fs[j] = Fs[j] * r_up * qx
+        jy = j0 if j0 > 0 else 1
+        if acyclic == 1:
+            for a in range(yord.shape[0]):
+                s = yord[a]
+                Fs = Fc[s, ic]
+                qs = qyc[erow[s]]
+                tss = 0.0
+                for j in range(jy, j1):
+                    Fs[j] = 0.0
+                for k in range(nip[s]):
+                    p = ipred[s, k]
+                    if p == s:
+                        tss = T[s, s]
+                        continue
+                    t = T[p, s]
+                    A = Fc[p, ic]
+                    for j in range(jy, j1):
+                        Fs[j] += A[j - 1] * t
+                if i == 0 and b == 0 and m > 0:
+                    Fs[1] += FB[0] * T[S, s]
+                if j0 > 0:
+                    # the first column reads the previous block: its scale factor
+                    Fs[j0] = (Fs[j0] + Fs[j0 - 1] * tss) * r_l * qs[j0]
+                    start = j0 + 1
+                else:
+                    Fs[0] = 0.0
+                    start = 1
+                prev = Fs[start - 1]
+                for j in range(start, j1):
+                    prev = (Fs[j] + prev * tss) * qs[j]
+                    Fs[j] = prev
+        else:
+            if j0 == 0:
+                for a in range(ys.shape[0]):
+                    Fc[ys[a], ic][0] = 0.0
+            for j in range(jy, j1):
+                fl = r_l if j == j0 else 1.0
+                for a in range(ys.shape[0]):
+                    s = ys[a]
+                    acc = 0.0
+                    for k in range(nip[s]):
+                        p = ipred[s, k]
+                        acc += Fc[p, ic][j - 1] * T[p, s]
+                    if i == 0 and j == 1:
+                        acc += FB[0] * T[S, s]
+                    Fc[s, ic][j] = acc * fl * qyc[erow[s], j]
+        big = _block_big(Fc, ic, S, j0, j1, tot, 1.0 if (i == 0 and b == 0) else 0.0)
+        _close(Fc, ic, S1, j0, j1, b, big, target, SCc, LVc)
 
 
 @njit(cache=True)
-def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
-    """Forward matrices F (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y)."""
+def _forward_full(x, T, end, q, prof, qyc, plan):
+    """Forward matrices (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y)."""
     n = x.shape[0]
-    m = y.shape[0]
+    m = prof.shape[1] - 1
     S1 = T.shape[0]
     nb = m // BLOCK + 1
     F = np.zeros((S1, n + 1, m + 1))
     SC = np.zeros((n + 1, nb), dtype=np.int64)
     LV = np.full((n + 1, nb), _NEG, dtype=np.int64)
-    F[S1 - 1, 0, 0] = 1.0
+    tot = np.empty(BLOCK)
     for i in range(n + 1):
         p = max(i - 1, 0)
-        _g_forward_row(i, x, y, kind, erow, em, q, T, pred, npred, F[:, p], SC[p], LV[p],
-                       F[:, i], SC[i], LV[i])
-    return F, SC, _g_end(F[:, n], SC[n], m, end)
+        _g_forward_row(i, x, T, q, prof, qyc, plan, F, p, F, i, SC[p], LV[p], SC[i], LV[i], tot)
+    return F, SC, _g_end(F, n, SC[n], m, end)
+
+
+@njit(cache=True)
+def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
+    """Forward matrices F (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y)."""
+    plan = _plan(kind, erow, T, pred, npred)
+    prof, qyc = _profiles(y, em, q)
+    return _forward_full(x, T, end, q, prof, qyc, plan)
 
 
 @njit(cache=True)
 def g_forward_logprob(x, y, kind, erow, em, q, T, end, pred, npred):
     """log P(x, y) by the forward algorithm in linear memory (two rows of every state)."""
+    plan = _plan(kind, erow, T, pred, npred)
+    prof, qyc = _profiles(y, em, q)
     n = x.shape[0]
     m = y.shape[0]
     S1 = T.shape[0]
     nb = m // BLOCK + 1
-    F = np.zeros((2, S1, m + 1))
+    F = np.zeros((S1, 2, m + 1))
     SC = np.zeros((2, nb), dtype=np.int64)
     LV = np.full((2, nb), _NEG, dtype=np.int64)
-    F[0, S1 - 1, 0] = 1.0
+    tot = np.empty(BLOCK)
     for i in range(n + 1):
         p = (i - 1) & 1
         c = i & 1
-        _g_forward_row(i, x, y, kind, erow, em, q, T, pred, npred, F[p], SC[p], LV[p],
-                       F[c], SC[c], LV[c])
-    return _g_end(F[n & 1], SC[n & 1], m, end)
+        _g_forward_row(i, x, T, q, prof, qyc, plan, F, p, F, c, SC[p], LV[p], SC[c], LV[c], tot)
+    return _g_end(F, n & 1, SC[n & 1], m, end)
 
 
 @njit(cache=True)
-def _g_end(Fn, SCn, m, end):
-    """log P(x, y) from the last row's values (S+1, m+1) and block exponents."""
+def _g_end(F, r, SCn, m, end):
+    """log P(x, y) from the last row's values ``F[:, r]`` and block exponents."""
     v = 0.0
     for s in range(end.shape[0]):
-        v += Fn[s, m] * end[s]
+        v += F[s, r, m] * end[s]
     if v <= 0.0:
         return -np.inf
     return math.log(v) + SCn[m // BLOCK] * math.log(2.0)
 
 
+# ----------------------------------------------------------------------------------------------
+# backward
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, Bc, ic, SCn, LVn,
+                    SCc, LVc, U, Ub, tot):
+    """Backward row i of every state into ``Bc[:, ic]`` from row i+1 in ``Bn[:, in_]`` (unused
+    for i = n). ``U`` (S, m+1) and ``Ub`` (S, BLOCK) are work arrays.
+
+    ``Ub[s2, j - j0]`` holds, for the block being filled, the scaled value a predecessor at
+    (i, j) receives from state s2 per unit of transition probability: emission times B of s2
+    at its cell, times the block factor.
+    """
+    kind, erow, ipred, nip, ms, xs, ys, yord, acyclic = plan
+    m = prof.shape[1] - 1
+    S1 = T.shape[0]
+    S = S1 - 1
+    nb = SCc.shape[0]
+    last = i == n
+    if not last:
+        xn = x[i]
+        er = prof[xn]
+        for a in range(ms.shape[0]):
+            s = ms[a]
+            Us = U[s]
+            Bs = Bn[s, in_]
+            for j in range(m):
+                Us[j] = er[j + 1] * Bs[j + 1]
+            Us[m] = 0.0
+        for a in range(xs.shape[0]):
+            s = xs[a]
+            Us = U[s]
+            Bs = Bn[s, in_]
+            qx = q[erow[s], xn]
+            for j in range(m + 1):
+                Us[j] = qx * Bs[j]
+    BB = Bc[S, ic]
+    for j in range(m + 1):
+        BB[j] = 0.0
+    for b in range(nb):
+        LVc[b] = _NEG
+    for b in range(nb - 1, -1, -1):
+        j0 = b * BLOCK
+        j1 = min(j0 + BLOCK, m + 1)
+        w = j1 - j0
+        target = _NEG
+        if not last:
+            target = LVn[b]
+            if b + 1 < nb and LVn[b + 1] > target:
+                target = LVn[b + 1]
+        if b + 1 < nb and LVc[b + 1] > target:
+            target = LVc[b + 1]
+        if target == _NEG:
+            target = SCn[b] if not last else 0
+        r_dn = _exp2i(SCn[b] - target) if not last else 0.0
+        r_dd = _exp2i(SCn[b + 1] - target) if (not last and b + 1 < nb) else 0.0
+        r_r = _exp2i(SCc[b + 1] - target) if b + 1 < nb else 0.0
+        corner = last and j1 - 1 == m  # the block holds cell (n, m): End
+        escale = _exp2i(-target)
+        for a in range(ms.shape[0]):
+            s = ms[a]
+            if last:
+                for jj in range(w):
+                    Ub[s, jj] = 0.0
+            else:
+                for jj in range(w - 1):
+                    Ub[s, jj] = U[s, j0 + jj] * r_dn
+                Ub[s, w - 1] = U[s, j1 - 1] * r_dd
+        for a in range(xs.shape[0]):
+            s = xs[a]
+            if last:
+                for jj in range(w):
+                    Ub[s, jj] = 0.0
+            else:
+                for jj in range(w):
+                    Ub[s, jj] = U[s, j0 + jj] * r_dn
+        # y-insert states: the serial recurrence along the row, right to left
+        if acyclic == 1:
+            for a in range(yord.shape[0] - 1, -1, -1):
+                s = yord[a]
+                Bs = Bc[s, ic]
+                qs = qyc[erow[s]]
+                for j in range(j0, j1):
+                    Bs[j] = 0.0
+                if corner:
+                    Bs[m] = end[s] * escale
+                tss = 0.0
+                for k in range(nsucc[s]):
+                    s2 = succ[s, k]
+                    if s2 == s:
+                        tss = T[s, s]
+                        continue
+                    t = T[s, s2]
+                    for jj in range(w):
+                        Bs[j0 + jj] += t * Ub[s2, jj]
+                j = j1 - 1
+                vs = 0.0 if j == m else qs[j + 1] * Bs[j + 1] * r_r
+                Ub[s, w - 1] = vs
+                Bs[j] += tss * vs
+                for j in range(j1 - 2, j0 - 1, -1):
+                    vs = qs[j + 1] * Bs[j + 1]
+                    Ub[s, j - j0] = vs
+                    Bs[j] += tss * vs
+        else:
+            for j in range(j1 - 1, j0 - 1, -1):
+                jj = j - j0
+                fr = r_r if j == j1 - 1 else 1.0
+                for a in range(ys.shape[0]):
+                    s = ys[a]
+                    acc = end[s] * escale if (corner and j == m) else 0.0
+                    for k in range(nsucc[s]):
+                        s2 = succ[s, k]
+                        if kind[s2] == 2:
+                            if j < m:
+                                acc += T[s, s2] * (qyc[erow[s2], j + 1] * Bc[s2, ic][j + 1] * fr)
+                        else:
+                            acc += T[s, s2] * Ub[s2, jj]
+                    Bc[s, ic][j] = acc
+            for a in range(ys.shape[0]):
+                s = ys[a]
+                Bs = Bc[s, ic]
+                qs = qyc[erow[s]]
+                for j in range(j0, j1):
+                    fr = r_r if j == j1 - 1 else 1.0
+                    Ub[s, j - j0] = qs[j + 1] * Bs[j + 1] * fr if j < m else 0.0
+        # pair and x-insert states: every successor's term is known
+        for kd in range(2):
+            grp = ms if kd == 0 else xs
+            for a in range(grp.shape[0]):
+                s = grp[a]
+                Bs = Bc[s, ic]
+                for j in range(j0, j1):
+                    Bs[j] = 0.0
+                if corner:
+                    Bs[m] = end[s] * escale
+                for k in range(nsucc[s]):
+                    s2 = succ[s, k]
+                    t = T[s, s2]
+                    for jj in range(w):
+                        Bs[j0 + jj] += t * Ub[s2, jj]
+        if i == 0 and b == 0:
+            acc = 0.0
+            for k in range(nsucc[S]):
+                s2 = succ[S, k]
+                acc += T[S, s2] * Ub[s2, 0]
+            BB[0] = acc
+        big = _block_big(Bc, ic, S, j0, j1, tot, 0.0)
+        _close(Bc, ic, S1, j0, j1, b, big, target, SCc, LVc)
+
+
 @njit(cache=True)
 def g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc):
-    """Backward matrices B (S+1, n+1, m+1) and block exponents; B[Begin, 0, 0] = P(x, y).
+    """Backward matrices B (S+1, n+1, m+1) and block exponents; B[Begin, 0, 0] = P(x, y)
+    (the Begin's other entries are 0).
 
     ``succ[s, :nsucc[s]]`` lists the states s2 with T[s, s2] > 0.
     """
+    # the predecessor lists are only needed for the y-insert order: rebuild them from T
+    S1 = T.shape[0]
+    pred = np.zeros((S1, S1), dtype=np.int64)
+    npred = np.zeros(S1, dtype=np.int64)
+    for s in range(S1):
+        for p in range(S1):
+            if T[p, s] > 0.0:
+                pred[s, npred[s]] = p
+                npred[s] += 1
+    plan = _plan(kind, erow, T, pred, npred)
+    prof, qyc = _profiles(y, em, q)
     n = x.shape[0]
     m = y.shape[0]
-    S1 = T.shape[0]
-    S = S1 - 1
     nb = m // BLOCK + 1
     B = np.zeros((S1, n + 1, m + 1))
     SC = np.zeros((n + 1, nb), dtype=np.int64)
     LV = np.full((n + 1, nb), _NEG, dtype=np.int64)
+    U = np.zeros((S1 - 1, m + 1))
+    Ub = np.zeros((S1 - 1, BLOCK))
+    tot = np.empty(BLOCK)
     for i in range(n, -1, -1):
-        xn = x[i] if i < n else 0
-        for b in range(nb - 1, -1, -1):
-            j0 = b * BLOCK
-            j1 = min(j0 + BLOCK, m + 1)
-            target = _NEG
-            if i < n:
-                target = LV[i + 1, b]
-                if b + 1 < nb and LV[i + 1, b + 1] > target:
-                    target = LV[i + 1, b + 1]
-            if b + 1 < nb and LV[i, b + 1] > target:
-                target = LV[i, b + 1]
-            if target == _NEG:
-                target = SC[i + 1, b] if i < n else 0
-            r_dn = _exp2i(SC[i + 1, b] - target) if i < n else 0.0
-            r_dd = _exp2i(SC[i + 1, b + 1] - target) if (i < n and b + 1 < nb) else 0.0
-            r_r = _exp2i(SC[i, b + 1] - target) if b + 1 < nb else 0.0
-            big = 0.0
-            for j in range(j1 - 1, j0 - 1, -1):
-                fdd = r_dd if j == j1 - 1 else r_dn
-                fr = r_r if j == j1 - 1 else 1.0
-                yn = y[j] if j < m else 0
-                tot = 0.0
-                # the Begin state (index S) only matters at (0, 0); computing it everywhere is
-                # harmless and keeps the loop uniform
-                for s in range(S1):
-                    acc = 0.0
-                    if i == n and j == m and s < S:
-                        acc = end[s] * _exp2i(-target)
-                    for a in range(nsucc[s]):
-                        s2 = succ[s, a]
-                        k = kind[s2]
-                        if k == 0:
-                            if i < n and j < m:
-                                acc += T[s, s2] * em[xn, yn] * B[s2, i + 1, j + 1] * fdd
-                        elif k == 1:
-                            if i < n:
-                                acc += T[s, s2] * q[erow[s2], xn] * B[s2, i + 1, j] * r_dn
-                        else:
-                            if j < m:
-                                acc += T[s, s2] * q[erow[s2], yn] * B[s2, i, j + 1] * fr
-                    B[s, i, j] = acc
-                    if s < S:
-                        tot += acc
-                if tot > big:
-                    big = tot
-            e = _level(big)
-            if e == _NEG:
-                SC[i, b] = target
-            else:
-                if e < -200 or e > 200:
-                    for j in range(j0, j1):
-                        for s in range(S1):
-                            B[s, i, j] = math.ldexp(B[s, i, j], -e)
-                    SC[i, b] = target + e
-                else:
-                    SC[i, b] = target
-                LV[i, b] = target + e
+        r = min(i + 1, n)
+        _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, B, r, B, i, SC[r], LV[r],
+                        SC[i], LV[i], U, Ub, tot)
     return B, SC
 
 
+# ----------------------------------------------------------------------------------------------
+# posterior and expected counts
+# ----------------------------------------------------------------------------------------------
 @njit(cache=True)
 def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
-    """P(x_i ~ y_j) summed over the pair-emitting states, shape (n, m), and log P(x, y)."""
+    """P(x_i ~ y_j) summed over the pair-emitting states, shape (n, m), and log P(x, y).
+
+    Only the pair states' forward rows are kept; the backward rows are computed from the last
+    row up, two at a time, and combined with them.
+    """
+    plan = _plan(kind, erow, T, pred, npred)
+    ms = plan[4]
+    prof, qyc = _profiles(y, em, q)
     n = x.shape[0]
     m = y.shape[0]
-    S = T.shape[0] - 1
-    F, SF, logp = g_forward(x, y, kind, erow, em, q, T, end, pred, npred)
+    S1 = T.shape[0]
+    nM = ms.shape[0]
+    nb = m // BLOCK + 1
+    FM = np.zeros((nM, n + 1, m + 1))
+    SF = np.zeros((n + 1, nb), dtype=np.int64)
+    LF = np.full((2, nb), _NEG, dtype=np.int64)
+    R = np.zeros((S1, 2, m + 1))
+    tot = np.empty(BLOCK)
+    for i in range(n + 1):
+        p = (i - 1) & 1
+        c = i & 1
+        _g_forward_row(i, x, T, q, prof, qyc, plan, R, p, R, c, SF[max(i - 1, 0)], LF[p], SF[i],
+                       LF[c], tot)
+        for a in range(nM):
+            FM[a, i] = R[ms[a], c]
+    logp = _g_end(R, n & 1, SF[n], m, end)
     P = np.zeros((n, m))
     if logp == -np.inf:
         return P, logp
-    B, SB = g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc)
+    SB = np.zeros((2, nb), dtype=np.int64)
+    LB = np.full((2, nb), _NEG, dtype=np.int64)
+    U = np.zeros((S1 - 1, m + 1))
+    Ub = np.zeros((S1 - 1, BLOCK))
     ln2 = math.log(2.0)
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            b = j // BLOCK
-            k = (SF[i, b] + SB[i, b]) * ln2 - logp
+    for i in range(n, 0, -1):
+        c = i & 1
+        p = (i + 1) & 1 if i < n else c
+        _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, R, p, R, c, SB[p], LB[p],
+                        SB[c], LB[c], U, Ub, tot)
+        Pi = P[i - 1]
+        for b in range(nb):
+            j0 = b * BLOCK
+            j1 = min(j0 + BLOCK, m + 1)
+            k = (SF[i, b] + SB[c, b]) * ln2 - logp
             if k < -740.0:
                 continue
             f = math.exp(k) if k < 700.0 else np.inf
-            v = 0.0
-            for s in range(S):
-                if kind[s] == 0:
-                    v += F[s, i, j] * B[s, i, j]
-            P[i - 1, j - 1] = v * f
+            js = max(j0, 1)
+            for j in range(js, j1):
+                tot[j - j0] = 0.0
+            for a in range(nM):
+                Fs = FM[a, i]
+                Bs = R[ms[a], c]
+                for j in range(js, j1):
+                    tot[j - j0] += Fs[j] * Bs[j]
+            for j in range(js, j1):
+                Pi[j - 1] = tot[j - j0] * f
     return P, logp
+
+
+@njit(cache=True)
+def _counts_row_fast(i, x, T, q, prof, qyc, plan, F, Bc, c, fd_in, fd_ed, fl_in, fl_ed, j0, j1,
+                     Tacc, Ecol, Qcol, XQ, wf, tc):
+    """Transition and emission counts into the cells (i, j0..j1-1), every scale factor in the
+    double range: per (state, predecessor) vector loops into lane accumulators ``Tacc``
+    (S, W, BLOCK); match and y-insert emissions per column (``Ecol`` (C, m+1), ``Qcol``
+    (R, m+1)), x-insert emissions per lane (``XQ`` (R, C, BLOCK))."""
+    kind, erow, ipred, nip, ms, xs, ys, yord, acyclic = plan
+    S = T.shape[0] - 1
+    for s in range(S):
+        kd = kind[s]
+        Bs = Bc[s, c]
+        if kd == 0:
+            if i == 0:
+                continue
+            js = max(j0, 1)
+            er = prof[x[i - 1]]
+            for j in range(js, j1):
+                f = fd_ed if j == j0 else fd_in
+                wf[j - j0] = er[j] * Bs[j] * f
+            pr = i - 1
+            off = 1
+        elif kd == 1:
+            if i == 0:
+                continue
+            js = j0
+            qx = q[erow[s], x[i - 1]]
+            for j in range(js, j1):
+                wf[j - j0] = qx * Bs[j] * fd_in
+            pr = i - 1
+            off = 0
+        else:
+            js = max(j0, 1)
+            qs = qyc[erow[s]]
+            for j in range(js, j1):
+                f = fl_ed if j == j0 else fl_in
+                wf[j - j0] = qs[j] * Bs[j] * f
+            pr = i
+            off = 1
+        for j in range(js, j1):
+            tc[j - j0] = 0.0
+        for k in range(nip[s]):
+            p = ipred[s, k]
+            t = T[p, s]
+            A = F[p, pr]
+            acc = Tacc[s, k]
+            for j in range(js, j1):
+                v = A[j - off] * t * wf[j - j0]
+                acc[j - j0] += v
+                tc[j - j0] += v
+        # the Begin feeds (1, 1), (1, 0) and (0, 1) only
+        if j0 == 0 and ((kd == 0 and i == 1) or (kd == 1 and i == 1) or (kd == 2 and i == 0)):
+            jb = 0 if kd == 1 else 1
+            if jb < j1:
+                v = F[S, 0, 0] * T[S, s] * wf[jb]
+                Tacc[s, nip[s], 0] += v
+                tc[jb] += v
+        if kd == 0:
+            Ei = Ecol[x[i - 1]]
+            for j in range(js, j1):
+                Ei[j] += tc[j - j0]
+        elif kd == 1:
+            acc = XQ[erow[s], x[i - 1]]
+            for j in range(js, j1):
+                acc[j - j0] += tc[j - j0]
+        else:
+            Qs = Qcol[erow[s]]
+            for j in range(js, j1):
+                Qs[j] += tc[j - j0]
+
+
+@njit(cache=True)
+def _counts_row_slow(i, x, y, em, q, T, plan, pred, npred, F, SF, Bc, c, sb, logp, j0, j1,
+                     out_T, out_em, out_q):
+    """The same counts as :func:`_counts_row_fast`, cell by cell, each term formed in log space
+    when the cell's scale factor is outside the double range (rare)."""
+    kind, erow = plan[0], plan[1]
+    S = T.shape[0] - 1
+    ln2 = math.log(2.0)
+    for j in range(j0, j1):
+        if i == 0 and j == 0:
+            continue
+        for s in range(S):
+            kd = kind[s]
+            if kd == 0:
+                if i == 0 or j == 0:
+                    continue
+                pi, pj = i - 1, j - 1
+                e = em[x[i - 1], y[j - 1]]
+            elif kd == 1:
+                if i == 0:
+                    continue
+                pi, pj = i - 1, j
+                e = q[erow[s], x[i - 1]]
+            else:
+                if j == 0:
+                    continue
+                pi, pj = i, j - 1
+                e = q[erow[s], y[j - 1]]
+            w = e * Bc[s, c, j]
+            if w == 0.0:
+                continue
+            k = (SF[pi, pj // BLOCK] + sb) * ln2 - logp
+            tot = 0.0
+            if -700.0 < k < 700.0:
+                wf = w * math.exp(k)
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    v = F[p, pi, pj] * T[p, s] * wf
+                    out_T[p, s] += v
+                    tot += v
+            else:
+                lw = math.log(w) + k
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    fv = F[p, pi, pj] * T[p, s]
+                    if fv > 0.0:
+                        v = math.exp(math.log(fv) + lw)
+                        out_T[p, s] += v
+                        tot += v
+            if kd == 0:
+                out_em[x[i - 1], y[j - 1]] += tot
+            elif kd == 1:
+                out_q[erow[s], x[i - 1]] += tot
+            else:
+                out_q[erow[s], y[j - 1]] += tot
 
 
 @njit(cache=True)
 def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end, out_em, out_q):
     """Add the expected counts of one pair: transitions (S+1, S+1; row S = Begin), ends (S),
-    match emissions (C, C) and per-row insert emissions (R, C). Returns log P(x, y)."""
+    match emissions (C, C) and per-row insert emissions (R, C). Returns log P(x, y).
+
+    The forward matrices are stored; backward rows are computed from the last row up, two at a
+    time, and combined with them block by block.
+    """
+    plan = _plan(kind, erow, T, pred, npred)
+    ipred, nip = plan[2], plan[3]
+    prof, qyc = _profiles(y, em, q)
     n = x.shape[0]
     m = y.shape[0]
-    S = T.shape[0] - 1
-    F, SF, logp = g_forward(x, y, kind, erow, em, q, T, end, pred, npred)
+    S1 = T.shape[0]
+    S = S1 - 1
+    C = em.shape[0]
+    R = q.shape[0]
+    nb = m // BLOCK + 1
+    F, SF, logp = _forward_full(x, T, end, q, prof, qyc, plan)
     if logp == -np.inf:
         return logp
-    B, SB = g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc)
     ln2 = math.log(2.0)
     for s in range(S):
         k = SF[n, m // BLOCK] * ln2 - logp
         out_end[s] += F[s, n, m] * end[s] * math.exp(k)
-    for i in range(n + 1):
-        for j in range(m + 1):
-            if i == 0 and j == 0:
-                continue
-            bj = j // BLOCK
-            for s in range(S):
-                kd = kind[s]
-                if kd == 0:
-                    if i == 0 or j == 0:
-                        continue
-                    pi, pj = i - 1, j - 1
-                    e = em[x[i - 1], y[j - 1]]
-                elif kd == 1:
-                    if i == 0:
-                        continue
-                    pi, pj = i - 1, j
-                    e = q[erow[s], x[i - 1]]
-                else:
-                    if j == 0:
-                        continue
-                    pi, pj = i, j - 1
-                    e = q[erow[s], y[j - 1]]
-                w = e * B[s, i, j]
-                if w == 0.0:
-                    continue
-                k = (SF[pi, pj // BLOCK] + SB[i, bj]) * ln2 - logp
-                tot = 0.0
-                if -700.0 < k < 700.0:
-                    wf = w * math.exp(k)
-                    for a in range(npred[s]):
-                        p = pred[s, a]
-                        c = F[p, pi, pj] * T[p, s] * wf
-                        out_T[p, s] += c
-                        tot += c
-                else:
-                    # scale factor outside the double range: form each term in log space
-                    lw = math.log(w) + k
-                    for a in range(npred[s]):
-                        p = pred[s, a]
-                        fv = F[p, pi, pj] * T[p, s]
-                        if fv > 0.0:
-                            c = math.exp(math.log(fv) + lw)
-                            out_T[p, s] += c
-                            tot += c
-                if kd == 0:
-                    out_em[x[i - 1], y[j - 1]] += tot
-                elif kd == 1:
-                    out_q[erow[s], x[i - 1]] += tot
-                else:
-                    out_q[erow[s], y[j - 1]] += tot
+    Bc = np.zeros((S1, 2, m + 1))
+    SB = np.zeros((2, nb), dtype=np.int64)
+    LB = np.full((2, nb), _NEG, dtype=np.int64)
+    U = np.zeros((S, m + 1))
+    Ub = np.zeros((S, BLOCK))
+    tot = np.empty(BLOCK)
+    # lane accumulators: column k of Tacc[s] is predecessor ipred[s, k], column nip[s] the Begin
+    Tacc = np.zeros((S, ipred.shape[1] + 1, BLOCK))
+    Ecol = np.zeros((C, m + 1))
+    Qcol = np.zeros((R, m + 1))
+    XQ = np.zeros((R, C, BLOCK))
+    wf = np.empty(BLOCK)
+    tc = np.empty(BLOCK)
+    lim = 700.0
+    for i in range(n, -1, -1):
+        c = i & 1
+        p = (i + 1) & 1 if i < n else c
+        _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bc, p, Bc, c, SB[p], LB[p],
+                        SB[c], LB[c], U, Ub, tot)
+        for b in range(nb):
+            j0 = b * BLOCK
+            j1 = min(j0 + BLOCK, m + 1)
+            sb = SB[c, b]
+            be = b - 1 if b > 0 else b
+            ok = True
+            fd_in = fd_ed = 0.0
+            if i > 0:
+                kd_in = (SF[i - 1, b] + sb) * ln2 - logp
+                kd_ed = (SF[i - 1, be] + sb) * ln2 - logp
+                ok = -lim < kd_in < lim and -lim < kd_ed < lim
+                if ok:
+                    fd_in = math.exp(kd_in)
+                    fd_ed = math.exp(kd_ed)
+            kl_in = (SF[i, b] + sb) * ln2 - logp
+            kl_ed = (SF[i, be] + sb) * ln2 - logp
+            ok = ok and -lim < kl_in < lim and -lim < kl_ed < lim
+            if ok:
+                _counts_row_fast(i, x, T, q, prof, qyc, plan, F, Bc, c, fd_in, fd_ed, math.exp(kl_in),
+                                 math.exp(kl_ed), j0, j1, Tacc, Ecol, Qcol, XQ, wf, tc)
+            else:
+                _counts_row_slow(i, x, y, em, q, T, plan, pred, npred, F, SF, Bc, c, sb, logp, j0, j1,
+                                 out_T, out_em, out_q)
+    for s in range(S):
+        for k in range(nip[s] + 1):
+            p = ipred[s, k] if k < nip[s] else S
+            v = 0.0
+            for jj in range(BLOCK):
+                v += Tacc[s, k, jj]
+            out_T[p, s] += v
+    for j in range(1, m + 1):
+        yj = y[j - 1]
+        for a in range(C):
+            out_em[a, yj] += Ecol[a, j]
+        for r in range(R):
+            out_q[r, yj] += Qcol[r, j]
+    for r in range(R):
+        for a in range(C):
+            v = 0.0
+            for jj in range(BLOCK):
+                v += XQ[r, a, jj]
+            out_q[r, a] += v
     return logp
 
 
@@ -359,52 +858,160 @@ def g_counts_many(seqs, offsets, pair_index, kind, erow, em, q, T, end, pred, np
     return oT, oE, oM, oQ, ll
 
 
+# ----------------------------------------------------------------------------------------------
+# Viterbi (log space)
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, Vp, ip, Vc, ic, bp, ib):
+    """Viterbi row i of every state into ``Vc[:, ic]`` from row i-1 in ``Vp[:, ip]``, the best
+    predecessor of each cell into ``bp[:, ib]``. Ties go to the lowest predecessor number (the
+    Begin last), as in a cell-by-cell scan of ``pred``."""
+    kind, erow, ipred, nip, ms, xs, ys, yord, acyclic = plan
+    m = lprof.shape[1] - 1
+    S = lT.shape[0] - 1
+    ninf = -np.inf
+    VB = Vc[S, ic]
+    for j in range(m + 1):
+        VB[j] = ninf
+    if i == 0:
+        VB[0] = 0.0
+    xi = x[i - 1] if i > 0 else 0
+    for kd in range(2):
+        grp = ms if kd == 0 else xs
+        js = 1 if kd == 0 else 0
+        for a in range(grp.shape[0]):
+            s = grp[a]
+            Vs = Vc[s, ic]
+            Bs = bp[s, ib]
+            for j in range(m + 1):
+                Vs[j] = ninf
+                Bs[j] = 0
+            if i == 0:
+                continue
+            for k in range(nip[s]):
+                p = ipred[s, k]
+                t = lT[p, s]
+                A = Vp[p, ip]
+                pp = np.uint8(p)
+                for j in range(js, m + 1):
+                    v = A[j - js] + t
+                    g = v > Vs[j]
+                    Vs[j] = v if g else Vs[j]
+                    Bs[j] = pp if g else Bs[j]
+            if i == 1 and js <= m:
+                v = Vp[S, ip][0] + lT[S, s]
+                if v > Vs[js]:
+                    Vs[js] = v
+                    Bs[js] = np.uint8(S)
+            if kd == 0:
+                er = lprof[xi]
+                for j in range(1, m + 1):
+                    Vs[j] += er[j]
+            else:
+                e = lq[erow[s], xi]
+                for j in range(m + 1):
+                    Vs[j] += e
+    if acyclic == 1:
+        for a in range(yord.shape[0]):
+            s = yord[a]
+            Vs = Vc[s, ic]
+            Bs = bp[s, ib]
+            qs = lqyc[erow[s]]
+            for j in range(m + 1):
+                Vs[j] = ninf
+                Bs[j] = 0
+            tss = ninf
+            for k in range(nip[s]):
+                p = ipred[s, k]
+                if p == s:
+                    tss = lT[s, s]
+                    continue
+                t = lT[p, s]
+                A = Vc[p, ic]
+                pp = np.uint8(p)
+                for j in range(1, m + 1):
+                    v = A[j - 1] + t
+                    g = v > Vs[j]
+                    Vs[j] = v if g else Vs[j]
+                    Bs[j] = pp if g else Bs[j]
+            if i == 0 and m > 0:
+                v = VB[0] + lT[S, s]
+                if v > Vs[1]:
+                    Vs[1] = v
+                    Bs[1] = np.uint8(S)
+            # the self loop: a chain along the row; on a tie the lower state number wins
+            ss = np.uint8(s)
+            prev = ninf
+            for j in range(1, m + 1):
+                ab = Vs[j]
+                sv = prev + tss
+                g = (sv > ab) or (sv == ab and ss < Bs[j])
+                if g:
+                    ab = sv
+                    Bs[j] = ss
+                prev = ab + qs[j]
+                Vs[j] = prev
+    else:
+        for a in range(ys.shape[0]):
+            s = ys[a]
+            Vc[s, ic][0] = ninf
+            bp[s, ib][0] = 0
+        for j in range(1, m + 1):
+            for a in range(ys.shape[0]):
+                s = ys[a]
+                best = ninf
+                arg = 0
+                for k in range(nip[s]):
+                    p = ipred[s, k]
+                    v = Vc[p, ic][j - 1] + lT[p, s]
+                    if v > best:
+                        best = v
+                        arg = p
+                if i == 0 and j == 1:
+                    v = VB[0] + lT[S, s]
+                    if v > best:
+                        best = v
+                        arg = S
+                Vc[s, ic][j] = best + lqyc[erow[s], j]
+                bp[s, ib][j] = arg
+
+
+@njit(cache=True)
+def _log_profiles(y, lem, lq):
+    m = y.shape[0]
+    lprof = np.full((lem.shape[0], m + 1), -np.inf)
+    lqyc = np.full((lq.shape[0], m + 1), -np.inf)
+    for a in range(lem.shape[0]):
+        for j in range(1, m + 1):
+            lprof[a, j] = lem[a, y[j - 1]]
+    for r in range(lq.shape[0]):
+        for j in range(1, m + 1):
+            lqyc[r, j] = lq[r, y[j - 1]]
+    return lprof, lqyc
+
+
 @njit(cache=True)
 def g_viterbi(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
-    """Most probable state path (log space): (log probability, states first to last)."""
+    """Most probable state path (log space): (log probability, states first to last).
+
+    Two rows of values and one traceback byte per state and cell.
+    """
     n = x.shape[0]
     m = y.shape[0]
     S1 = lT.shape[0]
     S = S1 - 1
     ninf = -np.inf
-    V = np.full((S1, n + 1, m + 1), ninf)
+    plan = _plan(kind, erow, lT, pred, npred)  # uses lT for its shape only
+    lprof, lqyc = _log_profiles(y, lem, lq)
+    V = np.full((S1, 2, m + 1), ninf)
     bp = np.zeros((S, n + 1, m + 1), dtype=np.uint8)
-    V[S, 0, 0] = 0.0
     for i in range(n + 1):
-        for j in range(m + 1):
-            if i == 0 and j == 0:
-                continue
-            for s in range(S):
-                k = kind[s]
-                if k == 0:
-                    if i == 0 or j == 0:
-                        continue
-                    pi, pj = i - 1, j - 1
-                    e = lem[x[i - 1], y[j - 1]]
-                elif k == 1:
-                    if i == 0:
-                        continue
-                    pi, pj = i - 1, j
-                    e = lq[erow[s], x[i - 1]]
-                else:
-                    if j == 0:
-                        continue
-                    pi, pj = i, j - 1
-                    e = lq[erow[s], y[j - 1]]
-                best = ninf
-                arg = 0
-                for a in range(npred[s]):
-                    p = pred[s, a]
-                    v = V[p, pi, pj] + lT[p, s]
-                    if v > best:
-                        best = v
-                        arg = p
-                V[s, i, j] = best + e
-                bp[s, i, j] = arg
+        _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, V, (i - 1) & 1, V, i & 1, bp, i)
     best = ninf
     state = 0
+    c = n & 1
     for s in range(S):
-        v = V[s, n, m] + lend[s]
+        v = V[s, c, m] + lend[s]
         if v > best:
             best = v
             state = s
@@ -441,45 +1048,16 @@ def g_viterbi_score(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
     S1 = lT.shape[0]
     S = S1 - 1
     ninf = -np.inf
+    plan = _plan(kind, erow, lT, pred, npred)  # uses lT for its shape only
+    lprof, lqyc = _log_profiles(y, lem, lq)
     V = np.full((S1, 2, m + 1), ninf)
-    V[S, 0, 0] = 0.0
+    bp = np.zeros((S, 1, m + 1), dtype=np.uint8)
     for i in range(n + 1):
-        c = i & 1
-        p_ = (i - 1) & 1
-        for j in range(m + 1):
-            if i == 0 and j == 0:
-                continue
-            V[S, c, j] = ninf
-            for s in range(S):
-                k = kind[s]
-                if k == 0:
-                    if i == 0 or j == 0:
-                        V[s, c, j] = ninf
-                        continue
-                    row, col = p_, j - 1
-                    e = lem[x[i - 1], y[j - 1]]
-                elif k == 1:
-                    if i == 0:
-                        V[s, c, j] = ninf
-                        continue
-                    row, col = p_, j
-                    e = lq[erow[s], x[i - 1]]
-                else:
-                    if j == 0:
-                        V[s, c, j] = ninf
-                        continue
-                    row, col = c, j - 1
-                    e = lq[erow[s], y[j - 1]]
-                best = ninf
-                for a in range(npred[s]):
-                    p = pred[s, a]
-                    v = V[p, row, col] + lT[p, s]
-                    if v > best:
-                        best = v
-                V[s, c, j] = best + e
+        _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, V, (i - 1) & 1, V, i & 1, bp, 0)
     best = ninf
+    c = n & 1
     for s in range(S):
-        v = V[s, n & 1, m] + lend[s]
+        v = V[s, c, m] + lend[s]
         if v > best:
             best = v
     return best
