@@ -51,7 +51,7 @@ from .pair import BLOCK, _NEG, _exp2i, _level
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
 def _plan(kind, erow, T, pred, npred):
-    """Tables the row kernels share: (kind, erow, ipred, nip, ms, xs, ys, yord, acyclic).
+    """Tables the row kernels share: (kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic).
 
     ``ipred[s, :nip[s]]``: the predecessors of s without the Begin; ``ms``/``xs``/``ys``: the
     states of kind 0/1/2; ``yord``: the y-insert states in topological order of the edges
@@ -116,7 +116,20 @@ def _plan(kind, erow, T, pred, npred):
                         indeg[t] -= 1
             break
     acyclic = 1 if n_done == nY else 0
-    return kind, erow, ipred, nip, ms, xs, ys, yord, acyclic
+    # ypair[a] = 1: no edge between yord[a] and yord[a + 1], so their chains can run side by side
+    ypair = np.zeros(nY, dtype=np.int64)
+    if acyclic == 1:
+        for a in range(nY - 1):
+            s = yord[a]
+            t = yord[a + 1]
+            ypair[a] = 1
+            for k in range(nip[t]):
+                if ipred[t, k] == s:
+                    ypair[a] = 0
+            for k in range(nip[s]):
+                if ipred[s, k] == t:
+                    ypair[a] = 0
+    return kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic
 
 
 @njit(cache=True)
@@ -176,10 +189,30 @@ def _block_big(Fc, ic, S, j0, j1, tot, big):
 # forward
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
+def _fwd_y_sums(s, Fc, ic, T, ipred, nip, jy, j1):
+    """Columns jy..j1-1 of y-insert state s: the sum of its other predecessors' terms (current
+    row, column j-1), unscaled. Returns the self-loop probability."""
+    Fs = Fc[s, ic]
+    tss = 0.0
+    for j in range(jy, j1):
+        Fs[j] = 0.0
+    for k in range(nip[s]):
+        p = ipred[s, k]
+        if p == s:
+            tss = T[s, s]
+            continue
+        t = T[p, s]
+        A = Fc[p, ic]
+        for j in range(jy, j1):
+            Fs[j] += A[j - 1] * t
+    return tss
+
+
+@njit(cache=True)
 def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, LVc, tot):
     """Forward row i of every state into ``Fc[:, ic]`` from row i-1 in ``Fp[:, ip]`` (unused for
     i = 0), with the block exponents ``SC*`` and levels ``LV*`` of both rows."""
-    kind, erow, ipred, nip, ms, xs, ys, yord, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
     m = prof.shape[1] - 1
     S1 = T.shape[0]
     S = S1 - 1
@@ -268,35 +301,46 @@ def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, L
                     Fs[j] = Fs[j] * r_up * qx
         jy = j0 if j0 > 0 else 1
         if acyclic == 1:
-            for a in range(yord.shape[0]):
+            a = 0
+            while a < yord.shape[0]:
                 s = yord[a]
-                Fs = Fc[s, ic]
-                qs = qyc[erow[s]]
-                tss = 0.0
-                for j in range(jy, j1):
-                    Fs[j] = 0.0
-                for k in range(nip[s]):
-                    p = ipred[s, k]
-                    if p == s:
-                        tss = T[s, s]
-                        continue
-                    t = T[p, s]
-                    A = Fc[p, ic]
-                    for j in range(jy, j1):
-                        Fs[j] += A[j - 1] * t
+                two = ypair[a] == 1
+                s2 = yord[a + 1] if two else s
+                F1 = Fc[s, ic]
+                F2 = Fc[s2, ic]
+                t1 = _fwd_y_sums(s, Fc, ic, T, ipred, nip, jy, j1)
+                t2 = _fwd_y_sums(s2, Fc, ic, T, ipred, nip, jy, j1) if two else 0.0
+                q1 = qyc[erow[s]]
+                q2 = qyc[erow[s2]]
                 if i == 0 and b == 0 and m > 0:
-                    Fs[1] += FB[0] * T[S, s]
+                    F1[1] += FB[0] * T[S, s]
+                    if two:
+                        F2[1] += FB[0] * T[S, s2]
                 if j0 > 0:
                     # the first column reads the previous block: its scale factor
-                    Fs[j0] = (Fs[j0] + Fs[j0 - 1] * tss) * r_l * qs[j0]
+                    F1[j0] = (F1[j0] + F1[j0 - 1] * t1) * r_l * q1[j0]
+                    if two:
+                        F2[j0] = (F2[j0] + F2[j0 - 1] * t2) * r_l * q2[j0]
                     start = j0 + 1
                 else:
-                    Fs[0] = 0.0
+                    F1[0] = 0.0
+                    F2[0] = 0.0
                     start = 1
-                prev = Fs[start - 1]
-                for j in range(start, j1):
-                    prev = (Fs[j] + prev * tss) * qs[j]
-                    Fs[j] = prev
+                p1 = F1[start - 1]
+                if two:
+                    # two independent chains in one loop hide each other's latency
+                    p2 = F2[start - 1]
+                    for j in range(start, j1):
+                        p1 = (F1[j] + p1 * t1) * q1[j]
+                        p2 = (F2[j] + p2 * t2) * q2[j]
+                        F1[j] = p1
+                        F2[j] = p2
+                    a += 2
+                else:
+                    for j in range(start, j1):
+                        p1 = (F1[j] + p1 * t1) * q1[j]
+                        F1[j] = p1
+                    a += 1
         else:
             if j0 == 0:
                 for a in range(ys.shape[0]):
@@ -317,15 +361,17 @@ def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, L
 
 
 @njit(cache=True)
-def _forward_full(x, T, end, q, prof, qyc, plan):
-    """Forward matrices (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y)."""
+def _forward_full(x, T, end, q, prof, qyc, plan, Fbuf, Sbuf, Lbuf):
+    """Forward matrices (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y), written
+    into the flat buffers ``Fbuf`` (at least (S+1)(n+1)(m+1) long), ``Sbuf`` and ``Lbuf``
+    (at least (n+1) nb): every entry is overwritten, so buffers can be reused across pairs."""
     n = x.shape[0]
     m = prof.shape[1] - 1
     S1 = T.shape[0]
     nb = m // BLOCK + 1
-    F = np.zeros((S1, n + 1, m + 1))
-    SC = np.zeros((n + 1, nb), dtype=np.int64)
-    LV = np.full((n + 1, nb), _NEG, dtype=np.int64)
+    F = Fbuf[: S1 * (n + 1) * (m + 1)].reshape((S1, n + 1, m + 1))
+    SC = Sbuf[: (n + 1) * nb].reshape((n + 1, nb))
+    LV = Lbuf[: (n + 1) * nb].reshape((n + 1, nb))
     tot = np.empty(BLOCK)
     for i in range(n + 1):
         p = max(i - 1, 0)
@@ -338,7 +384,11 @@ def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
     """Forward matrices F (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y)."""
     plan = _plan(kind, erow, T, pred, npred)
     prof, qyc = _profiles(y, em, q)
-    return _forward_full(x, T, end, q, prof, qyc, plan)
+    n = x.shape[0]
+    m = y.shape[0]
+    size = (n + 1) * (m // BLOCK + 1)
+    return _forward_full(x, T, end, q, prof, qyc, plan, np.empty(T.shape[0] * (n + 1) * (m + 1)),
+                         np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64))
 
 
 @njit(cache=True)
@@ -376,16 +426,37 @@ def _g_end(F, r, SCn, m, end):
 # backward
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
+def _bwd_y_sums(s, Bc, ic, T, kind, succ, nsucc, Ub, j0, j1):
+    """Add the terms of the other y-insert successors of y-insert state s (their ``Ub`` rows,
+    already filled for this block) to columns j0..j1-1. Returns the self-loop probability."""
+    Bs = Bc[s, ic]
+    tss = 0.0
+    for k in range(nsucc[s]):
+        s2 = succ[s, k]
+        if kind[s2] != 2:
+            continue
+        if s2 == s:
+            tss = T[s, s]
+            continue
+        t = T[s, s2]
+        for j in range(j0, j1):
+            Bs[j] += t * Ub[s2, j - j0]
+    return tss
+
+
+@njit(cache=True)
 def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, Bc, ic, SCn, LVn,
                     SCc, LVc, U, Ub, tot):
     """Backward row i of every state into ``Bc[:, ic]`` from row i+1 in ``Bn[:, in_]`` (unused
     for i = n). ``U`` (S, m+1) and ``Ub`` (S, BLOCK) are work arrays.
 
-    ``Ub[s2, j - j0]`` holds, for the block being filled, the scaled value a predecessor at
-    (i, j) receives from state s2 per unit of transition probability: emission times B of s2
-    at its cell, times the block factor.
+    The terms from row i+1 are summed over the whole row first, unscaled (``U[s2, j]`` is the
+    emission times B of pair or x-insert state s2 at its cell); each block then multiplies them
+    by its factor (a power of two) and adds the terms of the y-insert successors, which are
+    computed right to left inside the block (``Ub[s2, j - j0]``: emission times B of y-insert
+    state s2 at (i, j+1), times the block factor).
     """
-    kind, erow, ipred, nip, ms, xs, ys, yord, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
     m = prof.shape[1] - 1
     S1 = T.shape[0]
     S = S1 - 1
@@ -408,15 +479,26 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
             qx = q[erow[s], xn]
             for j in range(m + 1):
                 Us[j] = qx * Bs[j]
-    BB = Bc[S, ic]
-    for j in range(m + 1):
-        BB[j] = 0.0
+    for s in range(S1):
+        Bs = Bc[s, ic]
+        for j in range(m + 1):
+            Bs[j] = 0.0
+        if last or s == S:
+            continue
+        for k in range(nsucc[s]):
+            s2 = succ[s, k]
+            if kind[s2] == 2:
+                continue
+            t = T[s, s2]
+            Us = U[s2]
+            for j in range(m + 1):
+                Bs[j] += t * Us[j]
     for b in range(nb):
         LVc[b] = _NEG
     for b in range(nb - 1, -1, -1):
         j0 = b * BLOCK
         j1 = min(j0 + BLOCK, m + 1)
-        w = j1 - j0
+        jl = j1 - 1
         target = _NEG
         if not last:
             target = LVn[b]
@@ -429,95 +511,108 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
         r_dn = _exp2i(SCn[b] - target) if not last else 0.0
         r_dd = _exp2i(SCn[b + 1] - target) if (not last and b + 1 < nb) else 0.0
         r_r = _exp2i(SCc[b + 1] - target) if b + 1 < nb else 0.0
-        corner = last and j1 - 1 == m  # the block holds cell (n, m): End
-        escale = _exp2i(-target)
-        for a in range(ms.shape[0]):
-            s = ms[a]
-            if last:
-                for jj in range(w):
-                    Ub[s, jj] = 0.0
-            else:
-                for jj in range(w - 1):
-                    Ub[s, jj] = U[s, j0 + jj] * r_dn
-                Ub[s, w - 1] = U[s, j1 - 1] * r_dd
-        for a in range(xs.shape[0]):
-            s = xs[a]
-            if last:
-                for jj in range(w):
-                    Ub[s, jj] = 0.0
-            else:
-                for jj in range(w):
-                    Ub[s, jj] = U[s, j0 + jj] * r_dn
-        # y-insert states: the serial recurrence along the row, right to left
-        if acyclic == 1:
-            for a in range(yord.shape[0] - 1, -1, -1):
-                s = yord[a]
+        if not last:
+            for s in range(S):
                 Bs = Bc[s, ic]
-                qs = qyc[erow[s]]
-                for j in range(j0, j1):
-                    Bs[j] = 0.0
-                if corner:
-                    Bs[m] = end[s] * escale
-                tss = 0.0
+                for j in range(j0, jl):
+                    Bs[j] *= r_dn
+                # the last column's diagonal successors lie in block b+1 of row i+1
+                acc = 0.0
                 for k in range(nsucc[s]):
                     s2 = succ[s, k]
-                    if s2 == s:
-                        tss = T[s, s]
-                        continue
-                    t = T[s, s2]
-                    for jj in range(w):
-                        Bs[j0 + jj] += t * Ub[s2, jj]
-                j = j1 - 1
-                vs = 0.0 if j == m else qs[j + 1] * Bs[j + 1] * r_r
-                Ub[s, w - 1] = vs
-                Bs[j] += tss * vs
-                for j in range(j1 - 2, j0 - 1, -1):
-                    vs = qs[j + 1] * Bs[j + 1]
-                    Ub[s, j - j0] = vs
-                    Bs[j] += tss * vs
+                    kd2 = kind[s2]
+                    if kd2 == 0:
+                        acc += T[s, s2] * (U[s2, jl] * r_dd)
+                    elif kd2 == 1:
+                        acc += T[s, s2] * (U[s2, jl] * r_dn)
+                Bs[jl] = acc
+        elif jl == m:
+            # cell (n, m): End
+            escale = _exp2i(-target)
+            for s in range(S):
+                Bc[s, ic][m] = end[s] * escale
+        # y-insert states: the serial recurrence along the row, right to left
+        if acyclic == 1:
+            a = yord.shape[0] - 1
+            while a >= 0:
+                s = yord[a]
+                two = a > 0 and ypair[a - 1] == 1
+                s2 = yord[a - 1] if two else s
+                t1 = _bwd_y_sums(s, Bc, ic, T, kind, succ, nsucc, Ub, j0, j1)
+                t2 = _bwd_y_sums(s2, Bc, ic, T, kind, succ, nsucc, Ub, j0, j1) if two else 0.0
+                B1 = Bc[s, ic]
+                B2 = Bc[s2, ic]
+                q1 = qyc[erow[s]]
+                q2 = qyc[erow[s2]]
+                v1 = 0.0 if jl == m else q1[jl + 1] * B1[jl + 1] * r_r
+                Ub[s, jl - j0] = v1
+                p1 = B1[jl] + v1 * t1
+                B1[jl] = p1
+                if two:
+                    v2 = 0.0 if jl == m else q2[jl + 1] * B2[jl + 1] * r_r
+                    Ub[s2, jl - j0] = v2
+                    p2 = B2[jl] + v2 * t2
+                    B2[jl] = p2
+                    # two independent chains in one loop hide each other's latency
+                    for j in range(jl - 1, j0 - 1, -1):
+                        v1 = q1[j + 1] * p1
+                        v2 = q2[j + 1] * p2
+                        Ub[s, j - j0] = v1
+                        Ub[s2, j - j0] = v2
+                        p1 = B1[j] + v1 * t1
+                        p2 = B2[j] + v2 * t2
+                        B1[j] = p1
+                        B2[j] = p2
+                    a -= 2
+                else:
+                    for j in range(jl - 1, j0 - 1, -1):
+                        v1 = q1[j + 1] * p1
+                        Ub[s, j - j0] = v1
+                        p1 = B1[j] + v1 * t1
+                        B1[j] = p1
+                    a -= 1
         else:
-            for j in range(j1 - 1, j0 - 1, -1):
-                jj = j - j0
-                fr = r_r if j == j1 - 1 else 1.0
+            for j in range(jl, j0 - 1, -1):
+                fr = r_r if j == jl else 1.0
                 for a in range(ys.shape[0]):
                     s = ys[a]
-                    acc = end[s] * escale if (corner and j == m) else 0.0
-                    for k in range(nsucc[s]):
-                        s2 = succ[s, k]
-                        if kind[s2] == 2:
-                            if j < m:
+                    acc = Bc[s, ic][j]
+                    if j < m:
+                        for k in range(nsucc[s]):
+                            s2 = succ[s, k]
+                            if kind[s2] == 2:
                                 acc += T[s, s2] * (qyc[erow[s2], j + 1] * Bc[s2, ic][j + 1] * fr)
-                        else:
-                            acc += T[s, s2] * Ub[s2, jj]
                     Bc[s, ic][j] = acc
             for a in range(ys.shape[0]):
                 s = ys[a]
                 Bs = Bc[s, ic]
                 qs = qyc[erow[s]]
                 for j in range(j0, j1):
-                    fr = r_r if j == j1 - 1 else 1.0
+                    fr = r_r if j == jl else 1.0
                     Ub[s, j - j0] = qs[j + 1] * Bs[j + 1] * fr if j < m else 0.0
-        # pair and x-insert states: every successor's term is known
+        # pair and x-insert states: add the y-insert successors' terms
         for kd in range(2):
             grp = ms if kd == 0 else xs
             for a in range(grp.shape[0]):
                 s = grp[a]
                 Bs = Bc[s, ic]
-                for j in range(j0, j1):
-                    Bs[j] = 0.0
-                if corner:
-                    Bs[m] = end[s] * escale
                 for k in range(nsucc[s]):
                     s2 = succ[s, k]
+                    if kind[s2] != 2:
+                        continue
                     t = T[s, s2]
-                    for jj in range(w):
-                        Bs[j0 + jj] += t * Ub[s2, jj]
+                    for j in range(j0, j1):
+                        Bs[j] += t * Ub[s2, j - j0]
         if i == 0 and b == 0:
             acc = 0.0
             for k in range(nsucc[S]):
                 s2 = succ[S, k]
-                acc += T[S, s2] * Ub[s2, 0]
-            BB[0] = acc
+                kd2 = kind[s2]
+                if kd2 == 2:
+                    acc += T[S, s2] * Ub[s2, 0]
+                elif not last:
+                    acc += T[S, s2] * (U[s2, 0] * (r_dd if (kd2 == 0 and jl == 0) else r_dn))
+            Bc[S, ic][0] = acc
         big = _block_big(Bc, ic, S, j0, j1, tot, 0.0)
         _close(Bc, ic, S1, j0, j1, b, big, target, SCc, LVc)
 
@@ -628,7 +723,7 @@ def _counts_row_fast(i, x, T, q, prof, qyc, plan, F, Bc, c, fd_in, fd_ed, fl_in,
     double range: per (state, predecessor) vector loops into lane accumulators ``Tacc``
     (S, W, BLOCK); match and y-insert emissions per column (``Ecol`` (C, m+1), ``Qcol``
     (R, m+1)), x-insert emissions per lane (``XQ`` (R, C, BLOCK))."""
-    kind, erow, ipred, nip, ms, xs, ys, yord, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
     S = T.shape[0] - 1
     for s in range(S):
         kd = kind[s]
@@ -757,6 +852,18 @@ def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, o
     The forward matrices are stored; backward rows are computed from the last row up, two at a
     time, and combined with them block by block.
     """
+    n = x.shape[0]
+    m = y.shape[0]
+    size = (n + 1) * (m // BLOCK + 1)
+    return _g_counts_into(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end,
+                          out_em, out_q, np.empty(T.shape[0] * (n + 1) * (m + 1)),
+                          np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64))
+
+
+@njit(cache=True)
+def _g_counts_into(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end, out_em,
+                   out_q, Fbuf, Sbuf, Lbuf):
+    """:func:`g_counts` with caller-owned forward buffers (see :func:`_forward_full`)."""
     plan = _plan(kind, erow, T, pred, npred)
     ipred, nip = plan[2], plan[3]
     prof, qyc = _profiles(y, em, q)
@@ -767,7 +874,7 @@ def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, o
     C = em.shape[0]
     R = q.shape[0]
     nb = m // BLOCK + 1
-    F, SF, logp = _forward_full(x, T, end, q, prof, qyc, plan)
+    F, SF, logp = _forward_full(x, T, end, q, prof, qyc, plan, Fbuf, Sbuf, Lbuf)
     if logp == -np.inf:
         return logp
     ln2 = math.log(2.0)
@@ -850,11 +957,27 @@ def g_counts_many(seqs, offsets, pair_index, kind, erow, em, q, T, end, pred, np
     oM = np.zeros((P, C, C))
     oQ = np.zeros((P, R, C))
     ll = np.zeros(P)
-    for p in prange(P):
-        a = pair_index[p, 0]
-        b = pair_index[p, 1]
-        ll[p] = g_counts(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]], kind, erow,
-                         em, q, T, end, pred, npred, succ, nsucc, oT[p], oE[p], oM[p], oQ[p])
+    # pairs are dealt into a fixed number of groups (pairs g, g + NG, ...), each reusing one set
+    # of forward buffers; every pair's counts are computed on their own, so neither the
+    # grouping nor the number of threads changes any result
+    NG = min(P, 64)
+    for g in prange(NG):
+        big_f = 1
+        big_s = 1
+        for p in range(g, P, NG):
+            n = offsets[pair_index[p, 0] + 1] - offsets[pair_index[p, 0]]
+            m = offsets[pair_index[p, 1] + 1] - offsets[pair_index[p, 1]]
+            big_f = max(big_f, S1 * (n + 1) * (m + 1))
+            big_s = max(big_s, (n + 1) * (m // BLOCK + 1))
+        Fbuf = np.empty(big_f)
+        Sbuf = np.empty(big_s, dtype=np.int64)
+        Lbuf = np.empty(big_s, dtype=np.int64)
+        for p in range(g, P, NG):
+            a = pair_index[p, 0]
+            b = pair_index[p, 1]
+            ll[p] = _g_counts_into(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]],
+                                   kind, erow, em, q, T, end, pred, npred, succ, nsucc, oT[p], oE[p],
+                                   oM[p], oQ[p], Fbuf, Sbuf, Lbuf)
     return oT, oE, oM, oQ, ll
 
 
@@ -866,7 +989,7 @@ def _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, Vp, ip, Vc, ic, bp, ib):
     """Viterbi row i of every state into ``Vc[:, ic]`` from row i-1 in ``Vp[:, ip]``, the best
     predecessor of each cell into ``bp[:, ib]``. Ties go to the lowest predecessor number (the
     Begin last), as in a cell-by-cell scan of ``pred``."""
-    kind, erow, ipred, nip, ms, xs, ys, yord, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
     m = lprof.shape[1] - 1
     S = lT.shape[0] - 1
     ninf = -np.inf
