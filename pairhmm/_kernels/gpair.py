@@ -717,13 +717,19 @@ def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
 
 
 @njit(cache=True)
-def _counts_row_fast(i, x, T, q, prof, qyc, plan, F, Bc, c, fd_in, fd_ed, fl_in, fl_ed, j0, j1,
-                     Tacc, Ecol, Qcol, XQ, wf, tc):
-    """Transition and emission counts into the cells (i, j0..j1-1), every scale factor in the
-    double range: per (state, predecessor) vector loops into lane accumulators ``Tacc``
-    (S, W, BLOCK); match and y-insert emissions per column (``Ecol`` (C, m+1), ``Qcol``
-    (R, m+1)), x-insert emissions per lane (``XQ`` (R, C, BLOCK))."""
+def _counts_row(i, x, T, q, prof, qyc, plan, F, off, Bc, c, fD, fU, fL, Tl, Ecol, Qcol, XQ, wf, tc):
+    """Transition and emission counts into the cells of row i, whole row at once, from the
+    forward rows i-1 and i (``F[:, i - 1 - off]``, ``F[:, i - off]``) and backward row i.
+
+    ``fD``/``fU``/``fL``: per column, exp of the scale of a cell and its diagonal / upper / left
+    predecessor relative to P(x, y) (0 in blocks left to :func:`_counts_block_slow`). Counts go
+    to per-column accumulators, summed once at the end: ``Tl`` (S, W+1, m+1; column k of state s
+    is predecessor ``ipred[s, k]``, column ``nip[s]`` the Begin), ``Ecol`` (C, m+1) match
+    emissions by x code, ``Qcol`` (R, m+1) y-insert emissions, ``XQ`` (R, C, m+1) x-insert
+    emissions by x code.
+    """
     kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
+    m = prof.shape[1] - 1
     S = T.shape[0] - 1
     for s in range(S):
         kd = kind[s]
@@ -731,70 +737,67 @@ def _counts_row_fast(i, x, T, q, prof, qyc, plan, F, Bc, c, fd_in, fd_ed, fl_in,
         if kd == 0:
             if i == 0:
                 continue
-            js = max(j0, 1)
+            js = 1
             er = prof[x[i - 1]]
-            for j in range(js, j1):
-                f = fd_ed if j == j0 else fd_in
-                wf[j - j0] = er[j] * Bs[j] * f
+            for j in range(1, m + 1):
+                wf[j] = er[j] * Bs[j] * fD[j]
             pr = i - 1
-            off = 1
+            o = 1
         elif kd == 1:
             if i == 0:
                 continue
-            js = j0
+            js = 0
             qx = q[erow[s], x[i - 1]]
-            for j in range(js, j1):
-                wf[j - j0] = qx * Bs[j] * fd_in
+            for j in range(m + 1):
+                wf[j] = qx * Bs[j] * fU[j]
             pr = i - 1
-            off = 0
+            o = 0
         else:
-            js = max(j0, 1)
+            js = 1
             qs = qyc[erow[s]]
-            for j in range(js, j1):
-                f = fl_ed if j == j0 else fl_in
-                wf[j - j0] = qs[j] * Bs[j] * f
+            for j in range(1, m + 1):
+                wf[j] = qs[j] * Bs[j] * fL[j]
             pr = i
-            off = 1
-        for j in range(js, j1):
-            tc[j - j0] = 0.0
+            o = 1
+        for j in range(js, m + 1):
+            tc[j] = 0.0
         for k in range(nip[s]):
             p = ipred[s, k]
             t = T[p, s]
-            A = F[p, pr]
-            acc = Tacc[s, k]
-            for j in range(js, j1):
-                v = A[j - off] * t * wf[j - j0]
-                acc[j - j0] += v
-                tc[j - j0] += v
-        # the Begin feeds (1, 1), (1, 0) and (0, 1) only
-        if j0 == 0 and ((kd == 0 and i == 1) or (kd == 1 and i == 1) or (kd == 2 and i == 0)):
+            A = F[p, pr - off]
+            L = Tl[s, k]
+            for j in range(js, m + 1):
+                v = A[j - o] * t * wf[j]
+                L[j] += v
+                tc[j] += v
+        # the Begin feeds (1, 1), (1, 0) and (0, 1) only (those rows have off = 0)
+        if (kd != 2 and i == 1) or (kd == 2 and i == 0):
             jb = 0 if kd == 1 else 1
-            if jb < j1:
+            if jb <= m:
                 v = F[S, 0, 0] * T[S, s] * wf[jb]
-                Tacc[s, nip[s], 0] += v
+                Tl[s, nip[s], jb] += v
                 tc[jb] += v
         if kd == 0:
-            Ei = Ecol[x[i - 1]]
-            for j in range(js, j1):
-                Ei[j] += tc[j - j0]
+            E = Ecol[x[i - 1]]
         elif kd == 1:
-            acc = XQ[erow[s], x[i - 1]]
-            for j in range(js, j1):
-                acc[j - j0] += tc[j - j0]
+            E = XQ[erow[s], x[i - 1]]
         else:
-            Qs = Qcol[erow[s]]
-            for j in range(js, j1):
-                Qs[j] += tc[j - j0]
+            E = Qcol[erow[s]]
+        for j in range(js, m + 1):
+            E[j] += tc[j]
 
 
 @njit(cache=True)
-def _counts_row_slow(i, x, y, em, q, T, plan, pred, npred, F, SF, Bc, c, sb, logp, j0, j1,
-                     out_T, out_em, out_q):
-    """The same counts as :func:`_counts_row_fast`, cell by cell, each term formed in log space
-    when the cell's scale factor is outside the double range (rare)."""
+def _counts_block_slow(i, x, y, em, q, T, plan, pred, npred, F, off, SF, Bc, c, sb, logp, j0, j1,
+                       out_T, out_em, out_q):
+    """The counts of :func:`_counts_row` for the cells j0..j1-1 of row i, cell by cell, for
+    blocks whose scale factor exp(k) is outside the double range: k in (-1400, -700] is applied
+    as two factors exp(k/2); beyond that each term is formed in log space."""
     kind, erow = plan[0], plan[1]
     S = T.shape[0] - 1
     ln2 = math.log(2.0)
+    k_last = 0.0
+    f_last = 1.0
     for j in range(j0, j1):
         if i == 0 and j == 0:
             continue
@@ -820,18 +823,29 @@ def _counts_row_slow(i, x, y, em, q, T, plan, pred, npred, F, SF, Bc, c, sb, log
                 continue
             k = (SF[pi, pj // BLOCK] + sb) * ln2 - logp
             tot = 0.0
+            if k != k_last:
+                k_last = k
+                f_last = math.exp(k) if -700.0 < k < 700.0 else math.exp(0.5 * k)
             if -700.0 < k < 700.0:
-                wf = w * math.exp(k)
+                wf = w * f_last
                 for a in range(npred[s]):
                     p = pred[s, a]
-                    v = F[p, pi, pj] * T[p, s] * wf
+                    v = F[p, pi - off, pj] * T[p, s] * wf
+                    out_T[p, s] += v
+                    tot += v
+            elif -1400.0 < k < 0.0:
+                # the factor split in two halves, each in the double range
+                wf = w * f_last
+                for a in range(npred[s]):
+                    p = pred[s, a]
+                    v = F[p, pi - off, pj] * T[p, s] * f_last * wf
                     out_T[p, s] += v
                     tot += v
             else:
                 lw = math.log(w) + k
                 for a in range(npred[s]):
                     p = pred[s, a]
-                    fv = F[p, pi, pj] * T[p, s]
+                    fv = F[p, pi - off, pj] * T[p, s]
                     if fv > 0.0:
                         v = math.exp(math.log(fv) + lw)
                         out_T[p, s] += v
@@ -849,21 +863,11 @@ def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, o
     """Add the expected counts of one pair: transitions (S+1, S+1; row S = Begin), ends (S),
     match emissions (C, C) and per-row insert emissions (R, C). Returns log P(x, y).
 
-    The forward matrices are stored; backward rows are computed from the last row up, two at a
-    time, and combined with them block by block.
+    Memory O((S+1) m sqrt(n)): a first forward pass keeps every K-th row (K about sqrt(n));
+    the backward pass then runs from the last row up, recomputing the forward rows of one
+    segment of K rows at a time from its checkpoint (the same values), so the forward
+    algorithm runs twice but nothing of the size of the full matrix is written.
     """
-    n = x.shape[0]
-    m = y.shape[0]
-    size = (n + 1) * (m // BLOCK + 1)
-    return _g_counts_into(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end,
-                          out_em, out_q, np.empty(T.shape[0] * (n + 1) * (m + 1)),
-                          np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64))
-
-
-@njit(cache=True)
-def _g_counts_into(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end, out_em,
-                   out_q, Fbuf, Sbuf, Lbuf):
-    """:func:`g_counts` with caller-owned forward buffers (see :func:`_forward_full`)."""
     plan = _plan(kind, erow, T, pred, npred)
     ipred, nip = plan[2], plan[3]
     prof, qyc = _profiles(y, em, q)
@@ -874,62 +878,105 @@ def _g_counts_into(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, ou
     C = em.shape[0]
     R = q.shape[0]
     nb = m // BLOCK + 1
-    F, SF, logp = _forward_full(x, T, end, q, prof, qyc, plan, Fbuf, Sbuf, Lbuf)
+    K = int(math.sqrt(n + 1)) + 1
+    nck = n // K + 1
+    SF = np.empty((n + 1, nb), dtype=np.int64)
+    LF = np.empty((n + 1, nb), dtype=np.int64)
+    CK = np.empty((S1, nck, m + 1))
+    Fs = np.empty((S1, K + 1, m + 1))
+    tot = np.empty(BLOCK)
+    for i in range(n + 1):
+        p = (i - 1) & 1
+        c = i & 1
+        _g_forward_row(i, x, T, q, prof, qyc, plan, Fs, p, Fs, c, SF[max(i - 1, 0)],
+                       LF[max(i - 1, 0)], SF[i], LF[i], tot)
+        if i % K == 0:
+            for s in range(S1):
+                CK[s, i // K] = Fs[s, c]
+    c = n & 1
+    logp = _g_end(Fs, c, SF[n], m, end)
     if logp == -np.inf:
         return logp
     ln2 = math.log(2.0)
     for s in range(S):
         k = SF[n, m // BLOCK] * ln2 - logp
-        out_end[s] += F[s, n, m] * end[s] * math.exp(k)
+        out_end[s] += Fs[s, c, m] * end[s] * math.exp(k)
     Bc = np.zeros((S1, 2, m + 1))
     SB = np.zeros((2, nb), dtype=np.int64)
     LB = np.full((2, nb), _NEG, dtype=np.int64)
     U = np.zeros((S, m + 1))
     Ub = np.zeros((S, BLOCK))
-    tot = np.empty(BLOCK)
-    # lane accumulators: column k of Tacc[s] is predecessor ipred[s, k], column nip[s] the Begin
-    Tacc = np.zeros((S, ipred.shape[1] + 1, BLOCK))
+    Tl = np.zeros((S, ipred.shape[1] + 1, m + 1))
     Ecol = np.zeros((C, m + 1))
     Qcol = np.zeros((R, m + 1))
-    XQ = np.zeros((R, C, BLOCK))
-    wf = np.empty(BLOCK)
-    tc = np.empty(BLOCK)
+    XQ = np.zeros((R, C, m + 1))
+    fD = np.zeros(m + 1)
+    fU = np.zeros(m + 1)
+    fL = np.zeros(m + 1)
+    wf = np.zeros(m + 1)
+    tc = np.zeros(m + 1)
+    slow = np.zeros(nb, dtype=np.bool_)
     lim = 700.0
-    for i in range(n, -1, -1):
-        c = i & 1
-        p = (i + 1) & 1 if i < n else c
-        _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bc, p, Bc, c, SB[p], LB[p],
-                        SB[c], LB[c], U, Ub, tot)
-        for b in range(nb):
-            j0 = b * BLOCK
-            j1 = min(j0 + BLOCK, m + 1)
-            sb = SB[c, b]
-            be = b - 1 if b > 0 else b
-            ok = True
-            fd_in = fd_ed = 0.0
-            if i > 0:
-                kd_in = (SF[i - 1, b] + sb) * ln2 - logp
-                kd_ed = (SF[i - 1, be] + sb) * ln2 - logp
-                ok = -lim < kd_in < lim and -lim < kd_ed < lim
+    for seg in range(nck - 1, -1, -1):
+        r0 = seg * K
+        r1 = min(r0 + K, n)
+        for s in range(S1):
+            Fs[s, 0] = CK[s, seg]
+        for i in range(r0 + 1, r1 + 1):
+            _g_forward_row(i, x, T, q, prof, qyc, plan, Fs, i - 1 - r0, Fs, i - r0, SF[i - 1],
+                           LF[i - 1], SF[i], LF[i], tot)
+        for i in range(r1, r0 if seg > 0 else -1, -1):
+            c = i & 1
+            p = (i + 1) & 1 if i < n else c
+            _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bc, p, Bc, c, SB[p],
+                            LB[p], SB[c], LB[c], U, Ub, tot)
+            # per-column scale factors; blocks outside the double range go cell by cell
+            for b in range(nb):
+                j0 = b * BLOCK
+                j1 = min(j0 + BLOCK, m + 1)
+                sb = SB[c, b]
+                be = b - 1 if b > 0 else b
+                ok = True
+                fd_in = fd_ed = 0.0
+                kd_in = kd_ed = 0.0
+                if i > 0:
+                    kd_in = (SF[i - 1, b] + sb) * ln2 - logp
+                    kd_ed = (SF[i - 1, be] + sb) * ln2 - logp
+                    ok = -lim < kd_in < lim and -lim < kd_ed < lim
+                    if ok:
+                        fd_in = math.exp(kd_in)
+                        fd_ed = math.exp(kd_ed)
+                kl_in = (SF[i, b] + sb) * ln2 - logp
+                kl_ed = (SF[i, be] + sb) * ln2 - logp
+                ok = ok and -lim < kl_in < lim and -lim < kl_ed < lim
+                # a block whose scale factors are all below e**-1100 adds exact zeros (stored
+                # values are below 2**201, so every term is below e**-822): skip it
+                skip = kl_in < -1100.0 and kl_ed < -1100.0 and (
+                    i == 0 or (kd_in < -1100.0 and kd_ed < -1100.0))
+                slow[b] = not ok and not skip
                 if ok:
-                    fd_in = math.exp(kd_in)
-                    fd_ed = math.exp(kd_ed)
-            kl_in = (SF[i, b] + sb) * ln2 - logp
-            kl_ed = (SF[i, be] + sb) * ln2 - logp
-            ok = ok and -lim < kl_in < lim and -lim < kl_ed < lim
-            if ok:
-                _counts_row_fast(i, x, T, q, prof, qyc, plan, F, Bc, c, fd_in, fd_ed, math.exp(kl_in),
-                                 math.exp(kl_ed), j0, j1, Tacc, Ecol, Qcol, XQ, wf, tc)
-            else:
-                _counts_row_slow(i, x, y, em, q, T, plan, pred, npred, F, SF, Bc, c, sb, logp, j0, j1,
-                                 out_T, out_em, out_q)
+                    fl_in = math.exp(kl_in)
+                    fl_ed = math.exp(kl_ed)
+                else:
+                    fd_in = fd_ed = fl_in = fl_ed = 0.0
+                for j in range(j0, j1):
+                    fD[j] = fd_in
+                    fU[j] = fd_in
+                    fL[j] = fl_in
+                fD[j0] = fd_ed
+                fL[j0] = fl_ed
+            _counts_row(i, x, T, q, prof, qyc, plan, Fs, r0, Bc, c, fD, fU, fL, Tl, Ecol, Qcol, XQ,
+                        wf, tc)
+            for b in range(nb):
+                if slow[b]:
+                    j0 = b * BLOCK
+                    _counts_block_slow(i, x, y, em, q, T, plan, pred, npred, Fs, r0, SF, Bc, c,
+                                       SB[c, b], logp, j0, min(j0 + BLOCK, m + 1), out_T, out_em,
+                                       out_q)
     for s in range(S):
         for k in range(nip[s] + 1):
             p = ipred[s, k] if k < nip[s] else S
-            v = 0.0
-            for jj in range(BLOCK):
-                v += Tacc[s, k, jj]
-            out_T[p, s] += v
+            out_T[p, s] += _sum(Tl[s, k])
     for j in range(1, m + 1):
         yj = y[j - 1]
         for a in range(C):
@@ -938,11 +985,23 @@ def _g_counts_into(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, ou
             out_q[r, yj] += Qcol[r, j]
     for r in range(R):
         for a in range(C):
-            v = 0.0
-            for jj in range(BLOCK):
-                v += XQ[r, a, jj]
-            out_q[r, a] += v
+            out_q[r, a] += _sum(XQ[r, a])
     return logp
+
+
+@njit(cache=True)
+def _sum(a):
+    # four partial sums: a fixed order, and no serial chain of additions
+    s0 = s1 = s2 = s3 = 0.0
+    n4 = a.shape[0] // 4 * 4
+    for j in range(0, n4, 4):
+        s0 += a[j]
+        s1 += a[j + 1]
+        s2 += a[j + 2]
+        s3 += a[j + 3]
+    for j in range(n4, a.shape[0]):
+        s0 += a[j]
+    return (s0 + s1) + (s2 + s3)
 
 
 @njit(cache=True, parallel=True)
@@ -957,27 +1016,11 @@ def g_counts_many(seqs, offsets, pair_index, kind, erow, em, q, T, end, pred, np
     oM = np.zeros((P, C, C))
     oQ = np.zeros((P, R, C))
     ll = np.zeros(P)
-    # pairs are dealt into a fixed number of groups (pairs g, g + NG, ...), each reusing one set
-    # of forward buffers; every pair's counts are computed on their own, so neither the
-    # grouping nor the number of threads changes any result
-    NG = min(P, 64)
-    for g in prange(NG):
-        big_f = 1
-        big_s = 1
-        for p in range(g, P, NG):
-            n = offsets[pair_index[p, 0] + 1] - offsets[pair_index[p, 0]]
-            m = offsets[pair_index[p, 1] + 1] - offsets[pair_index[p, 1]]
-            big_f = max(big_f, S1 * (n + 1) * (m + 1))
-            big_s = max(big_s, (n + 1) * (m // BLOCK + 1))
-        Fbuf = np.empty(big_f)
-        Sbuf = np.empty(big_s, dtype=np.int64)
-        Lbuf = np.empty(big_s, dtype=np.int64)
-        for p in range(g, P, NG):
-            a = pair_index[p, 0]
-            b = pair_index[p, 1]
-            ll[p] = _g_counts_into(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]],
-                                   kind, erow, em, q, T, end, pred, npred, succ, nsucc, oT[p], oE[p],
-                                   oM[p], oQ[p], Fbuf, Sbuf, Lbuf)
+    for p in prange(P):
+        a = pair_index[p, 0]
+        b = pair_index[p, 1]
+        ll[p] = g_counts(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]], kind, erow,
+                         em, q, T, end, pred, npred, succ, nsucc, oT[p], oE[p], oM[p], oQ[p])
     return oT, oE, oM, oQ, ll
 
 
