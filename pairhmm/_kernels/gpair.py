@@ -171,18 +171,25 @@ def _close(Fc, ic, S1, j0, j1, b, big, target, SCc, LVc):
 
 
 @njit(cache=True)
-def _block_big(Fc, ic, S, j0, j1, tot, big):
-    """Largest sum over the real states of a column of the block, at least ``big``."""
-    for j in range(j0, j1):
-        tot[j - j0] = 0.0
-    for s in range(S):
+def _block_big(Fc, ic, S, j0, j1, tot, tbits, big):
+    """Largest sum over the real states (in state order) of a column of the block, at least
+    ``big``. ``tbits`` is ``tot`` viewed as int64: the sums are >= 0, and non-negative doubles
+    order like their bit patterns, so the maximum is an integer maximum (which vectorises)."""
+    w = j1 - j0
+    F0 = Fc[0, ic]
+    for jj in range(w):
+        tot[jj] = F0[j0 + jj]
+    for s in range(1, S):
         Fs = Fc[s, ic]
-        for j in range(j0, j1):
-            tot[j - j0] += Fs[j]
-    for jj in range(j1 - j0):
-        if tot[jj] > big:
-            big = tot[jj]
-    return big
+        for jj in range(w):
+            tot[jj] += Fs[j0 + jj]
+    mb = tbits[0]
+    for jj in range(1, w):
+        v = tbits[jj]
+        mb = v if v > mb else mb
+    tbits[0] = mb
+    v = tot[0]
+    return v if v > big else big
 
 
 # ----------------------------------------------------------------------------------------------
@@ -194,8 +201,7 @@ def _fwd_y_sums(s, Fc, ic, T, ipred, nip, jy, j1):
     row, column j-1), unscaled. Returns the self-loop probability."""
     Fs = Fc[s, ic]
     tss = 0.0
-    for j in range(jy, j1):
-        Fs[j] = 0.0
+    first = True
     for k in range(nip[s]):
         p = ipred[s, k]
         if p == s:
@@ -203,8 +209,16 @@ def _fwd_y_sums(s, Fc, ic, T, ipred, nip, jy, j1):
             continue
         t = T[p, s]
         A = Fc[p, ic]
+        if first:
+            for j in range(jy, j1):
+                Fs[j] = A[j - 1] * t
+            first = False
+        else:
+            for j in range(jy, j1):
+                Fs[j] += A[j - 1] * t
+    if first:
         for j in range(jy, j1):
-            Fs[j] += A[j - 1] * t
+            Fs[j] = 0.0
     return tss
 
 
@@ -217,6 +231,7 @@ def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, L
     S1 = T.shape[0]
     S = S1 - 1
     nb = SCc.shape[0]
+    tbits = tot.view(np.int64)
     FB = Fc[S, ic]
     for j in range(m + 1):
         FB[j] = 0.0
@@ -356,7 +371,7 @@ def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, L
                     if i == 0 and j == 1:
                         acc += FB[0] * T[S, s]
                     Fc[s, ic][j] = acc * fl * qyc[erow[s], j]
-        big = _block_big(Fc, ic, S, j0, j1, tot, 1.0 if (i == 0 and b == 0) else 0.0)
+        big = _block_big(Fc, ic, S, j0, j1, tot, tbits, 1.0 if (i == 0 and b == 0) else 0.0)
         _close(Fc, ic, S1, j0, j1, b, big, target, SCc, LVc)
 
 
@@ -461,6 +476,7 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
     S1 = T.shape[0]
     S = S1 - 1
     nb = SCc.shape[0]
+    tbits = tot.view(np.int64)
     last = i == n
     if not last:
         xn = x[i]
@@ -613,7 +629,7 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
                 elif not last:
                     acc += T[S, s2] * (U[s2, 0] * (r_dd if (kd2 == 0 and jl == 0) else r_dn))
             Bc[S, ic][0] = acc
-        big = _block_big(Bc, ic, S, j0, j1, tot, 0.0)
+        big = _block_big(Bc, ic, S, j0, j1, tot, tbits, 0.0)
         _close(Bc, ic, S1, j0, j1, b, big, target, SCc, LVc)
 
 
@@ -658,8 +674,9 @@ def g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc):
 def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
     """P(x_i ~ y_j) summed over the pair-emitting states, shape (n, m), and log P(x, y).
 
-    Only the pair states' forward rows are kept; the backward rows are computed from the last
-    row up, two at a time, and combined with them.
+    Only the pair states' forward rows are kept (with one pair state, in the output matrix
+    itself); the backward rows are computed from the last row up, two at a time, and combined
+    with them.
     """
     plan = _plan(kind, erow, T, pred, npred)
     ms = plan[4]
@@ -669,7 +686,9 @@ def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
     S1 = T.shape[0]
     nM = ms.shape[0]
     nb = m // BLOCK + 1
-    FM = np.zeros((nM, n + 1, m + 1))
+    direct = nM == 1
+    FM = np.zeros((1, 1, 1)) if direct else np.zeros((nM, n + 1, m + 1))
+    P = np.empty((n, m)) if direct else np.zeros((n, m))
     SF = np.zeros((n + 1, nb), dtype=np.int64)
     LF = np.full((2, nb), _NEG, dtype=np.int64)
     R = np.zeros((S1, 2, m + 1))
@@ -679,12 +698,56 @@ def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
         c = i & 1
         _g_forward_row(i, x, T, q, prof, qyc, plan, R, p, R, c, SF[max(i - 1, 0)], LF[p], SF[i],
                        LF[c], tot)
-        for a in range(nM):
-            FM[a, i] = R[ms[a], c]
+        if direct:
+            if i > 0:
+                Pi = P[i - 1]
+                Fs = R[ms[0], c]
+                for j in range(1, m + 1):
+                    Pi[j - 1] = Fs[j]
+        else:
+            for a in range(nM):
+                FM[a, i] = R[ms[a], c]
     logp = _g_end(R, n & 1, SF[n], m, end)
-    P = np.zeros((n, m))
     if logp == -np.inf:
+        P[:, :] = 0.0
         return P, logp
+    SB = np.zeros((2, nb), dtype=np.int64)
+    LB = np.full((2, nb), _NEG, dtype=np.int64)
+    U = np.zeros((S1 - 1, m + 1))
+    Ub = np.zeros((S1 - 1, BLOCK))
+    ln2 = math.log(2.0)
+    for i in range(n, 0, -1):
+        c = i & 1
+        p = (i + 1) & 1 if i < n else c
+        _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, R, p, R, c, SB[p], LB[p],
+                        SB[c], LB[c], U, Ub, tot)
+        Pi = P[i - 1]
+        for b in range(nb):
+            j0 = b * BLOCK
+            j1 = min(j0 + BLOCK, m + 1)
+            js = max(j0, 1)
+            k = (SF[i, b] + SB[c, b]) * ln2 - logp
+            if k < -740.0:
+                if direct:
+                    for j in range(js, j1):
+                        Pi[j - 1] = 0.0
+                continue
+            f = math.exp(k) if k < 700.0 else np.inf
+            if direct:
+                Bs = R[ms[0], c]
+                for j in range(js, j1):
+                    Pi[j - 1] = Pi[j - 1] * Bs[j] * f
+                continue
+            for j in range(js, j1):
+                tot[j - j0] = 0.0
+            for a in range(nM):
+                Fs = FM[a, i]
+                Bs = R[ms[a], c]
+                for j in range(js, j1):
+                    tot[j - j0] += Fs[j] * Bs[j]
+            for j in range(js, j1):
+                Pi[j - 1] = tot[j - j0] * f
+    return P, logp
     SB = np.zeros((2, nb), dtype=np.int64)
     LB = np.full((2, nb), _NEG, dtype=np.int64)
     U = np.zeros((S1 - 1, m + 1))
