@@ -93,10 +93,13 @@ def kernel_args(kind, erow, T, end, em, q):
     return pred, npred, succ, nsucc
 
 
-def run_counts(x, y, kind, erow, T, end, em, q, pred, npred, succ, nsucc):
+def run_counts(x, y, kind, erow, T, end, em, q, pred, npred, succ, nsucc, full_cells=None):
+    """g_counts, or with ``full_cells`` its implementation with that limit on the forward
+    matrices kept whole (0: always by checkpoints)."""
     S1 = T.shape[0]
     o = [np.zeros((S1, S1)), np.zeros(S1 - 1), np.zeros(em.shape), np.zeros(q.shape)]
-    lp = gpair.g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, *o)
+    a = (x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, *o)
+    lp = gpair.g_counts(*a) if full_cells is None else gpair._g_counts_impl(*a, full_cells)
     return lp, o
 
 
@@ -123,10 +126,12 @@ def test_random_graphs_equal_brute_force(seed, y_cycle):
     P, lp2 = gpair.g_posterior(*fargs, succ, nsucc)
     assert lp2 == lp
     np.testing.assert_allclose(P, ref["post"], rtol=1e-10, atol=1e-13)
-    lp3, (cT, cE, cM, cQ) = run_counts(x, y, kind, erow, T, end, em, q, pred, npred, succ, nsucc)
-    assert lp3 == lp
-    for got, want in ((cT, ref["T"]), (cE, ref["end"]), (cM, ref["em"]), (cQ, ref["q"])):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+    for full_cells in (None, 0):
+        lp3, (cT, cE, cM, cQ) = run_counts(x, y, kind, erow, T, end, em, q, pred, npred, succ, nsucc,
+                                           full_cells)
+        assert lp3 == lp
+        for got, want in ((cT, ref["T"]), (cE, ref["end"]), (cM, ref["em"]), (cQ, ref["q"])):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
     with np.errstate(divide="ignore"):
         largs = (x, y, kind, erow, np.log(em), np.log(q), np.log(T), np.log(end), pred, npred)
     score, states = gpair.g_viterbi(*largs)
@@ -213,7 +218,8 @@ def counts_from_matrices(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsu
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 8, 15, 24, 35, 48])
 def test_checkpointed_counts_equal_full_matrix_sums(n):
-    """Every segment boundary of the E-step's forward checkpoints (about sqrt(n) rows)."""
+    """The E-step with the forward matrices kept whole and with checkpoints (every segment
+    boundary: about sqrt(n) rows) against sums over the full matrices."""
     model = PairHMM.preset("protein").copy(mode="local")
     G = model.graph
     tab = model.tables
@@ -222,9 +228,15 @@ def test_checkpointed_counts_equal_full_matrix_sums(n):
     x = rng.integers(0, 20, n).astype(np.uint8)
     y = rng.integers(0, 20, 70).astype(np.uint8)
     args = (x, y, G.kind, G.erow, tab.em, q, G.T, G.end, G.pred, G.npred, G.succ, G.nsucc)
-    _, (cT, cE, cM, cQ) = run_counts(x, y, G.kind, G.erow, G.T, G.end, tab.em, q, G.pred, G.npred,
-                                     G.succ, G.nsucc)
-    np.testing.assert_allclose(cT, counts_from_matrices(*args), rtol=1e-11, atol=1e-14)
+    want = counts_from_matrices(*args)
+    whole = run_counts(x, y, G.kind, G.erow, G.T, G.end, tab.em, q, G.pred, G.npred, G.succ,
+                       G.nsucc)[1]
+    ckpt = run_counts(x, y, G.kind, G.erow, G.T, G.end, tab.em, q, G.pred, G.npred, G.succ,
+                      G.nsucc, full_cells=0)[1]
+    np.testing.assert_allclose(whole[0], want, rtol=1e-11, atol=1e-14)
+    # the same forward values either way, so the same counts to the last bit
+    for a, b in zip(whole, ckpt):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_counts_identities_on_a_long_pair():
@@ -238,7 +250,7 @@ def test_counts_identities_on_a_long_pair():
     x = rng.integers(0, 20, 1200).astype(np.uint8)
     y = np.concatenate([rng.integers(0, 20, 600), x[200:700], rng.integers(0, 20, 300)]).astype(np.uint8)
     lp, (cT, cE, cM, cQ) = run_counts(x, y, G.kind, G.erow, G.T, G.end, tab.em, q, G.pred, G.npred,
-                                      G.succ, G.nsucc)
+                                      G.succ, G.nsucc, full_cells=0)
     assert lp == pytest.approx(model.log_likelihood(x, y), rel=1e-13)
     assert cE.sum() == pytest.approx(1.0, rel=1e-10)
     assert cM.sum() + cQ[0].sum() == pytest.approx(x.size, rel=1e-10)

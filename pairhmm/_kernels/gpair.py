@@ -921,15 +921,30 @@ def _counts_block_slow(i, x, y, em, q, T, plan, pred, npred, F, off, SF, Bc, c, 
                 out_q[erow[s], y[j - 1]] += tot
 
 
+# the E-step keeps the forward matrices whole up to this many state cells (S+1)(n+1)(m+1)
+# (32 MB), and recomputes them from checkpoints above
+FULL_COUNTS_CELLS = 4_000_000
+
+
 @njit(cache=True)
 def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end, out_em, out_q):
     """Add the expected counts of one pair: transitions (S+1, S+1; row S = Begin), ends (S),
     match emissions (C, C) and per-row insert emissions (R, C). Returns log P(x, y).
 
-    Memory O((S+1) m sqrt(n)): a first forward pass keeps every K-th row (K about sqrt(n));
-    the backward pass then runs from the last row up, recomputing the forward rows of one
-    segment of K rows at a time from its checkpoint (the same values), so the forward
-    algorithm runs twice but nothing of the size of the full matrix is written.
+    See :func:`_g_counts_impl` (with ``full_cells = FULL_COUNTS_CELLS``)."""
+    return _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end,
+                          out_em, out_q, FULL_COUNTS_CELLS)
+
+
+@njit(cache=True)
+def _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end, out_em,
+                   out_q, full_cells):
+    """:func:`g_counts`. The forward matrices of a pair with at most ``full_cells`` state cells
+    (S+1)(n+1)(m+1) are kept whole. Above that, memory is O((S+1) m sqrt(n)): a first forward pass keeps every K-th row
+    (K about sqrt(n)); the backward pass then runs from the last row up, recomputing the
+    forward rows of one segment of K rows at a time from its checkpoint (the same values), so
+    the forward algorithm runs twice but nothing of the size of the full matrix is written
+    (faulting in fresh pages for it costs more than the second pass).
     """
     plan = _plan(kind, erow, T, pred, npred)
     ipred, nip = plan[2], plan[3]
@@ -941,22 +956,23 @@ def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, o
     C = em.shape[0]
     R = q.shape[0]
     nb = m // BLOCK + 1
-    K = int(math.sqrt(n + 1)) + 1
+    full = S1 * (n + 1) * (m + 1) <= full_cells
+    K = n + 1 if full else int(math.sqrt(n + 1)) + 1
     nck = n // K + 1
     SF = np.empty((n + 1, nb), dtype=np.int64)
     LF = np.empty((n + 1, nb), dtype=np.int64)
-    CK = np.empty((S1, nck, m + 1))
+    CK = np.empty((S1, 1 if full else nck, m + 1))
     Fs = np.empty((S1, K + 1, m + 1))
     tot = np.empty(BLOCK)
     for i in range(n + 1):
-        p = (i - 1) & 1
-        c = i & 1
+        p = max(i - 1, 0) if full else (i - 1) & 1
+        c = i if full else i & 1
         _g_forward_row(i, x, T, q, prof, qyc, plan, Fs, p, Fs, c, SF[max(i - 1, 0)],
                        LF[max(i - 1, 0)], SF[i], LF[i], tot)
-        if i % K == 0:
+        if i % K == 0 and not full:
             for s in range(S1):
                 CK[s, i // K] = Fs[s, c]
-    c = n & 1
+    c = n if full else n & 1
     logp = _g_end(Fs, c, SF[n], m, end)
     if logp == -np.inf:
         return logp
@@ -983,9 +999,11 @@ def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, o
     for seg in range(nck - 1, -1, -1):
         r0 = seg * K
         r1 = min(r0 + K, n)
-        for s in range(S1):
-            Fs[s, 0] = CK[s, seg]
-        for i in range(r0 + 1, r1 + 1):
+        # (kept whole: rows 0..n are in Fs already, nothing to recompute)
+        if not full:
+            for s in range(S1):
+                Fs[s, 0] = CK[s, seg]
+        for i in range(r0 + 1, (r0 if full else r1) + 1):
             _g_forward_row(i, x, T, q, prof, qyc, plan, Fs, i - 1 - r0, Fs, i - r0, SF[i - 1],
                            LF[i - 1], SF[i], LF[i], tot)
         for i in range(r1, r0 if seg > 0 else -1, -1):
