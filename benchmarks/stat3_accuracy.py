@@ -2,11 +2,15 @@
 
 Trains on ``train.data`` (10% of it held out for early stopping and for every tuning choice),
 then reports the AUROC on ``test.data`` once per configuration, with and without reverse-
-complement sharing, and the consensus of the most important exported filter.
+complement sharing, the consensus of the most important exported filter, whether a STAT-like
+filter (TTCnnnGAA / TTCCnGGAA) is among the five most important, and the top k-mers of the
+k-mer term (``kmer``).
 
 Example::
 
-    python benchmarks/stat3_accuracy.py DATA/zeng2016_stat3/wgEncodeAwgTfbsSydhGm12878Stat3IggmusUniPk
+    python benchmarks/stat3_accuracy.py DATA/zeng2016_stat3/wgEncodeAwgTfbsSydhGm12878Stat3IggmusUniPk \
+        --params '{"n_filters": 128, "width": 9, "learning_rate": 0.003, "l2": 1e-5, "kmer": 7,
+                   "kmer_l2": 3e-3}' --seeds 0 1 2 --threads 1
 
 ``--tune`` instead prints only validation AUROCs (an inner split of train.data) for a small grid,
 so hyperparameters can be chosen without looking at the test set.
@@ -24,12 +28,14 @@ import numpy as np
 
 STAT = re.compile(r"TTC[ACGT]{3}GAA|TTCC[ACGT]GGAA")
 
+# the k-mer grid of the last tuning round (run with --params of the base CNN, 128 x 9 bp)
 TUNE_GRID = [
     {},
-    {"activation": "relu"},
-    {"pooling": "logsumexp", "init_scale": 0.5},
-    {"n_filters": 32},
-    {"n_filters": 32, "activation": "relu", "learning_rate": 0.003},
+    {"kmer": 6, "kmer_l2": 1e-2},
+    {"kmer": 7, "kmer_l2": 1e-3},
+    {"kmer": 7, "kmer_l2": 3e-3},
+    {"kmer": 7, "kmer_l2": 1e-2},
+    {"kmer": 8, "kmer_l2": 3e-3},
 ]
 
 
