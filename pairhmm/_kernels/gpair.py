@@ -23,17 +23,31 @@ of m+1 columns per state (``F[s, i]``), so every loop over columns is unit-strid
 * y is turned into column tables once (``prof[a, j] = em[a, y_j]``, ``qyc[r, j] = q[r, y_j]``),
   so rows read contiguous arrays instead of gathering ``em[x_i, y_j]``.
 * Pair and x-insert states depend on the previous row only: for each (state, predecessor)
-  pair one vectorisable loop over the row adds that predecessor's term.
+  pair one vectorisable loop over the whole row adds that predecessor's term (unscaled); each
+  block then applies its factor and the emission.
 * y-insert states form the one serial recurrence along the row. Their graph without self loops
   is acyclic in every model variant, so they are computed one state at a time in topological
-  order: the other predecessors' terms in a vector loop, then the self loop as a scalar chain.
+  order: the other predecessors' terms in a vector loop, then the self loop as a scalar chain;
+  two consecutive states with no edge between them (Y and Y2) run their chains in one loop.
   (A graph with a cycle among y-insert states falls back to a column-by-column loop.)
+* The backward pass mirrors this: the terms from the next row are summed over the whole row,
+  each block multiplies them by its factor (a power of two) and adds the y-insert terms.
 * The Begin state only feeds cells (1, 1), (1, 0) and (0, 1): it is left out of the interior
   loops and added at those cells.
+* The block's largest column sum is found as an integer maximum over the sums' bit patterns
+  (non-negative doubles order like their bit patterns), which vectorises.
 
-The sums over predecessors run in the order of ``pred`` as before, so forward values and
-Viterbi choices (ties go to the lowest state number) are those of the cell-by-cell version;
-backward values and the summed expected counts differ from it by rounding only.
+Memory: the posterior keeps only the pair states' forward rows (with one pair state, inside the
+output matrix) and rolls the backward rows; the E-step rolls the backward rows and recomputes
+forward rows from checkpoints for large pairs; Viterbi keeps two rows of values and one
+traceback byte per state and cell.
+
+Results: a y-insert state's self-loop term is added after its other predecessors' terms, so
+forward values equal a cell-by-cell sum over ``pred`` in order bit for bit when the self loop
+is the last nonzero term (the double-affine and semiglobal variants); with local flanks they
+differ by rounding, as do backward values, posteriors and expected counts everywhere (a few
+units in the last place; counts are summed per column, then over columns). Viterbi scores and paths, ties included (the lowest
+predecessor number wins, the Begin last), are those of the cell-by-cell scan.
 """
 
 from __future__ import annotations
