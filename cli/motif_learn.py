@@ -78,6 +78,8 @@ def _motif_format(path: str, fmt: str | None) -> str:
                    "canonical k-mers with --rc).")
 @click.option("--kmer-l2", default=None, type=float,
               help="L2 penalty of the k-mer weights [default: --l2].")
+@click.option("--kmer-learning-rate", default=None, type=float,
+              help="Adam step size of the k-mer weights [default: --learning-rate].")
 @click.option("--models", "n_models", default=1, show_default=True, type=click.IntRange(1),
               help="Average this many networks trained from independent seeds (stored as one model).")
 @click.option("--learning-rate", default=0.01, show_default=True, type=float)
@@ -101,7 +103,7 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
           n_filters, width, rc_shared, augment_rc, palindromic, pooling, activation, dropout, init, init_scale,
-          l2, kmer, kmer_l2, n_models, learning_rate, batch_size,
+          l2, kmer, kmer_l2, kmer_learning_rate, n_models, learning_rate, batch_size,
           max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads, quiet):
     """Train a motif CNN on POSITIVES (bound) vs NEGATIVES (unbound).
 
@@ -119,7 +121,8 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                          activation=activation, dropout=dropout, init=init, augment_rc=augment_rc,
                          init_scale=(init_scale if init_scale is not None
                                      else 1.0 if init == "data" else 0.1),
-                         l2=l2, kmer=kmer, kmer_l2=kmer_l2, n_models=n_models,
+                         l2=l2, kmer=kmer, kmer_l2=kmer_l2, kmer_learning_rate=kmer_learning_rate,
+                         n_models=n_models,
                          learning_rate=learning_rate, batch_size=batch_size,
                          max_epochs=max_epochs, patience=patience,
                          validation_fraction=validation_fraction, n_jobs=threads,

@@ -83,12 +83,13 @@ def test_train_with_kmer_term_and_averaged_models(tmp_path):
     model = tmp_path / "m.json"
     r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
                                    "--width", "9", "--epochs", "2", "-q", "--kmer", "4",
-                                   "--kmer-l2", "0.01", "--models", "2"])
+                                   "--kmer-l2", "0.01", "--kmer-learning-rate", "0.02",
+                                   "--models", "2"])
     assert r.exit_code == 0, r.output
     assert "model 1: best epoch" in r.output and "model 2: best epoch" in r.output
     assert "top k-mers: " in r.output
     m = MotifCNN.load(model)
-    assert (m.kmer, m.kmer_l2, m.n_models) == (4, 0.01, 2)
+    assert (m.kmer, m.kmer_l2, m.kmer_learning_rate, m.n_models) == (4, 0.01, 0.02, 2)
     assert m.filters_.shape == (4, 9, 4) and m.kmer_weights_.shape == (136,)
     r = CliRunner().invoke(predict, [str(model), str(pf)])
     assert r.exit_code == 0, r.output

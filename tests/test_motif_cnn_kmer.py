@@ -128,6 +128,22 @@ def test_kmer_term_learns_an_enriched_kmer_and_is_deterministic():
     assert m.kmer_weights_.size == 512
 
 
+def test_kmer_learning_rate_scales_only_the_kmer_steps():
+    """One Adam step moves every parameter by about its learning rate (first step: m/sqrt(v) = ±1)."""
+    rng = np.random.default_rng(5)
+    X, y = plant(64, 20, rng, pwm=CTCF[4:10])
+    kw = dict(n_filters=2, width=4, kmer=2, batch_size=64, max_epochs=1, validation_fraction=0,
+              learning_rate=0.01, random_state=0)
+    a = MotifCNN(**kw).fit(X, y)
+    b = MotifCNN(**kw, kmer_learning_rate=0.001).fit(X, y)
+    assert np.array_equal(a.free_, b.free_) and np.array_equal(a.weights_, b.weights_)
+    moved = np.abs(b.kmer_weights_)  # k-mer weights start at 0
+    assert np.all((moved > 0.0009) & (moved < 0.0011))
+    np.testing.assert_allclose(np.abs(a.kmer_weights_), 10 * moved, rtol=1e-3)
+    with pytest.raises(InvalidParameter, match="kmer_learning_rate"):
+        MotifCNN(kmer=2, kmer_learning_rate=0.0).fit(X, y)
+
+
 def test_save_load_round_trip_with_kmer_term(tmp_path):
     rng = np.random.default_rng(0)
     m = random_model(rng, n_filters=2, width=5, kmer=4, kmer_l2=1e-4, rc_shared=False)

@@ -472,6 +472,10 @@ class MotifCNN:
         1..10.
     kmer_l2 : float or None
         L2 penalty weight of the k-mer weights (``None`` = ``l2``).
+    kmer_learning_rate : float or None
+        Adam step size of the k-mer weights (``None`` = ``learning_rate``). Each k-mer weight
+        sees every occurrence of its k-mer, so the k-mer term fits faster than the filters; a
+        smaller step lets the filters train for more epochs before early stopping.
     n_models : int
         Train this many networks from independent seeds (initialisation, validation split,
         batch order; all drawn from ``random_state``) and average their log-odds. Because the
@@ -532,7 +536,8 @@ class MotifCNN:
                  learning_rate: float = 0.01, batch_size: int = 64,
                  max_epochs: int = 50, patience: int = 5, validation_fraction: float = 0.1,
                  init: str = "random", init_scale: float = 0.1, augment_rc: bool = False,
-                 kmer: int = 0, kmer_l2: float | None = None, n_models: int = 1,
+                 kmer: int = 0, kmer_l2: float | None = None,
+                 kmer_learning_rate: float | None = None, n_models: int = 1,
                  n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
@@ -553,6 +558,7 @@ class MotifCNN:
         self.augment_rc = augment_rc
         self.kmer = kmer
         self.kmer_l2 = kmer_l2
+        self.kmer_learning_rate = kmer_learning_rate
         self.n_models = n_models
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -584,6 +590,9 @@ class MotifCNN:
             raise InvalidParameter("kmer", self.kmer, "must be an integer in 0..10 (0 = no k-mer term)")
         if self.kmer_l2 is not None and (not np.isfinite(self.kmer_l2) or self.kmer_l2 < 0):
             raise InvalidParameter("kmer_l2", self.kmer_l2, "must be a finite number >= 0 or None")
+        klr = self.kmer_learning_rate
+        if klr is not None and (not np.isfinite(klr) or klr <= 0):
+            raise InvalidParameter("kmer_learning_rate", klr, "must be > 0 or None")
         if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1):
             raise InvalidParameter("n_jobs", self.n_jobs, "must be a positive integer or None")
         self._palindromic_set()
@@ -830,6 +839,10 @@ class MotifCNN:
         vdata = data if same and not self.augment_rc else self._prepare(vdata)
         m1 = np.zeros_like(theta)
         m2 = np.zeros_like(theta)
+        lr = np.full(theta.size, float(self.learning_rate))
+        if self.kmer_learning_rate is not None:
+            lo = self.tying_.n_free + K + self.n_features
+            lr[lo:lo + self.n_kmer_features] = self.kmer_learning_rate
         b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
         self.history_ = []
         best = (np.inf, theta.copy(), 0)
@@ -849,7 +862,7 @@ class MotifCNN:
                     t += 1
                     m1 = b1 * m1 + (1 - b1) * grad
                     m2 = b2 * m2 + (1 - b2) * grad * grad
-                    step = self.learning_rate * (m1 / (1 - b1 ** t)) / (np.sqrt(m2 / (1 - b2 ** t)) + eps)
+                    step = lr * (m1 / (1 - b1 ** t)) / (np.sqrt(m2 / (1 - b2 ** t)) + eps)
                     theta = theta - step
                     if not np.all(np.isfinite(theta)):
                         raise TrainingError(f"parameters became non-finite in epoch {epoch}: "
@@ -898,7 +911,7 @@ class MotifCNN:
                 entry["model"] = i
                 if callback is not None:
                     callback(entry)
-            m = MotifCNN(**params, random_state=seed).fit(X, y, X_val, y_val, callback=tagged)
+            m = type(self)(**params, random_state=seed).fit(X, y, X_val, y_val, callback=tagged)
             members.append(m)
             self.history_.extend(m.history_)
         M, K, npool = self.n_models, self.n_filters, len(self._pool_list())
@@ -1189,7 +1202,7 @@ class MotifCNN:
             "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout",
             "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale",
-            "augment_rc", "kmer", "kmer_l2", "n_models", "n_jobs")}
+            "augment_rc", "kmer", "kmer_l2", "kmer_learning_rate", "n_models", "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
