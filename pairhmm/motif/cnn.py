@@ -26,6 +26,13 @@ cross-entropy plus ``l2 * (sum W**2 + sum a**2)`` with Adam on mini-batches (opt
 dropout on the features), stopping early when the loss on a held-out validation split has not
 improved for ``patience`` epochs (the best epoch's parameters are kept).
 
+With ``kmer=k`` the log-odds gain a linear k-mer count term ``sum_u v[u] count(u, x)``, trained
+jointly: a k-mer count is a fixed one-hot filter of width ``k`` with sum pooling, its weight
+shared over every position (and, with ``rc_shared``, over both strands: a k-mer and its reverse
+complement share one weight). With ``n_models=M``, M networks trained from independent seeds are
+averaged; as the output is linear in the features, the average is stored as one network with
+``M * n_filters`` filters.
+
 Letters other than ACGT: each IUPAC code is the average of the one-hot columns of the letters it
 stands for (``N`` = 0.25 each, ``R`` = 0.5 A + 0.5 G, ...), so an ``N`` contributes the filter
 column's mean. Sequences may have different lengths (no padding is needed: pooling runs over each
@@ -897,9 +904,7 @@ class MotifCNN:
 
     def _fit_average(self, X, y, X_val, y_val, callback) -> "MotifCNN":
         """Train ``n_models`` members from independent seeds; store their average as one model."""
-        if isinstance(X, np.ndarray) and X.ndim == 2:
-            X = list(X)
-        elif not isinstance(X, list):
+        if not isinstance(X, list):  # each member reads X again (a 2-D array becomes its rows)
             X = list(X)
         rng = _check_random_state(self.random_state)
         seeds = [int(v) for v in rng.integers(0, 2 ** 63 - 1, self.n_models)]
