@@ -260,3 +260,93 @@ def test_counts_identities_on_a_long_pair():
     assert cT[-1].sum() == pytest.approx(1.0, rel=1e-10)
     # the shared segment is matched
     assert cM.sum() > 400
+
+
+def viterbi_cell_by_cell(kind, erow, lT, lend, lem, lq, x, y):
+    """Log-space Viterbi, one cell at a time, predecessors in state order with the Begin last,
+    strict > (ties to the lowest state number): score and path."""
+    S = kind.size
+    n, m = len(x), len(y)
+    V = np.full((S + 1, n + 1, m + 1), -np.inf)
+    bp = np.zeros((S, n + 1, m + 1), dtype=int)
+    V[S, 0, 0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            for s in range(S):
+                k = kind[s]
+                pi, pj = i - (k != 2), j - (k != 1)
+                if pi < 0 or pj < 0:
+                    continue
+                e = lem[x[pi], y[pj]] if k == 0 else lq[erow[s], x[pi]] if k == 1 else lq[erow[s], y[pj]]
+                best, arg = -np.inf, 0
+                for p in range(S + 1):
+                    if lT[p, s] == -np.inf:
+                        continue
+                    v = V[p, pi, pj] + lT[p, s]
+                    if v > best:
+                        best, arg = v, p
+                V[s, i, j] = best + e
+                bp[s, i, j] = arg
+    ends = V[:S, n, m] + lend
+    state = int(np.argmax(ends))
+    score = ends[state]
+    path = []
+    i, j = n, m
+    while (i, j) != (0, 0) and score > -np.inf:
+        path.append(state)
+        prev = bp[state, i, j]
+        k = kind[state]
+        i, j = i - (k != 2), j - (k != 1)
+        state = prev
+    return score, path[::-1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), y_cycle=st.booleans())
+def test_viterbi_ties_go_to_the_lowest_state(seed, y_cycle):
+    """Probabilities that are powers of 1/2 make many paths tie exactly: the kernel must pick
+    the same path as the cell-by-cell scan."""
+    rng = np.random.default_rng(seed)
+    kind, erow, T, end, em, q = random_graph(rng, y_cycle)
+    pow2 = lambda a: np.where(a > 0, 2.0 ** -np.round(-np.log2(np.where(a > 0, a, 1.0))), 0.0)
+    T, end, em, q = pow2(T), pow2(end), pow2(em), pow2(q)
+    pred, npred, succ, nsucc = kernel_args(kind, erow, T, end, em, q)
+    n, m = (int(v) for v in rng.integers(0, 6, 2))
+    x = rng.integers(0, C, n).astype(np.uint8)
+    y = rng.integers(0, C, m).astype(np.uint8)
+    with np.errstate(divide="ignore"):
+        lg = [np.log(a) for a in (T, end, em, q)]
+    score, path = gpair.g_viterbi(x, y, kind, erow, lg[2], lg[3], lg[0], lg[1], pred, npred)
+    ref_score, ref_path = viterbi_cell_by_cell(kind, erow, lg[0], lg[1], lg[2], lg[3], x, y)
+    assert score == ref_score
+    if score > -np.inf:
+        assert list(path) == ref_path
+
+
+@pytest.mark.parametrize("dup_first", [False, True])
+def test_viterbi_tie_between_a_y_chain_and_another_y_state(dup_first):
+    """A y-insert state D that duplicates another one, Y (same inputs, an edge Y -> D as
+    likely as D's self loop), has the same values as Y everywhere: D's self loop and the edge
+    from Y tie at every column, and so do Y and D as predecessors of M."""
+    y_, d = (2, 1) if dup_first else (1, 2)
+    kind = np.array([0, 2, 2], dtype=np.int64)
+    erow = np.array([0, 1, 1], dtype=np.int64)
+    T = np.zeros((4, 4))
+    T[3, 0] = 1.0
+    T[0, 0], T[0, y_], T[0, d] = 0.5, 0.25, 0.25
+    T[y_, y_], T[y_, 0], T[y_, d] = 0.5, 0.25, 0.5
+    T[d, d], T[d, 0] = 0.5, 0.25
+    end = np.zeros(3)
+    end[0] = end[d] = 0.25
+    em = np.full((C, C), 1.0 / 16)
+    q = np.full((R, C), 0.25)
+    pred, npred, succ, nsucc = kernel_args(kind, erow, T, end, em, q)
+    x = np.array([0, 1, 2], dtype=np.uint8)
+    y = np.array([3, 2, 1, 0, 1, 2], dtype=np.uint8)
+    with np.errstate(divide="ignore"):
+        lg = [np.log(a) for a in (T, end, em, q)]
+    score, path = gpair.g_viterbi(x, y, kind, erow, lg[2], lg[3], lg[0], lg[1], pred, npred)
+    ref_score, ref_path = viterbi_cell_by_cell(kind, erow, lg[0], lg[1], lg[2], lg[3], x, y)
+    assert score == ref_score
+    assert list(path) == ref_path
+    assert ref_path[-1] == d and min(y_, d) in ref_path  # the tie decided the path

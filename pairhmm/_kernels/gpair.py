@@ -1123,6 +1123,39 @@ def g_counts_many(seqs, offsets, pair_index, kind, erow, em, q, T, end, pred, np
 # Viterbi (log space)
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
+def _vit_y_others(s, i, m, S, lT, ipred, nip, Vc, ic, bp, ib):
+    """Best of y-insert state s's other predecessors (current row, column j-1) into
+    ``Vc[s, ic]`` and ``bp[s, ib]`` (the Begin at (0, 1)); returns the log self-loop
+    probability."""
+    ninf = -np.inf
+    Vs = Vc[s, ic]
+    Bs = bp[s, ib]
+    for j in range(m + 1):
+        Vs[j] = ninf
+        Bs[j] = 0
+    tss = ninf
+    for k in range(nip[s]):
+        p = ipred[s, k]
+        if p == s:
+            tss = lT[s, s]
+            continue
+        t = lT[p, s]
+        A = Vc[p, ic]
+        pp = np.uint8(p)
+        for j in range(1, m + 1):
+            v = A[j - 1] + t
+            g = v > Vs[j]
+            Vs[j] = v if g else Vs[j]
+            Bs[j] = pp if g else Bs[j]
+    if i == 0 and m > 0:
+        v = Vc[S, ic][0] + lT[S, s]
+        if v > Vs[1]:
+            Vs[1] = v
+            Bs[1] = np.uint8(S)
+    return tss
+
+
+@njit(cache=True)
 def _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, Vp, ip, Vc, ic, bp, ib):
     """Viterbi row i of every state into ``Vc[:, ic]`` from row i-1 in ``Vp[:, ip]``, the best
     predecessor of each cell into ``bp[:, ib]``. Ties go to the lowest predecessor number (the
@@ -1173,45 +1206,49 @@ def _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, Vp, ip, Vc, ic, bp, ib):
                 for j in range(m + 1):
                     Vs[j] += e
     if acyclic == 1:
-        for a in range(yord.shape[0]):
-            s = yord[a]
-            Vs = Vc[s, ic]
-            Bs = bp[s, ib]
-            qs = lqyc[erow[s]]
-            for j in range(m + 1):
-                Vs[j] = ninf
-                Bs[j] = 0
-            tss = ninf
-            for k in range(nip[s]):
-                p = ipred[s, k]
-                if p == s:
-                    tss = lT[s, s]
-                    continue
-                t = lT[p, s]
-                A = Vc[p, ic]
-                pp = np.uint8(p)
+        a = 0
+        while a < yord.shape[0]:
+            s1 = yord[a]
+            two = ypair[a] == 1
+            s2 = yord[a + 1] if two else s1
+            t1 = _vit_y_others(s1, i, m, S, lT, ipred, nip, Vc, ic, bp, ib)
+            t2 = _vit_y_others(s2, i, m, S, lT, ipred, nip, Vc, ic, bp, ib) if two else ninf
+            V1 = Vc[s1, ic]
+            B1 = bp[s1, ib]
+            q1 = lqyc[erow[s1]]
+            V2 = Vc[s2, ic]
+            B2 = bp[s2, ib]
+            q2 = lqyc[erow[s2]]
+            u1 = np.uint8(s1)
+            u2 = np.uint8(s2)
+            # the self loops: chains along the row, branch-free (max of the two candidates is
+            # the chosen value; on a tie the lower state number wins)
+            p1 = ninf
+            p2 = ninf
+            if two:
                 for j in range(1, m + 1):
-                    v = A[j - 1] + t
-                    g = v > Vs[j]
-                    Vs[j] = v if g else Vs[j]
-                    Bs[j] = pp if g else Bs[j]
-            if i == 0 and m > 0:
-                v = VB[0] + lT[S, s]
-                if v > Vs[1]:
-                    Vs[1] = v
-                    Bs[1] = np.uint8(S)
-            # the self loop: a chain along the row; on a tie the lower state number wins
-            ss = np.uint8(s)
-            prev = ninf
-            for j in range(1, m + 1):
-                ab = Vs[j]
-                sv = prev + tss
-                g = (sv > ab) or (sv == ab and ss < Bs[j])
-                if g:
-                    ab = sv
-                    Bs[j] = ss
-                prev = ab + qs[j]
-                Vs[j] = prev
+                    a1 = V1[j]
+                    a2 = V2[j]
+                    v1 = p1 + t1
+                    v2 = p2 + t2
+                    b1 = B1[j]
+                    b2 = B2[j]
+                    B1[j] = u1 if (v1 > a1) | ((v1 == a1) & (u1 < b1)) else b1
+                    B2[j] = u2 if (v2 > a2) | ((v2 == a2) & (u2 < b2)) else b2
+                    p1 = max(a1, v1) + q1[j]
+                    p2 = max(a2, v2) + q2[j]
+                    V1[j] = p1
+                    V2[j] = p2
+                a += 2
+            else:
+                for j in range(1, m + 1):
+                    a1 = V1[j]
+                    v1 = p1 + t1
+                    b1 = B1[j]
+                    B1[j] = u1 if (v1 > a1) | ((v1 == a1) & (u1 < b1)) else b1
+                    p1 = max(a1, v1) + q1[j]
+                    V1[j] = p1
+                a += 1
     else:
         for a in range(ys.shape[0]):
             s = ys[a]
