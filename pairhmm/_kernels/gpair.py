@@ -190,13 +190,13 @@ def _block_big(Fc, ic, S, j0, j1, tot, tbits, big):
     ``big``. ``tbits`` is ``tot`` viewed as int64: the sums are >= 0, and non-negative doubles
     order like their bit patterns, so the maximum is an integer maximum (which vectorises)."""
     w = j1 - j0
-    F0 = Fc[0, ic]
+    F0 = Fc[0, ic][j0:j1]
     for jj in range(w):
-        tot[jj] = F0[j0 + jj]
+        tot[jj] = F0[jj]
     for s in range(1, S):
-        Fs = Fc[s, ic]
+        F2 = Fc[s, ic][j0:j1]
         for jj in range(w):
-            tot[jj] += Fs[j0 + jj]
+            tot[jj] += F2[jj]
     mb = tbits[0]
     for jj in range(1, w):
         v = tbits[jj]
@@ -223,13 +223,15 @@ def _fwd_y_sums(s, Fc, ic, T, ipred, nip, jy, j1):
             continue
         t = T[p, s]
         A = Fc[p, ic]
+        F2 = Fs[jy:j1]
+        A2 = A[jy - 1:j1 - 1]
         if first:
-            for j in range(jy, j1):
-                Fs[j] = A[j - 1] * t
+            for k in range(F2.shape[0]):
+                F2[k] = A2[k] * t
             first = False
         else:
-            for j in range(jy, j1):
-                Fs[j] += A[j - 1] * t
+            for k in range(F2.shape[0]):
+                F2[k] += A2[k] * t
     if first:
         for j in range(jy, j1):
             Fs[j] = 0.0
@@ -269,12 +271,13 @@ def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, L
             Fs[0] = 0.0
             for j in range(1, m + 1):
                 Fs[j] = 0.0
+            F2 = Fs[1:]
             for k in range(nip[s]):
                 p = ipred[s, k]
                 t = T[p, s]
-                A = Fp[p, ip]
-                for j in range(1, m + 1):
-                    Fs[j] += A[j - 1] * t
+                A2 = Fp[p, ip][:m]
+                for jj in range(m):
+                    F2[jj] += A2[jj] * t
             if i == 1 and m > 0:
                 Fs[1] += Fp[S, ip][0] * T[S, s]
         for a in range(xs.shape[0]):
@@ -320,14 +323,18 @@ def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, L
                 else:
                     Fs[j0] = Fs[j0] * r_d * er[j0]
                     js = j0 + 1
-                for j in range(js, j1):
-                    Fs[j] = Fs[j] * r_up * er[j]
+                # loops over slices from 0: Numba then proves the index non-negative (no
+                # wraparound test), and LLVM vectorises
+                F2 = Fs[js:j1]
+                e2 = er[js:j1]
+                for k in range(F2.shape[0]):
+                    F2[k] = F2[k] * r_up * e2[k]
             for a in range(xs.shape[0]):
                 s = xs[a]
-                Fs = Fc[s, ic]
+                F2 = Fc[s, ic][j0:j1]
                 qx = q[erow[s], xi]
-                for j in range(j0, j1):
-                    Fs[j] = Fs[j] * r_up * qx
+                for k in range(F2.shape[0]):
+                    F2[k] = F2[k] * r_up * qx
         jy = j0 if j0 > 0 else 1
         if acyclic == 1:
             a = 0
@@ -468,8 +475,10 @@ def _bwd_y_sums(s, Bc, ic, T, kind, succ, nsucc, Ub, j0, j1):
             tss = T[s, s]
             continue
         t = T[s, s2]
-        for j in range(j0, j1):
-            Bs[j] += t * Ub[s2, j - j0]
+        B2 = Bs[j0:j1]
+        U2 = Ub[s2]
+        for k in range(B2.shape[0]):
+            B2[k] += t * U2[k]
     return tss
 
 
@@ -499,8 +508,10 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
             s = ms[a]
             Us = U[s]
             Bs = Bn[s, in_]
+            e2 = er[1:]
+            B2 = Bs[1:]
             for j in range(m):
-                Us[j] = er[j + 1] * Bs[j + 1]
+                Us[j] = e2[j] * B2[j]
             Us[m] = 0.0
         for a in range(xs.shape[0]):
             s = xs[a]
@@ -544,8 +555,9 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
         if not last:
             for s in range(S):
                 Bs = Bc[s, ic]
-                for j in range(j0, jl):
-                    Bs[j] *= r_dn
+                B2 = Bs[j0:jl]
+                for k in range(B2.shape[0]):
+                    B2[k] *= r_dn
                 # the last column's diagonal successors lie in block b+1 of row i+1
                 acc = 0.0
                 for k in range(nsucc[s]):
@@ -631,8 +643,10 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
                     if kind[s2] != 2:
                         continue
                     t = T[s, s2]
-                    for j in range(j0, j1):
-                        Bs[j] += t * Ub[s2, j - j0]
+                    B2 = Bs[j0:j1]
+                    U2 = Ub[s2]
+                    for k in range(B2.shape[0]):
+                        B2[k] += t * U2[k]
         if i == 0 and b == 0:
             acc = 0.0
             for k in range(nsucc[S]):
@@ -748,9 +762,10 @@ def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
                 continue
             f = math.exp(k) if k < 700.0 else np.inf
             if direct:
-                Bs = R[ms[0], c]
-                for j in range(js, j1):
-                    Pi[j - 1] = Pi[j - 1] * Bs[j] * f
+                P2 = Pi[js - 1:j1 - 1]
+                B2 = R[ms[0], c][js:j1]
+                for k in range(P2.shape[0]):
+                    P2[k] = P2[k] * B2[k] * f
                 continue
             for j in range(js, j1):
                 tot[j - j0] = 0.0
@@ -838,15 +853,17 @@ def _counts_row(i, x, T, q, prof, qyc, plan, F, off, Bc, c, fD, fU, fL, Tl, Ecol
             o = 1
         for j in range(js, m + 1):
             tc[j] = 0.0
+        W2 = wf[js:]
+        C2 = tc[js:]
         for k in range(nip[s]):
             p = ipred[s, k]
             t = T[p, s]
-            A = F[p, pr - off]
-            L = Tl[s, k]
-            for j in range(js, m + 1):
-                v = A[j - o] * t * wf[j]
-                L[j] += v
-                tc[j] += v
+            A2 = F[p, pr - off][js - o:m + 1 - o]
+            L2 = Tl[s, k][js:]
+            for jj in range(W2.shape[0]):
+                v = A2[jj] * t * W2[jj]
+                L2[jj] += v
+                C2[jj] += v
         # the Begin feeds (1, 1), (1, 0) and (0, 1) only (those rows have off = 0)
         if (kd != 2 and i == 1) or (kd == 2 and i == 0):
             jb = 0 if kd == 1 else 1
@@ -860,8 +877,9 @@ def _counts_row(i, x, T, q, prof, qyc, plan, F, off, Bc, c, fD, fU, fL, Tl, Ecol
             E = XQ[erow[s], x[i - 1]]
         else:
             E = Qcol[erow[s]]
-        for j in range(js, m + 1):
-            E[j] += tc[j]
+        E2 = E[js:]
+        for jj in range(C2.shape[0]):
+            E2[jj] += C2[jj]
 
 
 @njit(cache=True)
@@ -1140,13 +1158,15 @@ def _vit_y_others(s, i, m, S, lT, ipred, nip, Vc, ic, bp, ib):
             tss = lT[s, s]
             continue
         t = lT[p, s]
-        A = Vc[p, ic]
+        A2 = Vc[p, ic][:m]
+        V2 = Vs[1:]
+        B2 = Bs[1:]
         pp = np.uint8(p)
-        for j in range(1, m + 1):
-            v = A[j - 1] + t
-            g = v > Vs[j]
-            Vs[j] = v if g else Vs[j]
-            Bs[j] = pp if g else Bs[j]
+        for jj in range(m):
+            v = A2[jj] + t
+            g = v > V2[jj]
+            V2[jj] = v if g else V2[jj]
+            B2[jj] = pp if g else B2[jj]
     if i == 0 and m > 0:
         v = Vc[S, ic][0] + lT[S, s]
         if v > Vs[1]:
@@ -1187,11 +1207,14 @@ def _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, Vp, ip, Vc, ic, bp, ib):
                 t = lT[p, s]
                 A = Vp[p, ip]
                 pp = np.uint8(p)
-                for j in range(js, m + 1):
-                    v = A[j - js] + t
-                    g = v > Vs[j]
-                    Vs[j] = v if g else Vs[j]
-                    Bs[j] = pp if g else Bs[j]
+                V2 = Vs[js:]
+                B2 = Bs[js:]
+                A2 = A[:m + 1 - js]
+                for k in range(V2.shape[0]):
+                    v = A2[k] + t
+                    g = v > V2[k]
+                    V2[k] = v if g else V2[k]
+                    B2[k] = pp if g else B2[k]
             if i == 1 and js <= m:
                 v = Vp[S, ip][0] + lT[S, s]
                 if v > Vs[js]:
