@@ -1072,10 +1072,13 @@ def _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, ou
                     fl_ed = math.exp(kl_ed)
                 else:
                     fd_in = fd_ed = fl_in = fl_ed = 0.0
-                for j in range(j0, j1):
-                    fD[j] = fd_in
-                    fU[j] = fd_in
-                    fL[j] = fl_in
+                d2 = fD[j0:j1]
+                u2 = fU[j0:j1]
+                l2 = fL[j0:j1]
+                for k in range(d2.shape[0]):
+                    d2[k] = fd_in
+                    u2[k] = fd_in
+                    l2[k] = fl_in
                 fD[j0] = fd_ed
                 fL[j0] = fl_ed
             _counts_row(i, x, T, q, prof, qyc, plan, Fs, r0, Bc, c, fD, fU, fL, Tl, Ecol, Qcol, XQ,
