@@ -46,8 +46,12 @@ Results: a y-insert state's self-loop term is added after its other predecessors
 forward values equal a cell-by-cell sum over ``pred`` in order bit for bit when the self loop
 is the last nonzero term (the double-affine and semiglobal variants); with local flanks they
 differ by rounding, as do backward values, posteriors and expected counts everywhere (a few
-units in the last place; counts are summed per column, then over columns). Viterbi scores and paths, ties included (the lowest
-predecessor number wins, the Begin last), are those of the cell-by-cell scan.
+units in the last place; counts are summed per column, then over columns). Viterbi scores and
+paths, ties included (the lowest predecessor number wins, the Begin last), are those of the
+cell-by-cell scan.
+
+Loops whose start index is only known at run time run over slices from 0: Numba then drops
+its negative-index wraparound test and LLVM vectorises them.
 """
 
 from __future__ import annotations
@@ -972,11 +976,11 @@ def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, o
 def _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end, out_em,
                    out_q, full_cells):
     """:func:`g_counts`. The forward matrices of a pair with at most ``full_cells`` state cells
-    (S+1)(n+1)(m+1) are kept whole. Above that, memory is O((S+1) m sqrt(n)): a first forward pass keeps every K-th row
-    (K about sqrt(n)); the backward pass then runs from the last row up, recomputing the
-    forward rows of one segment of K rows at a time from its checkpoint (the same values), so
-    the forward algorithm runs twice but nothing of the size of the full matrix is written
-    (faulting in fresh pages for it costs more than the second pass).
+    (S+1)(n+1)(m+1) are kept whole. Above that, memory is O((S+1) m sqrt(n)): a first forward
+    pass keeps every K-th row (K about sqrt(n)); the backward pass then runs from the last row
+    up, recomputing the forward rows of one segment of K rows at a time from its checkpoint
+    (the same values), so the forward algorithm runs twice but nothing of the size of the full
+    matrix is written (faulting in fresh pages for it costs more than the second pass).
     """
     plan = _plan(kind, erow, T, pred, npred)
     ipred, nip = plan[2], plan[3]
