@@ -82,12 +82,12 @@ def _score_chunk(chunk: list, model_dict: dict, opts: dict) -> list:
     return [_score(model, x, y, **opts) for x, y in chunk]
 
 
-def _estep_chunk(chunk: list, model_dict: dict) -> tuple:
+def _estep_chunk(chunk: list, model_dict: dict, on_graph: bool) -> tuple:
     from .pair import PairHMM
     from .train import _estep_rows
 
     model = PairHMM.from_dict(model_dict)
-    return _estep_rows(model, chunk, n_jobs=None)
+    return _estep_rows(model, chunk, n_jobs=None, on_graph=on_graph)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,10 +109,11 @@ def score_pairs_dask(model, pairs: list, scheduler: Any, **opts: Any) -> Iterato
         yield from block
 
 
-def estep_rows_dask(model, pairs: list, scheduler: Any):
-    """Per-pair expected-count rows computed on the cluster, concatenated in pair order."""
+def estep_rows_dask(model, pairs: list, scheduler: Any, on_graph: bool = False):
+    """Per-pair expected-count rows computed on the cluster, concatenated in pair order
+    (``on_graph``: on the state-graph kernels, as :func:`pairhmm.train._estep_rows` decides)."""
     parts = list(map_ordered(scheduler, _estep_chunk, _chunks(pairs, _chunk_size(len(pairs), scheduler)),
-                             model.to_dict()))
+                             model.to_dict(), on_graph))
     return tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
 
 

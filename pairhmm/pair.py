@@ -560,8 +560,16 @@ class PairHMM:
         raise InvalidParameter("guide", guide, "choose anchors or diagonal")
 
     def _full_posterior_bytes(self) -> float:
-        """Memory per DP cell of the full-matrix posterior."""
-        return 16.0 * (len(self.graph.names) + 1) + 8 if self.is_general else 40.0
+        """Memory per DP cell of the full-matrix posterior: the output matrix plus the stored
+        forward values of the pair states (kept in the output itself when there is one)."""
+        if not self.is_general:
+            return 16.0
+        k = int(np.count_nonzero(self.graph.kind == 0))
+        return 8.0 if k == 1 else 8.0 + 8.0 * k
+
+    def _full_viterbi_bytes(self) -> float:
+        """Memory per DP cell of the full-matrix Viterbi of a variant: a traceback byte per state."""
+        return float(len(self.graph.names))
 
     def _band_bytes(self, what: str) -> float:
         """Memory per band cell of a banded algorithm."""
@@ -668,7 +676,7 @@ class PairHMM:
             if band != "auto":
                 raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
             if self.is_general:
-                band = self._auto_band(ex, ey, 9 * (len(self.graph.names) + 1), "viterbi", max_memory)
+                band = self._auto_band(ex, ey, self._full_viterbi_bytes(), "viterbi", max_memory)
             else:  # exact by checkpoints whenever they fit
                 limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
                 fits = _checkpoint_plan(ex.size, ey.size)[1] <= limit
@@ -678,7 +686,7 @@ class PairHMM:
             score, states = self._bcall("band_viterbi", ex, ey, band)
             path = self.graph.kind[states].astype(np.int8) if states.size else states
         elif self.is_general:
-            self._check_memory(ex.size, ey.size, 9 * (len(self.graph.names) + 1), "Viterbi", max_memory)
+            self._check_memory(ex.size, ey.size, self._full_viterbi_bytes(), "Viterbi", max_memory)
             score, states = self._gcall("g_viterbi", ex, ey)
             path = self.graph.kind[states].astype(np.int8) if states.size else states
         else:
@@ -812,9 +820,12 @@ class PairHMM:
         if isinstance(band, str):
             if band != "auto":
                 raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
-            band = self._auto_band(ex, ey, self._full_posterior_bytes(), "mea", max_memory)
+            # the MEA search adds a score (8 bytes) and a traceback byte per cell
+            band = self._auto_band(ex, ey, self._full_posterior_bytes() + 9, "mea", max_memory)
         if band is not None:
             return self._mea_band(x, y, ex, ey, gap_factor, max_memory, band)
+        self._check_memory(ex.size, ey.size, self._full_posterior_bytes() + 9, "MEA alignment",
+                           max_memory)
         P = self.posterior(ex, ey, max_memory=max_memory)
         gx = gap_factor * np.clip(1.0 - P.sum(axis=1), 0.0, 1.0)
         gy = gap_factor * np.clip(1.0 - P.sum(axis=0), 0.0, 1.0)

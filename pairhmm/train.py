@@ -127,18 +127,42 @@ def expected_stats(model: PairHMM, pairs: Iterable[tuple[Any, Any]], n_jobs: int
         from .distributed import estep_rows_dask
 
         seqs = [flat[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)]
-        rows = estep_rows_dask(model, [(seqs[a], seqs[b]) for a, b in index], scheduler)
+        # one kernel family for every chunk, so that their rows concatenate
+        rows = estep_rows_dask(model, [(seqs[a], seqs[b]) for a, b in index], scheduler,
+                               on_graph=_estep_on_graph(model, offsets, None))
     else:
         rows = _estep_rows(model, None, n_jobs, encoded)
     return _stats_from_rows(model, rows, names)
 
 
-def _estep_rows(model: PairHMM, pairs: Any, n_jobs: int | None, encoded=None) -> tuple:
-    """Per-pair expected counts (unsummed), as the kernels return them."""
+#: Above this much memory for the 3-state E-step's full forward matrices (24 bytes per cell of
+#: the largest pair, per thread), the E-step runs on the state-graph kernels instead, which keep
+#: forward checkpoints (O(m sqrt(n)) memory) and give the same counts.
+ESTEP_FULL_MATRIX_LIMIT = 1 << 30
+
+
+def _estep_on_graph(model: PairHMM, offsets: np.ndarray, n_jobs: int | None) -> bool:
+    """True when the E-step should use the state-graph kernels (variants, or long pairs)."""
+    if model.is_general:
+        return True
+    import numba
+
+    lengths = np.diff(offsets).reshape(-1, 2) + 1
+    threads = numba.get_num_threads() if n_jobs is None else int(n_jobs)
+    need = 24.0 * float(np.max(lengths[:, 0] * lengths[:, 1])) * min(threads, len(lengths))
+    return need > ESTEP_FULL_MATRIX_LIMIT
+
+
+def _estep_rows(model: PairHMM, pairs: Any, n_jobs: int | None, encoded=None,
+                on_graph: bool | None = None) -> tuple:
+    """Per-pair expected counts (unsummed), as the kernels return them (``on_graph``: force
+    the state-graph kernels on or off; default: :func:`_estep_on_graph`)."""
     flat, offsets, index, _ = encoded if encoded is not None else _encode_pairs(model, pairs)
     T = model.tables
+    if on_graph is None:
+        on_graph = _estep_on_graph(model, offsets, n_jobs)
     with _threads(n_jobs):
-        if model.is_general:
+        if on_graph or model.is_general:
             from ._kernels import gpair
 
             G = model.graph
@@ -151,14 +175,21 @@ def _estep_rows(model: PairHMM, pairs: Any, n_jobs: int | None, encoded=None) ->
 def _stats_from_rows(model: PairHMM, rows: tuple, names) -> PairStats:
     """Sum per-pair counts in pair order (fixed order: the same result for any parallelism)."""
     T = model.tables
-    if model.is_general:
+    if len(rows) == 5:  # state-graph kernels
         oT, oE, oM, oQ, ll = rows
         bad = np.flatnonzero(~np.isfinite(ll))
         if bad.size:
             raise _zero_probability(names, bad)
         cT, cE, cM, cQ = oT.sum(axis=0), oE.sum(axis=0), oM.sum(axis=0), oQ.sum(axis=0)
         match, ins = _to_canonical(model, cM, cQ[0], cQ[1])
-        return PairStats(np.zeros((3, 4)), match, ins, float(ll.sum()), ll, cT, cE)
+        if model.is_general:
+            return PairStats(np.zeros((3, 4)), match, ins, float(ll.sum()), ll, cT, cE)
+        # the plain 3-state graph (states M, X, Y, Begin): Begin counts as M
+        trans = np.zeros((3, 4))
+        trans[:, :3] = cT[:3, :3]
+        trans[0, :3] += cT[3, :3]
+        trans[:, 3] = cE
+        return PairStats(trans, match, ins, float(ll.sum()), ll)
     (r,) = rows
     per_pair = r[:, -1].copy()
     bad = np.flatnonzero(~np.isfinite(per_pair))

@@ -653,3 +653,30 @@ def test_symmetry_test_keeps_the_start_models_variant():
     res = symmetry_test(pairs, model=start, max_iter=3, tol=1e-3, n_jobs=1)
     assert res.tied.mode == "semiglobal" and res.untied.mode == "semiglobal"
     assert res.tied.tied and res.df == 5
+
+
+def test_long_pairs_estep_on_graph_kernels_gives_the_same_counts(monkeypatch):
+    """When the 3-state E-step's full matrices would be too large, the E-step runs on the
+    state-graph kernels (forward checkpoints): the same counts and log-likelihood."""
+    import pairhmm.train as tr
+
+    rng = np.random.default_rng(12)
+    model = PairHMM.default("dna")
+    pairs = []
+    for n in (300, 120, 40):
+        x = "".join(rng.choice(list("ACGT"), n))
+        y = x[: n // 2] + "".join(rng.choice(list("ACGT"), 7)) + x[n // 2 + 3:]
+        pairs.append((x, y))
+    plain = tr.expected_stats(model, pairs)
+    fit_plain = model.fit(pairs, max_iter=2)
+    monkeypatch.setattr(tr, "ESTEP_FULL_MATRIX_LIMIT", 1000)
+    assert tr._estep_on_graph(model, tr._encode_pairs(model, pairs)[1], None)
+    graph = tr.expected_stats(model, pairs)
+    assert graph.log_likelihood == pytest.approx(plain.log_likelihood, rel=1e-12)
+    np.testing.assert_allclose(graph.trans, plain.trans, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(graph.match, plain.match, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(graph.insert, plain.insert, rtol=1e-9, atol=1e-9)
+    assert graph.graph_trans is None
+    fit_graph = model.fit(pairs, max_iter=2)
+    np.testing.assert_allclose(fit_graph.transitions(), fit_plain.transitions(), rtol=1e-9)
+    np.testing.assert_allclose(fit_graph.match, fit_plain.match, rtol=1e-9)
