@@ -20,6 +20,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .pair import _reverse
+
 _NINF = -np.inf
 
 
@@ -42,66 +44,97 @@ def _emission(s, kind, erow, lem, lq, xi, yj):
 
 
 @njit(cache=True)
+def _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, prv, cur, use_max, bp):
+    """Row i of the banded forward (``use_max`` False: log-sum-exp over predecessors) or Viterbi
+    (True: maximum, the best predecessor's state into ``bp[flat cell, s]``).
+
+    ``prv``/``cur``: rows i-1 and i, (m+1, S+1) indexed by the absolute column; the Begin state's
+    log 1 at (0, 0) is the caller's. Every cell of row i's band is written.
+    """
+    S = lT.shape[0] - 1
+    xi = x[i - 1] if i > 0 else 0
+    for j in range(lo[i], hi[i] + 1):
+        if i == 0 and j == 0:
+            continue
+        yj = y[j - 1] if j > 0 else 0
+        for s in range(S + 1):
+            cur[j, s] = _NINF
+        for s in range(S):
+            k = kind[s]
+            if k == 0:
+                if i == 0 or j == 0 or j - 1 < lo[i - 1] or j - 1 > hi[i - 1]:
+                    continue
+                row = prv
+                col = j - 1
+            elif k == 1:
+                if i == 0 or j < lo[i - 1] or j > hi[i - 1]:
+                    continue
+                row = prv
+                col = j
+            else:
+                if j == 0 or j - 1 < lo[i]:
+                    continue
+                row = cur
+                col = j - 1
+            mx = _NINF
+            arg = 0
+            for a in range(npred[s]):
+                p = pred[s, a]
+                v = row[col, p] + lT[p, s]
+                if v > mx:
+                    mx = v
+                    arg = p
+            if mx == _NINF:
+                continue
+            if use_max:
+                cur[j, s] = mx + _emission(s, kind, erow, lem, lq, xi, yj)
+                bp[start[i] + j - lo[i], s] = arg
+                continue
+            acc = 0.0
+            for a in range(npred[s]):
+                p = pred[s, a]
+                acc += math.exp(row[col, p] + lT[p, s] - mx)
+            cur[j, s] = mx + math.log(acc) + _emission(s, kind, erow, lem, lq, xi, yj)
+
+
+@njit(cache=True)
+def _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, use_max, bp, F):
+    """Every row of the banded forward or Viterbi, two rows at a time; with ``F`` of shape
+    (n_cells, S) the real states' values of every cell are kept there. Returns the last row."""
+    n = x.shape[0]
+    m = y.shape[0]
+    S1 = lT.shape[0]
+    R = np.full((2, m + 1, S1), _NINF)
+    R[0, 0, S1 - 1] = 0.0
+    keep = F.shape[0] == start[n] + hi[n] - lo[n] + 1
+    for i in range(n + 1):
+        cur = R[i & 1]
+        _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, R[(i - 1) & 1],
+                  cur, use_max, bp)
+        if keep:
+            for j in range(lo[i], hi[i] + 1):
+                c = start[i] + j - lo[i]
+                for s in range(S1 - 1):
+                    F[c, s] = cur[j, s]
+    return R[n & 1]
+
+
+@njit(cache=True)
 def band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
     """Log forward values of every band cell and state.
 
     Returns
     -------
     F : (n_cells, S) float64, log forward value of each real state (emission of the cell
-        included); the silent Begin, log 1 at cell (0, 0) (flat index 0) and -inf elsewhere, is
-        not stored
+        included); the silent Begin (log 1 at cell (0, 0), flat index 0) is not stored
     logp : float, log P(x, y) over the alignments inside the band
     """
     n = x.shape[0]
-    m = y.shape[0]
-    S1 = lT.shape[0]
-    S = S1 - 1
+    S = lT.shape[0] - 1
     F = np.full((start[n] + hi[n] - lo[n] + 1, S), _NINF)
-    for i in range(n + 1):
-        xi = x[i - 1] if i > 0 else 0
-        for j in range(lo[i], hi[i] + 1):
-            if i == 0 and j == 0:
-                continue
-            c = start[i] + j - lo[i]
-            yj = y[j - 1] if j > 0 else 0
-            for s in range(S):
-                k = kind[s]
-                if k == 0:
-                    if i == 0 or j == 0:
-                        continue
-                    src = _cell(lo, hi, start, i - 1, j - 1)
-                elif k == 1:
-                    if i == 0:
-                        continue
-                    src = _cell(lo, hi, start, i - 1, j)
-                else:
-                    if j == 0 or j - 1 < lo[i]:
-                        continue
-                    src = c - 1
-                if src < 0:
-                    continue
-                mx = _NINF
-                for a in range(npred[s]):
-                    p = pred[s, a]
-                    v = _fval(F, src, p, S) + lT[p, s]
-                    if v > mx:
-                        mx = v
-                if mx == _NINF:
-                    continue
-                acc = 0.0
-                for a in range(npred[s]):
-                    p = pred[s, a]
-                    acc += math.exp(_fval(F, src, p, S) + lT[p, s] - mx)
-                F[c, s] = mx + math.log(acc) + _emission(s, kind, erow, lem, lq, xi, yj)
-    return F, _end_logprob(F, start[n] + m - lo[n], lend)
-
-
-@njit(cache=True, inline="always")
-def _fval(F, c, p, S):
-    """Stored forward value of state p at flat cell c, the Begin state S included."""
-    if p == S:
-        return 0.0 if c == 0 else _NINF
-    return F[c, p]
+    last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, False,
+                      np.zeros((1, 1), dtype=np.uint8), F)
+    return F, _end_logprob(last, y.shape[0], lend)
 
 
 @njit(cache=True)
@@ -122,53 +155,9 @@ def _end_logprob(F, c, lend):
 @njit(cache=True)
 def band_forward_logprob(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
     """log P(x, y) over the band, keeping two rows only (memory O(m))."""
-    n = x.shape[0]
-    m = y.shape[0]
-    S1 = lT.shape[0]
-    S = S1 - 1
-    R = np.full((2, m + 1, S1), _NINF)
-    R[0, 0, S] = 0.0
-    for i in range(n + 1):
-        cur = R[i & 1]
-        prv = R[(i - 1) & 1]
-        xi = x[i - 1] if i > 0 else 0
-        for j in range(lo[i], hi[i] + 1):
-            if i == 0 and j == 0:
-                continue
-            yj = y[j - 1] if j > 0 else 0
-            for s in range(S1):
-                cur[j, s] = _NINF
-            for s in range(S):
-                k = kind[s]
-                if k == 0:
-                    if i == 0 or j == 0 or j - 1 < lo[i - 1] or j - 1 > hi[i - 1]:
-                        continue
-                    row = prv
-                    col = j - 1
-                elif k == 1:
-                    if i == 0 or j < lo[i - 1] or j > hi[i - 1]:
-                        continue
-                    row = prv
-                    col = j
-                else:
-                    if j == 0 or j - 1 < lo[i]:
-                        continue
-                    row = cur
-                    col = j - 1
-                mx = _NINF
-                for a in range(npred[s]):
-                    p = pred[s, a]
-                    v = row[col, p] + lT[p, s]
-                    if v > mx:
-                        mx = v
-                if mx == _NINF:
-                    continue
-                acc = 0.0
-                for a in range(npred[s]):
-                    p = pred[s, a]
-                    acc += math.exp(row[col, p] + lT[p, s] - mx)
-                cur[j, s] = mx + math.log(acc) + _emission(s, kind, erow, lem, lq, xi, yj)
-    return _end_logprob(R[n & 1], m, lend)
+    last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, False,
+                      np.zeros((1, 1), dtype=np.uint8), np.zeros((0, 1)))
+    return _end_logprob(last, y.shape[0], lend)
 
 
 @njit(cache=True)
@@ -270,53 +259,10 @@ def band_viterbi(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred
     """
     n = x.shape[0]
     m = y.shape[0]
-    S1 = lT.shape[0]
-    S = S1 - 1
-    ncell = start[n] + hi[n] - lo[n] + 1
-    bp = np.zeros((ncell, S), dtype=np.uint8)
-    R = np.full((2, m + 1, S1), _NINF)
-    R[0, 0, S] = 0.0
-    for i in range(n + 1):
-        cur = R[i & 1]
-        prv = R[(i - 1) & 1]
-        xi = x[i - 1] if i > 0 else 0
-        for j in range(lo[i], hi[i] + 1):
-            if i == 0 and j == 0:
-                continue
-            c = start[i] + j - lo[i]
-            yj = y[j - 1] if j > 0 else 0
-            for s in range(S1):
-                cur[j, s] = _NINF
-            for s in range(S):
-                k = kind[s]
-                if k == 0:
-                    if i == 0 or j == 0 or j - 1 < lo[i - 1] or j - 1 > hi[i - 1]:
-                        continue
-                    row = prv
-                    col = j - 1
-                elif k == 1:
-                    if i == 0 or j < lo[i - 1] or j > hi[i - 1]:
-                        continue
-                    row = prv
-                    col = j
-                else:
-                    if j == 0 or j - 1 < lo[i]:
-                        continue
-                    row = cur
-                    col = j - 1
-                best = _NINF
-                arg = 0
-                for a in range(npred[s]):
-                    p = pred[s, a]
-                    v = row[col, p] + lT[p, s]
-                    if v > best:
-                        best = v
-                        arg = p
-                if best == _NINF:
-                    continue
-                cur[j, s] = best + _emission(s, kind, erow, lem, lq, xi, yj)
-                bp[c, s] = arg
-    last = R[n & 1]
+    S = lT.shape[0] - 1
+    bp = np.zeros((start[n] + hi[n] - lo[n] + 1, S), dtype=np.uint8)
+    last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, True, bp,
+                      np.zeros((0, 1)))
     best = _NINF
     state = 0
     for s in range(S):
@@ -343,10 +289,7 @@ def band_viterbi(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred
         else:
             j -= 1
         state = prev
-    out = np.empty(kk, dtype=np.int8)
-    for a in range(kk):
-        out[a] = path[kk - 1 - a]
-    return best, out
+    return best, _reverse(path, kk)
 
 
 @njit(cache=True)
@@ -399,10 +342,7 @@ def band_mea(P, n, m, lo, hi, start, gx, gy):
             i -= 1
         else:
             j -= 1
-    out = np.empty(k, dtype=np.int8)
-    for q in range(k):
-        out[q] = path[k - 1 - q]
-    return A[n & 1, m], out
+    return A[n & 1, m], _reverse(path, k)
 
 
 @njit(cache=True)
