@@ -200,6 +200,8 @@ def band_posterior(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npr
                 if i == n and j == m:
                     cur[j, s] = lend[s]
                     continue
+                # two passes (maximum, then sum) spell out the successor terms: a shared helper
+                # function doubled the time of this loop
                 mx = _NINF
                 for a in range(nsucc[s]):
                     t = succ[s, a]
