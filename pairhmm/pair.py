@@ -34,6 +34,8 @@ __all__ = ["PairHMM", "DEFAULT_MAX_MEMORY", "posterior_codes"]
 
 #: Default cap on the memory of one full-matrix DP request (bytes).
 DEFAULT_MAX_MEMORY = 4 * 1024**3
+#: Columns per scaling block of the full-matrix kernels.
+BLOCK_COLUMNS = _k.BLOCK
 #: Widest band ``band="auto"`` chooses (cells either side of the guide path); minimap2 uses the
 #: same bandwidth (500) for assembly-to-reference alignment.
 AUTO_BAND_MAX_WIDTH = 500
@@ -389,6 +391,32 @@ class PairHMM:
         return n_match + n_insert + n_gap + 1 + n_flank  # + tau
 
     @property
+    def extreme(self) -> bool:
+        """True when the scaled full-matrix kernels cannot represent this model safely.
+
+        They keep one binary exponent per row block of 32 columns, so the values inside a block
+        must stay within the double range. Along a row the values can fall by the smallest
+        insert emission times the smallest insert self-loop per column; when 32 such steps
+        reach 1e-250 (an insert probability below about 1e-8, as Baum-Welch without
+        pseudocounts can produce on small data) the forward, posterior and E-step run in log
+        space instead (exact, about 10x slower). Viterbi is always in log space.
+        """
+        cached = getattr(self, "_extreme", None)
+        if cached is None:
+            A = self.alphabet.size
+            G = self.graph
+            loops = [G.T[s, s] for s in range(len(G.names)) if G.kind[s] != 0 and G.T[s, s] > 0]
+            qmin = min(float(self.insert_x[:A].min()), float(self.insert_y[:A].min()))
+            g = qmin * (min(loops) if loops else 1.0)
+            cached = bool(g <= 0.0 or BLOCK_COLUMNS * math.log10(g) < -250.0)
+            self._extreme = cached
+        return cached
+
+    def _full_band_call(self, name: str, ex: np.ndarray, ey: np.ndarray):
+        """A banded log-space kernel over every cell (the exact path for :attr:`extreme` models)."""
+        return self._bcall(name, ex, ey, Band.full(ex.size, ey.size))
+
+    @property
     def tables(self) -> _Tables:
         """Kernel tables (built once, cached; the model is immutable)."""
         if self._tables is None:
@@ -513,6 +541,8 @@ class PairHMM:
             b = self._band(ex, ey, band, 0.0, "the forward algorithm", None)
             return float(self._bcall("band_forward_logprob", ex, ey, b))
         T = self.tables
+        if self.extreme and ex.size and ey.size:
+            return float(self._full_band_call("band_forward_logprob", ex, ey))
         if self.is_general:
             return float(self._gcall("g_forward_logprob", ex, ey))
         return float(_k.forward_logprob(ex, ey, T.em, T.qx, T.qy, T.t))
@@ -614,8 +644,9 @@ class PairHMM:
             f"{_LABEL[what]} of a {n} x {m} pair does not fit in {_human(limit)}, not even in a band of "
             f"+-{AUTO_BAND_MIN_WIDTH} cells: raise --max-memory, or use `pairhmm score` (linear memory)")
 
-    def _bcall(self, name: str, ex: np.ndarray, ey: np.ndarray, band: Band):
-        """Call a banded kernel with this model's state graph in log space."""
+    def _bcall(self, name: str, ex: np.ndarray, ey: np.ndarray, band: Band, out: tuple = ()):
+        """Call a banded kernel with this model's state graph in log space (``out``: the count
+        arrays of ``band_counts``)."""
         from ._kernels import band as bk
 
         G = self.graph
@@ -626,8 +657,8 @@ class PairHMM:
             lend = np.log(G.end)
         args = (ex, ey, band.lo, band.hi, band.start, G.kind, G.erow, T.lem, lq, lT, lend,
                 G.pred, G.npred)
-        if name == "band_posterior":
-            args = args + (G.succ, G.nsucc)
+        if name in ("band_posterior", "band_counts"):
+            args = args + (G.succ, G.nsucc) + tuple(out)
         return getattr(bk, name)(*args)
 
     def random_log_likelihood(self, x: Any, y: Any) -> float:
@@ -779,7 +810,12 @@ class PairHMM:
             return b.to_sparse(self._band_posterior(ex, ey, b))
         T = self.tables
         self._check_memory(ex.size, ey.size, self._full_posterior_bytes(), "the posterior", max_memory)
-        if self.is_general:
+        if self.extreme:
+            self._check_memory(ex.size, ey.size, 8.0 * len(self.graph.names) + 8,
+                               "the posterior (log space)", max_memory)
+            flat, logp = self._full_band_call("band_posterior", ex, ey)
+            P = flat.reshape(ex.size + 1, ey.size + 1)[1:, 1:].copy()
+        elif self.is_general:
             P, logp = self._gcall("g_posterior", ex, ey)
         else:
             P, logp = _k.posterior_match(ex, ey, T.em, T.qx, T.qy, T.t)
@@ -896,6 +932,10 @@ class PairHMM:
         if self.is_general:
             raise InvalidParameter("mode", self.mode,
                                    "sampled alignments are available for the global 3-state model only")
+        if self.extreme:
+            raise InvalidParameter("model", "insert probabilities",
+                                   "sampling needs the scaled kernels, which cannot hold this "
+                                   "model's values (an insert probability below ~1e-8)")
         self._check_memory(ex.size, ey.size, 32, "sampling", max_memory)
         if n < 0:
             raise InvalidParameter("n", n, "must be >= 0")

@@ -161,6 +161,8 @@ def _estep_rows(model: PairHMM, pairs: Any, n_jobs: int | None, encoded=None,
     T = model.tables
     if on_graph is None:
         on_graph = _estep_on_graph(model, offsets, n_jobs)
+    if model.extreme:
+        return _estep_rows_log_space(model, flat, offsets, index)
     with _threads(n_jobs):
         if on_graph or model.is_general:
             from ._kernels import gpair
@@ -170,6 +172,27 @@ def _estep_rows(model: PairHMM, pairs: Any, n_jobs: int | None, encoded=None,
             return gpair.g_counts_many(flat, offsets, index, G.kind, G.erow, T.em, q, G.T, G.end,
                                        G.pred, G.npred, G.succ, G.nsucc)
         return (_k.expected_counts_many(flat, offsets, index, T.em, T.qx, T.qy, T.t),)
+
+
+def _estep_rows_log_space(model: PairHMM, flat: np.ndarray, offsets: np.ndarray,
+                          index: np.ndarray) -> tuple:
+    """Per-pair expected counts in log space (the banded kernels over every cell), in the
+    state-graph kernels' row format: for :attr:`PairHMM.extreme` models, whose values the
+    scaled kernels cannot hold. One pair after another (about 10x slower than the scaled path)."""
+    from .band import Band
+
+    G = model.graph
+    T = model.tables
+    S1 = len(G.names) + 1
+    C = T.em.shape[0]
+    P = index.shape[0]
+    oT, oE = np.zeros((P, S1, S1)), np.zeros((P, S1 - 1))
+    oM, oQ, ll = np.zeros((P, C, C)), np.zeros((P, 2, C)), np.zeros(P)
+    for k, (a, b) in enumerate(index):
+        x, y = flat[offsets[a]:offsets[a + 1]], flat[offsets[b]:offsets[b + 1]]
+        ll[k] = model._bcall("band_counts", x, y, Band.full(x.size, y.size),
+                             out=(oT[k], oE[k], oM[k], oQ[k]))
+    return oT, oE, oM, oQ, ll
 
 
 def _stats_from_rows(model: PairHMM, rows: tuple, names) -> PairStats:

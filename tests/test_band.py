@@ -310,3 +310,79 @@ def test_cli_explicit_band_score_and_posterior(tmp_path):
     assert abs(P.toarray() - dense).max() < 1e-3
     res = runner.invoke(main, ["posterior", a, b, "--band", "auto", "-o", str(out)])
     assert res.exit_code == 2 and "'auto' is not a width" in res.output
+
+
+# ------------------------------------------------------------------------------------------------
+# the log-space banded kernels over a full band are an independent implementation of the scaled
+# full-matrix kernels: fuzz both with extreme parameters
+def _scaled(model, x, y):
+    """log P and posterior from the scaled full-matrix kernels, bypassing the routing."""
+    from pairhmm._kernels import pair as pk
+
+    T = model.tables
+    if model.is_general:
+        P, lp = model._gcall("g_posterior", x, y)
+        return model._gcall("g_forward_logprob", x, y), P
+    P, lp = pk.posterior_match(x, y, T.em, T.qx, T.qy, T.t)
+    return pk.forward_logprob(x, y, T.em, T.qx, T.qy, T.t), P
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), exponent=st.floats(1.0, 150.0), n=st.integers(1, 120),
+       m=st.integers(1, 120), variant=st.sampled_from([0, 1, 2, 3]))
+def test_scaled_kernels_agree_with_log_space_under_extreme_parameters(seed, exponent, n, m, variant):
+    """Emission probabilities spread over up to 150 orders of magnitude (as zero-pseudocount EM
+    on small data produces): the scaled kernels agree with the log-space ones whenever the model
+    is not flagged ``extreme``, and flagged models are computed in log space."""
+    rng = np.random.default_rng(seed)
+    w = 10.0 ** (-exponent * rng.random(16))
+    match = (w / w.sum()).reshape(4, 4)
+    match = (match + match.T) / 2
+    q = 10.0 ** (-exponent * rng.random(4) / 3)
+    kw = [dict(), dict(long_gaps=(0.02, 0.95)), dict(mode="semiglobal"),
+          dict(mode="local", long_gaps=(0.01, 0.9))][variant]
+    model = PairHMM(match, q / q.sum(), 0.05, 0.6, 0.01, "dna", **kw)
+    x = rng.integers(0, 4, n).astype(np.uint8)
+    y = rng.integers(0, 4, m).astype(np.uint8)
+    band = Band.full(n, m)
+    reference = model.log_likelihood(x, y, band=band)
+    reference_P = model.posterior(x, y, band=band).toarray()
+    if not model.extreme:
+        lp, P = _scaled(model, x, y)
+        assert lp == pytest.approx(reference, rel=1e-9, abs=1e-9)
+        np.testing.assert_allclose(P, reference_P, atol=1e-8)
+    assert model.log_likelihood(x, y) == pytest.approx(reference, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(model.posterior(x, y), reference_P, atol=1e-8)
+    assert model.viterbi(x, y, band=band).score == pytest.approx(model.viterbi(x, y).score, rel=1e-10)
+
+
+def test_extreme_models_train_in_log_space():
+    """The case that showed the problem: an insert probability of 2.5e-12 makes one 32-column
+    block of a row span more than the double range; the scaled forward lost 1.6e-3 nats. Such a
+    model is flagged, and its forward and E-step run in log space (checked against the naive
+    NumPy log-space forward and against the scaled E-step on a safe model)."""
+    q = np.array([2.48394687e-12, 9.55954814e-12, 0.999999525, 4.74606853e-07])
+    rng = np.random.default_rng(4)
+    match = rng.dirichlet(np.ones(16)).reshape(4, 4)
+    match = (match + match.T) / 2
+    model = PairHMM(match, q / q.sum(), 0.05, 0.6, 0.01, "dna")
+    assert model.extreme and not PairHMM.default("dna").extreme and not PairHMM.preset("protein").extreme
+    x = np.array([1], dtype=np.uint8)
+    y = rng.integers(0, 4, 43).astype(np.uint8)
+    assert model.log_likelihood(x, y) == pytest.approx(naive.logsumexp_forward(model, x, y), rel=1e-12)
+    from pairhmm.train import expected_stats
+
+    pairs = [(x, y), (y[:20], y[5:30])]
+    stats = expected_stats(model, pairs)
+    assert stats.log_likelihood == pytest.approx(sum(model.log_likelihood(a, b) for a, b in pairs), rel=1e-12)
+    # on a safe model the log-space E-step equals the scaled one
+    safe = PairHMM.preset("protein")
+    prot = [(rng.integers(0, 20, 40).astype(np.uint8), rng.integers(0, 20, 35).astype(np.uint8))
+            for _ in range(3)]
+    scaled = expected_stats(safe, prot)
+    safe._extreme = True  # force the log-space path
+    logspace = expected_stats(safe, prot)
+    assert logspace.log_likelihood == pytest.approx(scaled.log_likelihood, rel=1e-12)
+    np.testing.assert_allclose(logspace.graph_trans, scaled.graph_trans, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(logspace.match, scaled.match, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(logspace.insert, scaled.insert, rtol=1e-9, atol=1e-12)

@@ -173,33 +173,63 @@ def band_posterior(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npr
         and column 0)
     logp : float, log P(x, y) over the band
     """
+    F, logp = band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred)
+    P = np.zeros(F.shape[0])
+    if logp != _NINF:
+        z1 = np.zeros((1, 1))
+        _band_backward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, succ, nsucc, F, logp,
+                       P, False, z1, np.zeros(1), z1, z1)
+    return P, logp
+
+
+@njit(cache=True)
+def band_counts(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred, succ, nsucc,
+                out_T, out_end, out_em, out_q):
+    """Expected transition and emission counts inside the band (log space), added to ``out_*``
+    (shapes and meaning as in :func:`pairhmm._kernels.gpair.g_counts`: (S+1, S+1), (S,),
+    (C, C) on extended codes, (2, C)). Returns log P(x, y) over the band."""
+    F, logp = band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred)
+    if logp != _NINF:
+        _band_backward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, succ, nsucc, F, logp,
+                       np.zeros(1), True, out_T, out_end, out_em, out_q)
+    return logp
+
+
+@njit(cache=True)
+def _band_backward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, succ, nsucc, F, logp, P,
+                   counting, out_T, out_end, out_em, out_q):
+    """Backward pass over the band (two rows), combined cell by cell with the stored forward
+    values ``F``: posterior match probabilities into ``P``, or with ``counting`` expected
+    transition, End and emission counts into ``out_*``."""
     n = x.shape[0]
     m = y.shape[0]
     S1 = lT.shape[0]
     S = S1 - 1
-    F, logp = band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred)
-    ncell = F.shape[0]
-    P = np.zeros(ncell)
-    if logp == _NINF:
-        return P, logp
-    Bb = np.full((2, m + 1, S), _NINF)
+    Bb = np.full((2, m + 1, S1), _NINF)
     for i in range(n, -1, -1):
         cur = Bb[i & 1]
         nxt = Bb[(i + 1) & 1]
         xn = x[i] if i < n else 0
         for j in range(lo[i], hi[i] + 1):
-            for s in range(S):
+            for s in range(S1):
                 cur[j, s] = _NINF
         for j in range(hi[i], lo[i] - 1, -1):
             yn = y[j] if j < m else 0
+            c = start[i] + j - lo[i]
             # successor cells: diagonal (i+1, j+1), down (i+1, j), right (i, j+1)
             okd = i < n and j < m and j + 1 >= lo[i + 1] and j + 1 <= hi[i + 1]
             oku = i < n and j >= lo[i + 1] and j <= hi[i + 1]
             okr = j < hi[i]
-            for s in range(S):
+            # the silent Begin only at (0, 0), where it is the only state with mass
+            for s in range(S1 if c == 0 else S):
                 if i == n and j == m:
                     cur[j, s] = lend[s]
+                    if counting:
+                        v = F[c, s] + lend[s] - logp
+                        if v > -745.0:
+                            out_end[s] += math.exp(v)
                     continue
+                fs = 0.0 if s == S else F[c, s]
                 # two passes (maximum, then sum) spell out the successor terms: a shared helper
                 # function doubled the time of this loop
                 mx = _NINF
@@ -240,9 +270,25 @@ def band_posterior(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npr
                             continue
                         v = cur[j + 1, t] + lq[erow[t], yn]
                     acc += math.exp(v + lT[s, t] - mx)
+                    if counting and fs != _NINF:
+                        w = fs + v + lT[s, t] - logp
+                        if w > -745.0:
+                            out_T[s, t] += math.exp(w)
                 cur[j, s] = mx + math.log(acc)
-            if i > 0 and j > 0:
-                c = start[i] + j - lo[i]
+            if counting:
+                for s in range(S):
+                    v = F[c, s] + cur[j, s] - logp
+                    if v <= -745.0:
+                        continue
+                    g = math.exp(v)
+                    k = kind[s]
+                    if k == 0:
+                        out_em[x[i - 1], y[j - 1]] += g
+                    elif k == 1:
+                        out_q[erow[s], x[i - 1]] += g
+                    else:
+                        out_q[erow[s], y[j - 1]] += g
+            elif i > 0 and j > 0:
                 p = 0.0
                 for s in range(S):
                     if kind[s] == 0:
@@ -250,7 +296,6 @@ def band_posterior(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npr
                         if v > -745.0:
                             p += math.exp(v)
                 P[c] = min(p, 1.0)
-    return P, logp
 
 
 @njit(cache=True)
