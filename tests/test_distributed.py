@@ -27,6 +27,7 @@ def pairs():
     return [(a, b) for a, b, _ in truth.sample_pairs(24, random_state=5)]
 
 
+@pytest.mark.filterwarnings("ignore::pairhmm.band.BandEdgeWarning")
 def test_alignments_equal_local_run(client, pairs):
     model = PairHMM.default("dna")
     local = list(align_pairs(model, pairs, n_jobs=1, with_posterior=True, method="viterbi"))
@@ -36,11 +37,18 @@ def test_alignments_equal_local_run(client, pairs):
     mea_l = [a.path for a in align_pairs(model, pairs, n_jobs=1)]
     mea_r = [a.path for a in align_pairs(model, pairs, scheduler=client)]
     assert mea_l == mea_r
+    # banded, with the band's placement options passed through to the workers
+    opts = dict(band=3, band_guide="diagonal")
+    band_l = [(a.path, a.band_edge_cells) for a in align_pairs(model, pairs, n_jobs=1, **opts)]
+    band_r = [(a.path, a.band_edge_cells) for a in align_pairs(model, pairs, scheduler=client, **opts)]
+    assert band_l == band_r
 
 
 def test_scores_equal_local_run(client, pairs):
     model = PairHMM.default("dna")
     assert list(score_pairs(model, pairs, n_jobs=1)) == list(score_pairs(model, pairs, scheduler=client))
+    local = list(score_pairs(model, pairs, n_jobs=1, band=2, band_guide="diagonal"))
+    assert local == list(score_pairs(model, pairs, scheduler=client, band=2, band_guide="diagonal"))
 
 
 def test_baum_welch_estep_on_the_cluster_equals_local(client, pairs):
