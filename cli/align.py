@@ -135,8 +135,14 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
 # ------------------------------------------------------------------------------------------------
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--method", type=click.Choice(["mea", "viterbi"]), default="mea", show_default=True,
-              help="mea: maximum expected accuracy (posterior decoding); viterbi: most probable path.")
+@click.option("--method", type=click.Choice(["mea", "viterbi", "sample"]), default="mea",
+              show_default=True,
+              help="mea: maximum expected accuracy (posterior decoding); viterbi: most probable "
+                   "path; sample: --samples alignments per pair drawn from the posterior.")
+@click.option("--samples", type=click.IntRange(1, None), default=10, show_default=True,
+              help="With --method sample: alignments drawn per pair.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="With --method sample: random seed (the same seed gives the same samples).")
 @model_options
 @click.option("--all", "all_pairs", is_flag=True,
               help="Align every record of A with every record of B (one file: all vs all).")
@@ -158,8 +164,9 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
               help="Progress bar on stderr (default: when stderr is a terminal and there are "
                    "several pairs).")
 @band_options("auto")
-def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pairs, fmt, output,
-          gap_factor, min_posterior, threads, scheduler, progress, band, band_guide, kmer):
+def align(files, method, samples, seed, model_path, preset, alphabet, max_memory, mode, all_pairs,
+          fmt, output, gap_factor, min_posterior, threads, scheduler, progress, band, band_guide,
+          kmer):
     """Align sequence pairs with the pair HMM.
 
     FILES is A.fa B.fa (record i of A with record i of B, or every pair with --all), or one
@@ -175,11 +182,19 @@ def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pai
     need_post = fmt in ("stockholm", "json", "text") or min_posterior is not None
     from pairhmm.batch import align_pairs
 
-    stream = align_pairs(model, pairs, method=method, gap_factor=gap_factor, max_memory=limit,
-                         with_posterior=need_post, n_jobs=threads, scheduler=scheduler,
-                         band=band, band_guide=band_guide, kmer=kmer)
-    stream = _band_notes(stream, band, max_memory)
-    stream = _progress(stream, len(pairs), "pairs", progress)
+    if method == "sample":
+        if min_posterior is not None:
+            fail("--min-posterior needs posterior annotation, which sampled alignments do not carry")
+        stream = _samples(model, pairs, samples, seed, limit, band, band_guide, kmer)
+        stream = _progress(stream, len(pairs) * samples, "alignments", progress)
+    else:
+        stream = align_pairs(model, pairs, method=method, gap_factor=gap_factor, max_memory=limit,
+                             with_posterior=need_post, n_jobs=threads, scheduler=scheduler,
+                             band=band, band_guide=band_guide, kmer=kmer)
+        stream = _band_notes(stream, band, max_memory)
+        stream = _progress(stream, len(pairs), "pairs", progress)
+    if method == "sample":
+        pairs = [p for p in pairs for _ in range(samples)]  # one output record per sample
     # results are written as they arrive (in input order) into a temporary file that replaces
     # the output only when every pair has succeeded
     with atomic_output(output) as fh:
@@ -191,6 +206,23 @@ def align(files, method, model_path, preset, alphabet, max_memory, mode, all_pai
             return
         for k, aln in enumerate(stream):
             fh.write(_format_one(aln, fmt, method, min_posterior, first=k == 0))
+
+
+def _samples(model: Any, pairs: list, n: int, seed: int, limit: int, band: Any, band_guide: str,
+             kmer: int | None):
+    """``n`` posterior samples of every pair, in input order (pair k seeded by (seed, k))."""
+    import numpy as np
+
+    for k, (rx, ry) in enumerate(pairs):
+        b = None
+        if isinstance(band, int):
+            b = model.make_band(rx, ry, band, guide=band_guide, k=kmer)
+        elif band == "auto":
+            ex, ey = model.encode(rx), model.encode(ry)
+            if 8.0 * len(model.graph.names) * (ex.size + 1) * (ey.size + 1) > limit:
+                b = model._auto_band(ex, ey, float("inf"), "posterior", limit)
+        yield from model.sample_alignments(rx, ry, n=n, random_state=np.random.default_rng([seed, k]),
+                                           max_memory=limit, band=b)
 
 
 def _band_notes(stream, band: Any, max_memory: str):

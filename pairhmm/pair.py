@@ -913,7 +913,8 @@ class PairHMM:
         _annotate_columns(aln, path, _band_match_posteriors(P, b, path), px_gap, py_gap)
 
     def sample_alignments(self, x: Any, y: Any, n: int = 1, random_state: "int | np.random.Generator | None" = None,
-                          max_memory: float | None = None) -> list[Alignment]:
+                          max_memory: float | None = None,
+                          band: "int | Band | None" = None) -> list[Alignment]:
         """Alignments drawn from the posterior P(alignment | x, y) by stochastic traceback.
 
         Parameters
@@ -922,30 +923,50 @@ class PairHMM:
             Number of alignments.
         random_state : int, Generator or None
             Seed; the same seed gives the same alignments.
+        band : int or Band, optional
+            Draw from the alignments inside a band only (see :meth:`make_band`).
 
         Returns
         -------
         list of Bio.Align.Alignment
-            Each with ``score`` = log P(x, y, path).
+            Each with ``score`` = log P(x, y, path); for model variants also ``states``, the
+            state of each column.
         """
         ex, ey = self._prepare(x, y)
-        if self.is_general:
-            raise InvalidParameter("mode", self.mode,
-                                   "sampled alignments are available for the global 3-state model only")
-        if self.extreme:
-            raise InvalidParameter("model", "insert probabilities",
-                                   "sampling needs the scaled kernels, which cannot hold this "
-                                   "model's values (an insert probability below ~1e-8)")
-        self._check_memory(ex.size, ey.size, 32, "sampling", max_memory)
         if n < 0:
             raise InvalidParameter("n", n, "must be >= 0")
+        rng = np.random.default_rng(random_state)
+        seed = int(rng.integers(0, 2**31 - 1))
+        if band is not None or self.is_general or self.extreme:
+            # log space over the state graph: every variant, extreme values, bands
+            from ._kernels import band as bk
+
+            b = (Band.full(ex.size, ey.size) if band is None else band)
+            b = self._band(ex, ey, b, 8.0 * len(self.graph.names), "sampling", max_memory)
+            F, logp = self._bcall("band_forward", ex, ey, b)
+            if not math.isfinite(logp):
+                raise InvalidParameter("model", "zero-probability pair",
+                                       "no alignment of these sequences has non-zero probability")
+            G = self.graph
+            with np.errstate(divide="ignore"):
+                lq = np.log(np.stack([self.tables.qx, self.tables.qy]))
+                paths, lps = bk.band_sample(ex, ey, b.lo, b.hi, b.start, G.kind, G.erow,
+                                            self.tables.lem, lq, np.log(G.T), np.log(G.end),
+                                            G.pred, G.npred, F, int(n), seed)
+            out = []
+            for row, lp in zip(paths, lps):
+                states = row[row >= 0]
+                aln = _to_alignment(x, y, G.kind[states].astype(np.int8), self.alphabet)
+                aln.score = float(lp)
+                aln.states = [G.names[s] for s in states]
+                out.append(aln)
+            return out
+        self._check_memory(ex.size, ey.size, 32, "sampling", max_memory)
         T = self.tables
         F, S, logp = _k.forward_full(ex, ey, T.em, T.qx, T.qy, T.t)
         if not math.isfinite(logp):
             raise InvalidParameter("model", "zero-probability pair",
                                    "no alignment of these sequences has non-zero probability")
-        rng = np.random.default_rng(random_state)
-        seed = int(rng.integers(0, 2**31 - 1))
         paths = _k.sample_paths(ex, ey, T.em, T.qx, T.qy, T.t, F, int(n), seed)
         out = []
         for row in paths:

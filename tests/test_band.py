@@ -14,6 +14,7 @@ import naive
 from pairhmm import MemoryLimitError, PairHMM
 from pairhmm.band import Band, BandEdgeWarning, _longest_increasing, default_kmer, find_anchors
 from pairhmm.errors import InvalidParameter
+from pairhmm.seqio import read_fasta
 
 
 def random_model(rng, A=4, **kw):
@@ -386,3 +387,88 @@ def test_extreme_models_train_in_log_space():
     np.testing.assert_allclose(logspace.graph_trans, scaled.graph_trans, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(logspace.match, scaled.match, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(logspace.insert, scaled.insert, rtol=1e-9, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------------
+# sampled alignments for every variant and inside bands
+@pytest.mark.parametrize("kw", MODELS[1:])
+def test_sampled_alignments_of_variants_follow_the_posterior(kw):
+    """Stochastic traceback over the state graph: match frequencies converge to the posterior
+    (brute force), each sample's score is its state path's log probability, seeds repeat."""
+    rng = np.random.default_rng(21)
+    model = random_model(rng, **kw)
+    x = rng.integers(0, 4, 4).astype(np.uint8)
+    y = rng.integers(0, 4, 3).astype(np.uint8)
+    _, _, post = naive.enumerate_graph(model, x, y)
+    samples = model.sample_alignments(x, y, n=4000, random_state=3)
+    freq = np.zeros_like(post)
+    for aln in samples:
+        i = j = 0
+        for c in aln.path:
+            if c == "M":
+                freq[i, j] += 1
+            i += c in "MX"
+            j += c in "MY"
+    assert np.abs(freq / len(samples) - post).max() < 0.035
+    G = model.graph
+    names = list(G.names)
+    for aln in samples[:30]:
+        # log P(x, y, states) from the graph's transition table and the model's emissions
+        lp, prev, i, j = 0.0, len(names), 0, 0
+        for st_name in aln.states:
+            s = names.index(st_name)
+            lp += math.log(G.T[prev, s])
+            if G.kind[s] == 0:
+                lp += math.log(model.match[x[i], y[j]])
+                i += 1
+                j += 1
+            elif G.kind[s] == 1:
+                lp += math.log(model.insert_x[x[i]])
+                i += 1
+            else:
+                lp += math.log(model.insert_y[y[j]])
+                j += 1
+            prev = s
+        lp += math.log(G.end[prev])
+        assert aln.score == pytest.approx(lp, rel=1e-10)
+    again = [a.states for a in model.sample_alignments(x, y, n=5, random_state=3)]
+    assert again == [a.states for a in samples[:5]]
+
+
+def test_sampled_alignments_stay_inside_a_band():
+    rng = np.random.default_rng(2)
+    model = PairHMM.preset("protein")
+    x = "".join(rng.choice(list("ARNDCQEGHILKMFPSTWYV"), 300))
+    y = x[:100] + x[110:]
+    band = model.make_band(x, y, 5, guide="diagonal")
+    for aln in model.sample_alignments(x, y, n=20, random_state=0, band=band):
+        i, j = band.path_cells(["MXY".index(c) for c in aln.path])
+        assert np.all((j >= band.lo[i]) & (j <= band.hi[i]))
+        assert math.isfinite(aln.score)
+
+
+def test_cli_sampled_alignments(data_dir):
+    import json
+
+    from click.testing import CliRunner
+
+    from pairhmm.cli import main
+
+    a, b = str(data_dir / "example" / "HBA_HUMAN.fa"), str(data_dir / "example" / "HBB_HUMAN.fa")
+    runner = CliRunner()
+
+    def run(*extra):
+        res = runner.invoke(main, ["align", a, b, "--method", "sample", "-f", "json", *extra])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)
+
+    first = run("--samples", "3", "--seed", "7")
+    assert len(first) == 3 and {r["method"] for r in first} == {"sample"}
+    assert [r["path"] for r in run("--samples", "3", "--seed", "7")] == [r["path"] for r in first]
+    assert [r["path"] for r in run("--samples", "3", "--seed", "8")] != [r["path"] for r in first]
+    model = PairHMM.preset("protein")
+    hba, hbb = (str(read_fasta(p)[0].seq) for p in (a, b))
+    best = model.viterbi(hba, hbb).score
+    assert all(r["score"] <= best + 1e-9 for r in first)
+    res = runner.invoke(main, ["align", a, b, "--method", "sample", "--min-posterior", "0.5"])
+    assert res.exit_code == 2 and "sampled alignments" in res.output

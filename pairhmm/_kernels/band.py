@@ -403,3 +403,87 @@ def band_gap_posteriors(P, n, m, lo, hi, start):
             rx[i - 1] += v
             ry[j - 1] += v
     return rx, ry
+
+
+@njit(cache=True)
+def band_sample(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred, F, n_samples,
+                seed):
+    """Alignments drawn from P(path | x, y) restricted to the band, by stochastic traceback
+    through the log forward values ``F`` of :func:`band_forward`.
+
+    Each step compares the predecessors' values at one cell, so the draw is exact in log space.
+
+    Returns
+    -------
+    states : (n_samples, n + m) int8, the state path first to last, padded with -1
+    logp : (n_samples,) float64, log P(x, y, path) of each path
+    """
+    np.random.seed(seed)
+    n = x.shape[0]
+    m = y.shape[0]
+    S = lT.shape[0] - 1
+    out = np.full((n_samples, n + m), -1, dtype=np.int8)
+    lps = np.zeros(n_samples)
+    buf = np.empty(n + m, dtype=np.int8)
+    w = np.empty(S)
+    cN = start[n] + m - lo[n]
+    for r in range(n_samples):
+        for s in range(S):
+            w[s] = F[cN, s] + lend[s]
+        state = _draw(w)
+        lp = lend[state]
+        i = n
+        j = m
+        k = 0
+        while True:
+            buf[k] = state
+            k += 1
+            lp += _emission(state, kind, erow, lem, lq, x[i - 1] if i > 0 else 0,
+                            y[j - 1] if j > 0 else 0)
+            kd = kind[state]
+            if kd == 0:
+                i -= 1
+                j -= 1
+            elif kd == 1:
+                i -= 1
+            else:
+                j -= 1
+            if i == 0 and j == 0:
+                lp += lT[S, state]  # only Begin has mass at (0, 0)
+                break
+            c = start[i] + j - lo[i]
+            for s in range(S):
+                w[s] = _NINF
+            for a in range(npred[state]):
+                p = pred[state, a]
+                if p != S:
+                    w[p] = F[c, p] + lT[p, state]
+            p = _draw(w)
+            lp += lT[p, state]
+            state = p
+        for q in range(k):
+            out[r, q] = buf[k - 1 - q]
+        lps[r] = lp
+    return out, lps
+
+
+@njit(cache=True)
+def _draw(logw):
+    """An index drawn with probability proportional to exp(logw)."""
+    mx = _NINF
+    for s in range(logw.shape[0]):
+        if logw[s] > mx:
+            mx = logw[s]
+    tot = 0.0
+    for s in range(logw.shape[0]):
+        tot += math.exp(logw[s] - mx) if logw[s] != _NINF else 0.0
+    u = np.random.random() * tot
+    last = 0
+    for s in range(logw.shape[0]):
+        if logw[s] == _NINF:
+            continue
+        last = s
+        u -= math.exp(logw[s] - mx)
+        if u < 0.0:
+            return s
+    return last
