@@ -93,7 +93,9 @@ def _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, prv,
             acc = 0.0
             for a in range(npred[s]):
                 p = pred[s, a]
-                acc += math.exp(row[col, p] + lT[p, s] - mx)
+                v = row[col, p]
+                if v != _NINF:  # Begin, outside (0, 0)
+                    acc += math.exp(v + lT[p, s] - mx)
             cur[j, s] = mx + math.log(acc) + _emission(s, kind, erow, lem, lq, xi, yj)
 
 
