@@ -185,6 +185,8 @@ def align(files, method, samples, seed, model_path, preset, alphabet, max_memory
     if method == "sample":
         if min_posterior is not None:
             fail("--min-posterior needs posterior annotation, which sampled alignments do not carry")
+        if scheduler is not None:
+            fail("--method sample runs in this process; drop --scheduler")
         stream = _samples(model, pairs, samples, seed, limit, band, band_guide, kmer)
         stream = _progress(stream, len(pairs) * samples, "alignments", progress)
     else:
