@@ -9,8 +9,8 @@ Viterbi alignment in bounded memory.
 * Two related 50 kb DNA sequences (10% substitutions, short indels) aligned by ``pairhmm align``
   in subprocesses, each with its wall time and peak resident memory: the default MEA with
   ``--max-memory 2G`` (the full posterior does not fit, so ``--band auto`` aligns in a band
-  around k-mer anchors), MEA in a +-100 band, the exact checkpointed Viterbi (O(m sqrt(n))
-  memory) and Viterbi in a +-100 band (equal scores = the band held the optimum).
+  around k-mer anchors), MEA in +-100 and +-500 bands, the exact checkpointed Viterbi
+  (O(m sqrt(n)) memory) and Viterbi in a +-100 band (equal scores = the band held the optimum).
 
 Run ``python benchmarks/bench_scale.py`` (``--quick`` for a small version). Prints Markdown.
 """
@@ -102,6 +102,7 @@ def long_pair(L: int) -> str:
     y = evolve(rng, x, P, sub_rate=1.0, indel_rate=0.02, A=4)
     runs = [("MEA (default), `--max-memory 2G`", ["--max-memory", "2G"]),
             ("MEA, `--band 100`", ["--band", "100"]),
+            ("MEA, `--band 500`", ["--band", "500"]),
             ("Viterbi, exact (checkpoints), `--max-memory 2G`", ["--method", "viterbi", "--max-memory", "2G"]),
             ("Viterbi, `--band 100`", ["--method", "viterbi", "--band", "100"])]
     rows = []

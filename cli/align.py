@@ -77,8 +77,9 @@ def band_options(default: str, allow_auto: bool = True) -> Callable:
                           help="Where a --band W lies: around the longest co-linear chain of "
                                "k-mers unique in both sequences, or around the diagonals "
                                "through the corners.")(fn)
-        help_auto = ("auto = the full DP when it fits in --max-memory, else the widest band "
-                     "(up to 500) around k-mer anchors that fits; " if allow_auto else "")
+        help_auto = ("auto = the full DP when it fits in --max-memory, else a band around "
+                     "k-mer anchors of 100, doubled while the alignment touches its edge, up to "
+                     "the widest that fits (at most 500); " if allow_auto else "")
         fn = click.option("--band", type=BandParam(allow_auto), default=default,
                           show_default=True,
                           help="Banded DP for long pairs: W = only cells within W of a guide "

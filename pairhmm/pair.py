@@ -36,9 +36,11 @@ __all__ = ["PairHMM", "DEFAULT_MAX_MEMORY", "posterior_codes"]
 DEFAULT_MAX_MEMORY = 4 * 1024**3
 #: Columns per scaling block of the full-matrix kernels.
 BLOCK_COLUMNS = _k.BLOCK
-#: Widest band ``band="auto"`` chooses (cells either side of the guide path); minimap2 uses the
+#: Widest band ``band="auto"`` tries (cells either side of the guide path); minimap2 uses the
 #: same bandwidth (500) for assembly-to-reference alignment.
 AUTO_BAND_MAX_WIDTH = 500
+#: First band ``band="auto"`` tries (doubled while the alignment touches its edge).
+AUTO_BAND_START_WIDTH = 100
 #: Narrowest band ``band="auto"`` accepts before refusing for lack of memory.
 AUTO_BAND_MIN_WIDTH = 16
 _FORMAT = "pairhmm.PairHMM"
@@ -644,6 +646,24 @@ class PairHMM:
             f"{_LABEL[what]} of a {n} x {m} pair does not fit in {_human(limit)}, not even in a band of "
             f"+-{AUTO_BAND_MIN_WIDTH} cells: raise --max-memory, or use `pairhmm score` (linear memory)")
 
+    def _widening(self, ex: np.ndarray, ey: np.ndarray, widest: Band, run: Any) -> Alignment:
+        """``band="auto"``: align in anchored bands of :data:`AUTO_BAND_START_WIDTH`, doubled
+        while the alignment touches the band's edge, up to ``widest`` (the widest band that
+        fits in memory), which is used as it is when every narrower band was touched."""
+        import warnings
+
+        from .band import BandEdgeWarning
+
+        w = AUTO_BAND_START_WIDTH
+        while widest.width is not None and w < widest.width:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", BandEdgeWarning)
+                aln = run(self.make_band(ex, ey, w))
+            if aln.band_edge_cells == 0:
+                return aln
+            w *= 2
+        return run(widest)
+
     def _bcall(self, name: str, ex: np.ndarray, ey: np.ndarray, band: Band, out: tuple = ()):
         """Call a banded kernel with this model's state graph in log space (``out``: the count
         arrays of ``band_counts``)."""
@@ -690,7 +710,9 @@ class PairHMM:
         band : int, Band or "auto", optional
             Search only inside a band (an int is the half-width of a band around k-mer anchors,
             see :meth:`make_band`). ``"auto"``: the full DP when it fits in ``max_memory`` (for
-            the 3-state model always, by checkpoints), else the widest anchored band that fits.
+            the 3-state model whenever its checkpoints fit), else anchored bands of
+            :data:`AUTO_BAND_START_WIDTH` doubled while the path touches their edge, up to the
+            widest band that fits (at most :data:`AUTO_BAND_MAX_WIDTH`).
             A path that touches the band's edge raises a :class:`pairhmm.band.BandEdgeWarning`.
 
         Returns
@@ -712,6 +734,9 @@ class PairHMM:
                 limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
                 fits = _checkpoint_plan(ex.size, ey.size)[1] <= limit
                 band = None if fits else self._auto_band(ex, ey, math.inf, "viterbi", max_memory)
+            if band is not None:
+                return self._widening(ex, ey, band, lambda b: self.viterbi(
+                    x, y, max_memory=max_memory, traceback=traceback, band=b))
         if band is not None:
             band = self._band(ex, ey, band, self._band_bytes("viterbi"), "Viterbi", max_memory)
             score, states = self._bcall("band_viterbi", ex, ey, band)
@@ -839,8 +864,9 @@ class PairHMM:
         band : int, Band or "auto", optional
             Forward-backward and the MEA search inside a band only (an int is the half-width of
             a band around k-mer anchors, see :meth:`make_band`). ``"auto"``: the full DP when
-            its matrices fit in ``max_memory``, else the widest anchored band that fits (up to
-            :data:`AUTO_BAND_MAX_WIDTH`). A path that touches the band's edge raises a
+            its matrices fit in ``max_memory``, else anchored bands of
+            :data:`AUTO_BAND_START_WIDTH` doubled while the alignment touches their edge, up to
+            the widest band that fits (at most :data:`AUTO_BAND_MAX_WIDTH`). A path that touches the band's edge raises a
             :class:`pairhmm.band.BandEdgeWarning`.
 
         Returns
@@ -858,6 +884,9 @@ class PairHMM:
                 raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
             # the MEA search adds a score (8 bytes) and a traceback byte per cell
             band = self._auto_band(ex, ey, self._full_posterior_bytes() + 9, "mea", max_memory)
+            if band is not None:
+                return self._widening(ex, ey, band, lambda b: self._mea_band(
+                    x, y, ex, ey, gap_factor, max_memory, b))
         if band is not None:
             return self._mea_band(x, y, ex, ey, gap_factor, max_memory, band)
         self._check_memory(ex.size, ey.size, self._full_posterior_bytes() + 9, "MEA alignment",
@@ -904,6 +933,14 @@ class PairHMM:
         path = np.array(["MXY".index(c) for c in aln.path], dtype=np.int8)
         if isinstance(band, str):
             band = self._auto_band(ex, ey, self._full_posterior_bytes(), "posterior", max_memory)
+            w = AUTO_BAND_START_WIDTH
+            while band is not None and band.width is not None and w < band.width:
+                b = self.make_band(ex, ey, w)  # the narrowest band that holds the path well inside
+                i, j = b.path_cells(path)
+                if np.all((j >= b.lo[i]) & (j <= b.hi[i])) and b.edge_cells(path) == 0:
+                    band = b
+                    break
+                w *= 2
         if band is None:
             _annotate_posterior(aln, path, self.posterior(ex, ey, max_memory=max_memory))
             return

@@ -472,3 +472,31 @@ def test_cli_sampled_alignments(data_dir):
     assert all(r["score"] <= best + 1e-9 for r in first)
     res = runner.invoke(main, ["align", a, b, "--method", "sample", "--min-posterior", "0.5"])
     assert res.exit_code == 2 and "sampled alignments" in res.output
+
+
+def test_auto_band_starts_narrow_and_doubles_while_touched(monkeypatch):
+    """band='auto' tries a narrow band first and doubles it while the alignment touches the
+    band's edge; the widest band that fits is the last resort."""
+    import pairhmm.pair as pp
+
+    rng = np.random.default_rng(17)
+    model = PairHMM.default("dna")
+    x = "".join(rng.choice(list("ACGT"), 1200))
+    y = mutate(x, rng, 0.25)
+    full = model.mea(x, y)
+    monkeypatch.setattr(pp, "AUTO_BAND_START_WIDTH", 1)
+    tried = []
+    real = pp.PairHMM._mea_band
+
+    def spy(self, x_, y_, ex, ey, gap_factor, max_memory, band):
+        aln = real(self, x_, y_, ex, ey, gap_factor, max_memory, band)
+        tried.append((band.width, aln.band_edge_cells))
+        return aln
+
+    monkeypatch.setattr(pp.PairHMM, "_mea_band", spy)
+    auto = model.mea(x, y, band="auto", max_memory=20_000_000)  # full MEA: ~36 MB
+    widths = [w for w, _ in tried]
+    assert widths[0] == 1 and widths == sorted(widths) and len(widths) >= 2
+    assert all(touched > 0 for _, touched in tried[:-1]) and tried[-1][1] == 0
+    assert auto.band.width == widths[-1] < 500
+    assert auto.path == full.path
