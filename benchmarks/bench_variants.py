@@ -24,27 +24,15 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from bench_align import timeit  # median CPU time after a warm-up (this folder is on sys.path)
 
 KERNELS = ("g_forward", "g_forward_logprob", "g_backward", "g_posterior", "g_counts",
            "g_counts_many", "g_viterbi", "g_viterbi_score")
-
-
-def timeit(fn, repeats: int) -> float:
-    """Median CPU time of this process over ``repeats`` runs after one warm-up run."""
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        ts.append(time.process_time() - t0)
-    return statistics.median(ts)
 
 
 def related_pair(rng: np.random.Generator, n: int, identity: float = 0.4) -> tuple[str, str]:

@@ -217,13 +217,7 @@ def _samples(model: Any, pairs: list, n: int, seed: int, limit: int, band: Any, 
     import numpy as np
 
     for k, (rx, ry) in enumerate(pairs):
-        b = None
-        if isinstance(band, int):
-            b = model.make_band(rx, ry, band, guide=band_guide, k=kmer)
-        elif band == "auto":
-            ex, ey = model.encode(rx), model.encode(ry)
-            if 8.0 * len(model.graph.names) * (ex.size + 1) * (ey.size + 1) > limit:
-                b = model._auto_band(ex, ey, float("inf"), "posterior", limit)
+        b = model.make_band(rx, ry, band, guide=band_guide, k=kmer) if isinstance(band, int) else band
         yield from model.sample_alignments(rx, ry, n=n, random_state=np.random.default_rng([seed, k]),
                                            max_memory=limit, band=b)
 

@@ -194,7 +194,8 @@ class Band:
         return band
 
     # ------------------------------------------------------------------ use
-    def path_cells(self, path: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def path_cells(path: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """DP cells (i, j) visited by a state path of kinds (0 M, 1 X, 2 Y), after each step."""
         p = np.asarray(path, dtype=np.int64)
         i = np.cumsum((p == 0) | (p == 1))

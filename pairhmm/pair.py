@@ -606,7 +606,8 @@ class PairHMM:
     def _band_bytes(self, what: str) -> float:
         """Memory per band cell of a banded algorithm."""
         S = len(self.graph.names)
-        return {"viterbi": S, "posterior": 8.0 * S + 8, "mea": 8.0 * S + 9, "forward": 0.0}[what]
+        return {"viterbi": S, "posterior": 8.0 * S + 8, "mea": 8.0 * S + 9, "forward": 0.0,
+                "sampling": 8.0 * S}[what]
 
     def _band(self, ex: np.ndarray, ey: np.ndarray, band: Any, bytes_per_cell: float, what: str,
               max_memory: float | None) -> Band:
@@ -960,8 +961,10 @@ class PairHMM:
             Number of alignments.
         random_state : int, Generator or None
             Seed; the same seed gives the same alignments.
-        band : int or Band, optional
-            Draw from the alignments inside a band only (see :meth:`make_band`).
+        band : int, Band or "auto", optional
+            Draw from the alignments inside a band only (see :meth:`make_band`). ``"auto"``:
+            the full matrix when its forward values fit in ``max_memory``, else the widest
+            anchored band that fits.
 
         Returns
         -------
@@ -974,12 +977,18 @@ class PairHMM:
             raise InvalidParameter("n", n, "must be >= 0")
         rng = np.random.default_rng(random_state)
         seed = int(rng.integers(0, 2**31 - 1))
-        if band is not None or self.is_general or self.extreme:
+        log_space = self.is_general or self.extreme
+        if isinstance(band, str):
+            if band != "auto":
+                raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
+            full = 8.0 * len(self.graph.names) if log_space else 32.0
+            band = self._auto_band(ex, ey, full, "sampling", max_memory)
+        if band is not None or log_space:
             # log space over the state graph: every variant, extreme values, bands
             from ._kernels import band as bk
 
             b = (Band.full(ex.size, ey.size) if band is None else band)
-            b = self._band(ex, ey, b, 8.0 * len(self.graph.names), "sampling", max_memory)
+            b = self._band(ex, ey, b, self._band_bytes("sampling"), "sampling", max_memory)
             F, logp = self._bcall("band_forward", ex, ey, b)
             if not math.isfinite(logp):
                 raise InvalidParameter("model", "zero-probability pair",
@@ -1245,7 +1254,7 @@ def _shipped_preset(kind: str) -> "PairHMM | None":
 
 
 _LABEL = {"viterbi": "Viterbi", "mea": "MEA alignment", "posterior": "the posterior",
-          "forward": "the forward algorithm"}
+          "forward": "the forward algorithm", "sampling": "sampling"}
 
 
 def _checkpoint_plan(n: int, m: int) -> tuple[int, float]:
@@ -1311,8 +1320,8 @@ def _annotate_posterior(aln: Alignment, path: Any, P: Any) -> None:
 
 def _residue_indices(path: Any) -> tuple[np.ndarray, np.ndarray]:
     """0-based index of the x and y residue each column of ``path`` consumes (or last consumed)."""
-    p = np.asarray(path, dtype=np.int64)
-    return np.cumsum((p == 0) | (p == 1)) - 1, np.cumsum((p == 0) | (p == 2)) - 1
+    i, j = Band.path_cells(path)
+    return i - 1, j - 1
 
 
 def _annotate_columns(aln: Alignment, path: Any, pmatch: np.ndarray, px_gap: np.ndarray,

@@ -631,7 +631,69 @@ def read_alignments(paths: Sequence["str | os.PathLike[str]"], fmt: str | None =
     return out
 
 
-def alignment_stats(model: PairHMM, alignments: Iterable, max_rows: int | None = None) -> PairStats:
+@dataclass
+class _Columns:
+    """What counting needs from a set of alignments, read once: the column kinds of every row
+    pair (0 match, 1 x only, 2 y only), the 3-state transition counts and the emission counts
+    on extended codes."""
+
+    kinds: list
+    trans: np.ndarray
+    em_ext: np.ndarray
+    qx_ext: np.ndarray
+    qy_ext: np.ndarray
+
+
+def _alignment_columns(model: PairHMM, alignments: Iterable, max_rows: int | None) -> _Columns:
+    C = len(model.alphabet.symbols)
+    cols = _Columns([], np.zeros((3, 4)), np.zeros((C, C)), np.zeros(C), np.zeros(C))
+    gapchars = set("-.")
+    for path, ids, rows in alignments:
+        enc = []
+        for rid, r in zip(ids, rows):
+            up = r.upper()
+            codes = np.full(len(up), 255, dtype=np.int64)
+            mask = np.array([c not in gapchars for c in up], dtype=bool)
+            try:
+                codes[mask] = model.encode("".join(c for c in up if c not in gapchars), rid)
+            except Exception as err:
+                raise InputFormatError(f"{os.fspath(path)}: {err}") from None
+            enc.append(codes)
+        R = len(enc) if max_rows is None else min(len(enc), max_rows)
+        for a in range(R):
+            for b in range(a + 1, R):
+                ra, rb = enc[a], enc[b]
+                keep = (ra != 255) | (rb != 255)
+                ra, rb = ra[keep], rb[keep]
+                if ra.size == 0:
+                    continue
+                st = np.where((ra != 255) & (rb != 255), 0, np.where(ra != 255, 1, 2))
+                cols.kinds.append(st)
+                # transitions (Begin counts as M); an X|Y adjacency is not counted
+                prev = np.concatenate([[0], st[:-1]])
+                ok = prev + st != 3
+                np.add.at(cols.trans, (prev[ok], st[ok]), 1)
+                cols.trans[st[-1], 3] += 1
+                m_, x_, y_ = st == 0, st == 1, st == 2
+                np.add.at(cols.em_ext, (ra[m_], rb[m_]), 1)
+                np.add.at(cols.qx_ext, ra[x_], 1)
+                np.add.at(cols.qy_ext, rb[y_], 1)
+    if not cols.kinds:
+        raise InputFormatError("the alignments hold no pair of rows to count")
+    return cols
+
+
+def _kind_moves(G: Any) -> np.ndarray:
+    """(3, 3) bool: which kinds of state the graph can move between (kind -> kind)."""
+    S = len(G.names)
+    p, s = np.nonzero(G.T[:S, :S] > 0)
+    moves = np.zeros((3, 3), dtype=bool)
+    moves[G.kind[p], G.kind[s]] = True
+    return moves
+
+
+def alignment_stats(model: PairHMM, alignments: Iterable, max_rows: int | None = None,
+                    _columns: _Columns | None = None) -> PairStats:
     """Observed counts from every pair of rows of every alignment.
 
     Columns where both rows have a gap are skipped; an X column directly followed by a Y column
@@ -644,74 +706,20 @@ def alignment_stats(model: PairHMM, alignments: Iterable, max_rows: int | None =
     (:func:`pairhmm._kernels.pathcount.path_transition_counts`, exact forward-backward along
     the columns under ``model``), so the counts of a variant depend on the model they start from.
     """
-    A = model.alphabet.size
-    C = len(model.alphabet.symbols)
-    general = model.is_general
-    if general:
-        G = model.graph
-        for k in (1, 2):
-            if len(set(G.erow[G.kind == k].tolist())) > 1:  # pragma: no cover - not built today
-                raise InvalidParameter("model", "graph", "states of one kind emit differently")
-        kind_moves = np.zeros((3, 3), dtype=bool)
-        for p_ in range(len(G.names)):
-            for s_ in range(len(G.names)):
-                if G.T[p_, s_] > 0:
-                    kind_moves[G.kind[p_], G.kind[s_]] = True
-        gT = np.zeros_like(G.T)
-        gE = np.zeros_like(G.end)
-    trans = np.zeros((3, 4))
-    em_ext = np.zeros((C, C))
-    qx_ext = np.zeros(C)
-    qy_ext = np.zeros(C)
-    gapchars = set("-.")
-    n_pairs = 0
-    for path, ids, rows in alignments:
-        enc = []
-        for rid, r in zip(ids, rows):
-            up = r.upper()
-            codes = np.full(len(up), 255, dtype=np.int64)
-            ungapped = "".join(c for c in up if c not in gapchars)
-            try:
-                e = model.encode(ungapped, rid)
-            except Exception as err:
-                raise InputFormatError(f"{os.fspath(path)}: {err}") from None
-            mask = np.array([c not in gapchars for c in up], dtype=bool)
-            codes[mask] = e
-            enc.append(codes)
-        R = len(enc) if max_rows is None else min(len(enc), max_rows)
-        for a in range(R):
-            for b in range(a + 1, R):
-                ra, rb = enc[a], enc[b]
-                keep = (ra != 255) | (rb != 255)
-                ra, rb = ra[keep], rb[keep]
-                if ra.size == 0:
-                    continue
-                n_pairs += 1
-                st = np.where((ra != 255) & (rb != 255), 0, np.where(ra != 255, 1, 2))
-                if general:
-                    lp = _path_counts(st.astype(np.int64), kind_moves, G, gT, gE)
-                    if not np.isfinite(lp):  # pragma: no cover - every kind sequence is possible
-                        raise TrainingError(f"{os.fspath(path)}: rows {ids[a]} / {ids[b]} are not "
-                                            "an alignment this model can produce")
-                prev = 0
-                for k in range(st.size):
-                    s = int(st[k])
-                    if not ((prev == 1 and s == 2) or (prev == 2 and s == 1)):
-                        trans[prev, s] += 1
-                    if s == 0:
-                        em_ext[ra[k], rb[k]] += 1
-                    elif s == 1:
-                        qx_ext[ra[k]] += 1
-                    else:
-                        qy_ext[rb[k]] += 1
-                    prev = s
-                trans[prev, 3] += 1
-    if n_pairs == 0:
-        raise InputFormatError("the alignments hold no pair of rows to count")
-    match, ins = _to_canonical(model, em_ext, qx_ext, qy_ext)
-    if general:
-        return PairStats(trans, match, ins, graph_trans=gT, graph_end=gE)
-    return PairStats(trans, match, ins)
+    cols = _columns if _columns is not None else _alignment_columns(model, alignments, max_rows)
+    match, ins = _to_canonical(model, cols.em_ext, cols.qx_ext, cols.qy_ext)
+    if not model.is_general:
+        return PairStats(cols.trans.copy(), match, ins)
+    G = model.graph
+    for k in (1, 2):
+        if len(set(G.erow[G.kind == k].tolist())) > 1:  # pragma: no cover - not built today
+            raise InvalidParameter("model", "graph", "states of one kind emit differently")
+    moves = _kind_moves(G)
+    gT = np.zeros_like(G.T)
+    gE = np.zeros_like(G.end)
+    for st in cols.kinds:
+        _path_counts(st, moves, G, gT, gE)
+    return PairStats(cols.trans.copy(), match, ins, graph_trans=gT, graph_end=gE)
 
 
 def _path_counts(cols: np.ndarray, kind_moves: np.ndarray, G: Any, out_T: np.ndarray,
@@ -729,7 +737,7 @@ def _path_counts(cols: np.ndarray, kind_moves: np.ndarray, G: Any, out_T: np.nda
     lp = path_transition_counts(cols, free, G.kind, G.T, G.end, out_T, out_end)
     if np.isfinite(lp):
         return lp
-    free[1:] |= cols[:-1] + cols[1:] == 3  # every X|Y adjacency
+    free[1:] |= cols[:-1] + cols[1:] == 3  # every X|Y adjacency: then every kind sequence is possible
     return path_transition_counts(cols, free, G.kind, G.T, G.end, out_T, out_end)
 
 
@@ -756,14 +764,15 @@ def estimate_from_alignments(alignments: Iterable, model: PairHMM | None = None,
     """
     if model is None:
         model = PairHMM.default(alphabet, tied=tied)
-    alignments = list(alignments)
-    stats = alignment_stats(model, alignments)
-    new = mstep(model, stats, pseudocount=pseudocount, freeze=freeze)
+    cols = _alignment_columns(model, alignments, None)  # read once, recounted under each model
+    new = mstep(model, alignment_stats(model, None, _columns=cols), pseudocount=pseudocount,
+                freeze=freeze)
     for _ in range(199 if model.is_general else 0):
         if max(np.abs(new.graph.T - model.graph.T).max(), np.abs(new.graph.end - model.graph.end).max()) < 1e-6:
             break
         model = new
-        new = mstep(model, alignment_stats(model, alignments), pseudocount=pseudocount, freeze=freeze)
+        new = mstep(model, alignment_stats(model, None, _columns=cols), pseudocount=pseudocount,
+                    freeze=freeze)
     return new
 
 

@@ -445,6 +445,13 @@ def test_sampled_alignments_stay_inside_a_band():
         i, j = band.path_cells(["MXY".index(c) for c in aln.path])
         assert np.all((j >= band.lo[i]) & (j <= band.hi[i]))
         assert math.isfinite(aln.score)
+    # "auto": the full matrix when it fits (the same draws as no band), else a band
+    auto = model.sample_alignments(x, y, n=5, random_state=1, band="auto")
+    assert [a.path for a in auto] == [a.path for a in model.sample_alignments(x, y, n=5, random_state=1)]
+    tight = model.sample_alignments(x, y, n=5, random_state=1, band="auto", max_memory=1_000_000)
+    assert len(tight) == 5 and all(math.isfinite(a.score) for a in tight)
+    with pytest.raises(MemoryLimitError):
+        model.sample_alignments(x, y, n=5, max_memory=1_000_000)
 
 
 def test_cli_sampled_alignments(data_dir):

@@ -11,7 +11,7 @@ import pytest
 
 from pairhmm import PairHMM
 from pairhmm._kernels.pathcount import path_transition_counts
-from pairhmm.train import _path_counts, alignment_stats, estimate_from_alignments, read_alignments
+from pairhmm.train import _kind_moves, _path_counts, alignment_stats, estimate_from_alignments, read_alignments
 from pairhmm.variants import build_graph
 
 
@@ -53,6 +53,7 @@ def test_expected_transitions_equal_brute_force(kw):
     for p in range(len(G.names)):
         for s in range(len(G.names)):
             moves[G.kind[p], G.kind[s]] |= G.T[p, s] > 0
+    np.testing.assert_array_equal(_kind_moves(G), moves)
     for _ in range(8):
         cols = rng.integers(0, 3, int(rng.integers(1, 7)))
         free = np.zeros(cols.size, dtype=bool)
@@ -115,20 +116,14 @@ def test_variant_counting_is_em_and_increases_the_likelihood(tmp_path):
     alns = read_alignments([f])
 
     def loglik(model):
+        """log P(column kinds of every row pair) under the model's transitions."""
         G = model.graph
-        moves = np.zeros((3, 3), dtype=bool)
-        for p in range(len(G.names)):
-            for s in range(len(G.names)):
-                moves[G.kind[p], G.kind[s]] |= G.T[p, s] > 0
         total = 0.0
         for _, _, rws in alns:
             for a, b in itertools.combinations(range(len(rws)), 2):
                 cols = np.array([0 if (u != "-" and v != "-") else (1 if u != "-" else 2)
                                  for u, v in zip(rws[a], rws[b]) if not (u == "-" and v == "-")])
-                free = np.zeros(cols.size, dtype=bool)
-                free[1:] = ~moves[cols[:-1], cols[1:]]
-                total += path_transition_counts(cols, free, G.kind, G.T, G.end,
-                                                np.zeros_like(G.T), np.zeros_like(G.end))
+                total += _path_counts(cols, _kind_moves(G), G, np.zeros_like(G.T), np.zeros_like(G.end))
         return total
 
     from pairhmm.train import mstep

@@ -781,35 +781,6 @@ def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
             for j in range(js, j1):
                 Pi[j - 1] = tot[j - j0] * f
     return P, logp
-    SB = np.zeros((2, nb), dtype=np.int64)
-    LB = np.full((2, nb), _NEG, dtype=np.int64)
-    U = np.zeros((S1 - 1, m + 1))
-    Ub = np.zeros((S1 - 1, BLOCK))
-    ln2 = math.log(2.0)
-    for i in range(n, 0, -1):
-        c = i & 1
-        p = (i + 1) & 1 if i < n else c
-        _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, R, p, R, c, SB[p], LB[p],
-                        SB[c], LB[c], U, Ub, tot)
-        Pi = P[i - 1]
-        for b in range(nb):
-            j0 = b * BLOCK
-            j1 = min(j0 + BLOCK, m + 1)
-            k = (SF[i, b] + SB[c, b]) * ln2 - logp
-            if k < -740.0:
-                continue
-            f = math.exp(k) if k < 700.0 else np.inf
-            js = max(j0, 1)
-            for j in range(js, j1):
-                tot[j - j0] = 0.0
-            for a in range(nM):
-                Fs = FM[a, i]
-                Bs = R[ms[a], c]
-                for j in range(js, j1):
-                    tot[j - j0] += Fs[j] * Bs[j]
-            for j in range(js, j1):
-                Pi[j - 1] = tot[j - j0] * f
-    return P, logp
 
 
 @njit(cache=True)
