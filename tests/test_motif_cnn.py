@@ -287,6 +287,30 @@ def test_reverse_complement_augmentation():
     assert len(m.history_) == 2 and np.isfinite(m.history_[-1]["val_loss"])
 
 
+def test_conjoined_prediction_is_the_mean_over_both_strands():
+    """``conjoin``: a strand-blind model's log-odds averaged over a sequence and its reverse
+    complement, so predictions are exactly strand-invariant; the plain model (same parameters,
+    conjoin off) is not, and its two answers average to the conjoined one."""
+    rng = np.random.default_rng(5)
+    X, y = plant(120, 30, rng, pwm=CTCF[4:13])
+    seqs = [to_text(s) for s in X]
+    seqs[0] = seqs[0][:10] + "NNRY" + seqs[0][14:]  # ambiguity codes complement too
+    rc = [reverse_complement(s) for s in seqs]
+    m = MotifCNN(n_filters=3, width=8, rc_shared=False, conjoin=True, kmer=3, max_epochs=3,
+                 random_state=0).fit(seqs, y)
+    z = m.decision_function(seqs)
+    np.testing.assert_array_equal(z, m.decision_function(rc))
+    d = m.to_dict()
+    assert d["params"]["conjoin"] is True and MotifCNN.from_dict(d).conjoin
+    d["params"]["conjoin"] = False
+    plain = MotifCNN.from_dict(d)
+    zf, zr = plain.decision_function(seqs), plain.decision_function(rc)
+    assert np.abs(zf - zr).max() > 1e-3
+    np.testing.assert_allclose(z, (zf + zr) / 2, rtol=0, atol=1e-12)
+    with pytest.raises(InvalidParameter, match="rc_shared=False only"):
+        MotifCNN(n_filters=2, width=6, conjoin=True).fit(seqs, y)
+
+
 def test_explicit_validation_data_and_variable_lengths():
     rng = np.random.default_rng(8)
     X, y = plant(120, 30, rng, pwm=CTCF[4:13])

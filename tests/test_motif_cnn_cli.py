@@ -99,6 +99,22 @@ def test_train_with_kmer_term_and_averaged_models(tmp_path):
     assert r.exit_code == 2 and "11" in r.output
 
 
+def test_train_strand_blind_conjoined(tmp_path):
+    pf, nf, pos, _ = write_sets(tmp_path)
+    model = tmp_path / "m.json"
+    r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
+                                   "--width", "9", "--epochs", "2", "-q", "--no-rc",
+                                   "--augment-rc", "--conjoin"])
+    assert r.exit_code == 0, r.output
+    m = MotifCNN.load(model)
+    assert (m.rc_shared, m.augment_rc, m.conjoin) == (False, True, True)
+    comp = str.maketrans("ACGT", "TGCA")
+    np.testing.assert_array_equal(m.decision_function(pos),
+                                  m.decision_function([s.translate(comp)[::-1] for s in pos]))
+    r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--conjoin"])
+    assert r.exit_code == 2 and "rc_shared=False only" in r.output
+
+
 def test_predict_tabular_reports_auroc(tmp_path):
     pf, nf, pos, neg = write_sets(tmp_path)
     tab = tmp_path / "x.data"

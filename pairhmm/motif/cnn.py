@@ -491,6 +491,13 @@ class MotifCNN:
         and intercepts averaged), so the trained model is stored, exported and applied like a
         single one; filter ``m * n_filters + k`` is filter ``k`` of member ``m``. Averaging
         reduces the variance between training runs.
+    conjoin : bool
+        Only with ``rc_shared=False``: predict with the average of the log-odds of a sequence and
+        of its reverse complement, ``(z(x) + z(rc(x))) / 2`` ("post-hoc conjoining", Zhou et al.
+        2021, best combined with ``augment_rc``). Training is unchanged (strand-blind; the
+        epoch history and early stopping use the plain model); predictions become exactly
+        invariant to reverse-complementing the input and cost twice as much. The weights are
+        not tied: it is the strand-blind model's answer asked on both strands.
     n_jobs : int or None
         Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend on it.
     random_state : int, numpy Generator or None
@@ -545,7 +552,7 @@ class MotifCNN:
                  init: str = "random", init_scale: float = 0.1, augment_rc: bool = False,
                  kmer: int = 0, kmer_l2: float | None = None,
                  kmer_learning_rate: float | None = None, n_models: int = 1,
-                 n_jobs: int | None = None,
+                 conjoin: bool = False, n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
         self.width = width
@@ -567,6 +574,7 @@ class MotifCNN:
         self.kmer_l2 = kmer_l2
         self.kmer_learning_rate = kmer_learning_rate
         self.n_models = n_models
+        self.conjoin = conjoin
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -600,6 +608,12 @@ class MotifCNN:
         klr = self.kmer_learning_rate
         if klr is not None and (not np.isfinite(klr) or klr <= 0):
             raise InvalidParameter("kmer_learning_rate", klr, "must be > 0 or None")
+        if not isinstance(self.conjoin, (bool, np.bool_)):
+            raise InvalidParameter("conjoin", self.conjoin, "must be True or False")
+        if self.conjoin and self.rc_shared:
+            raise InvalidParameter("conjoin", self.conjoin,
+                                   "applies to rc_shared=False only (an RC-shared model is already "
+                                   "invariant to reverse-complementing its input)")
         if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1):
             raise InvalidParameter("n_jobs", self.n_jobs, "must be a positive integer or None")
         self._palindromic_set()
@@ -963,9 +977,13 @@ class MotifCNN:
     def decision_function(self, X: Any) -> np.ndarray:
         """Log-odds of being bound, shape (n,)."""
         self._check_fitted()
-        data = self._prepare(encode_batch(X, min_length=self.width))
+        data = encode_batch(X, min_length=self.width)
+        idx = np.arange(data[1].size - 1, dtype=np.int64)
         with _threads(self.n_jobs):
-            return self._decision(data, np.arange(data[1].size - 1, dtype=np.int64))
+            z = self._decision(self._prepare(data), idx)
+            if self.conjoin:  # sequence i's reverse complement is sequence n - 1 - i there
+                z = (z + self._decision(self._prepare(_reverse_complement_data(data)), idx[::-1])) / 2
+        return z
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of being bound, shape (n,)."""
@@ -1207,7 +1225,7 @@ class MotifCNN:
             "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout",
             "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale",
-            "augment_rc", "kmer", "kmer_l2", "kmer_learning_rate", "n_models", "n_jobs")}
+            "augment_rc", "kmer", "kmer_l2", "kmer_learning_rate", "n_models", "conjoin", "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
@@ -1295,25 +1313,31 @@ class MotifCNN:
     def __repr__(self) -> str:
         extra = f", kmer={self.kmer}" if self.kmer else ""
         extra += f", n_models={self.n_models}" if self.n_models != 1 else ""
+        extra += ", conjoin=True" if self.conjoin else ""
         return (f"MotifCNN(n_filters={self.n_filters}, width={self.width}, "
                 f"rc_shared={self.rc_shared}, pooling={self.pooling!r}{extra})")
 
 
 # ------------------------------------------------------------------------------------- helpers
 def _with_reverse_complements(data, y, train_idx):
-    """Append the reverse complement of every sequence; training indices cover both copies.
-
-    Reversing the flat code array reverses the sequence order too, so the copy of sequence ``i``
-    is sequence ``2n - 1 - i``.
-    """
+    """Append the reverse complement of every sequence; training indices cover both copies
+    (the copy of sequence ``i`` is sequence ``2n - 1 - i``)."""
     codes, offsets = data
     n = offsets.size - 1
-    lengths = np.diff(offsets)
-    all_codes = np.concatenate([codes, _COMP[codes[::-1]].astype(np.uint8)])
-    all_offsets = np.concatenate([offsets, offsets[-1] + np.cumsum(lengths[::-1])])
+    rc_codes, rc_offsets = _reverse_complement_data(data)
+    all_codes = np.concatenate([codes, rc_codes])
+    all_offsets = np.concatenate([offsets, offsets[-1] + rc_offsets[1:]])
     all_y = np.concatenate([y, y[::-1]])
     all_idx = np.sort(np.concatenate([train_idx, 2 * n - 1 - train_idx])).astype(np.int64)
     return (np.ascontiguousarray(all_codes), all_offsets.astype(np.int64)), all_y, all_idx
+
+
+def _reverse_complement_data(data):
+    """``(codes, offsets)`` of the reverse complements. Reversing the flat code array reverses
+    the sequence order too: the reverse complement of sequence ``i`` is sequence ``n - 1 - i``."""
+    codes, offsets = data[0], data[1]
+    rc_offsets = np.concatenate([[0], np.cumsum(np.diff(offsets)[::-1])]).astype(np.int64)
+    return np.ascontiguousarray(_COMP[codes[::-1]].astype(np.uint8)), rc_offsets
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
