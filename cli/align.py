@@ -223,7 +223,8 @@ def _samples(model: Any, pairs: list, n: int, seed: int, limit: int, band: Any, 
 
 
 def _band_notes(stream, band: Any, max_memory: str):
-    """One stderr line per alignment that was banded by --band auto or touched its band's edge."""
+    """One stderr line per alignment that was banded by --band auto, touched its band's edge, or
+    lies partly outside the widest band --band auto could use."""
     import warnings
 
     from pairhmm.band import BandEdgeWarning
@@ -237,6 +238,9 @@ def _band_notes(stream, band: Any, max_memory: str):
             click.echo(f"pairhmm: note: {rx.id} vs {ry.id}: the full DP does not fit in "
                        f"--max-memory {max_memory}; aligned in a band ({b.describe()}, "
                        f"{b.n_cells:,} cells)", err=True)
+        if getattr(aln, "band_miss", None):
+            # --band auto could not confirm even the widest band that fits (BandMissWarning)
+            click.echo(f"pairhmm: warning: {rx.id} vs {ry.id}: {aln.band_miss}", err=True)
         if getattr(aln, "band_edge_cells", 0):
             click.echo(f"pairhmm: warning: {rx.id} vs {ry.id}: the alignment touches the "
                        f"band's edge at {aln.band_edge_cells} cell(s); a wider --band may "

@@ -34,11 +34,17 @@ import numpy as np
 
 from .errors import InvalidParameter
 
-__all__ = ["Band", "BandEdgeWarning", "default_kmer"]
+__all__ = ["Band", "BandEdgeWarning", "BandMissWarning", "default_kmer"]
 
 
 class BandEdgeWarning(UserWarning):
     """An alignment touched the edge of its band: a wider band may give a better one."""
+
+
+class BandMissWarning(BandEdgeWarning):
+    """``band="auto"`` could not confirm its widest band: alignments outside it (but inside
+    :meth:`Band.expanded`) carry a noticeable share of the probability, or a better path; the
+    alignment may be wrong. A subclass of :class:`BandEdgeWarning`, so one filter silences both."""
 
 
 class Band:
@@ -192,6 +198,51 @@ class Band:
         band.guide = "anchors"
         band.kmer = int(k)
         return band
+
+    def expanded(self, horizon: int) -> "Band":
+        """This band plus, between consecutive guide points, the rectangle they span, cut to
+        ``horizon`` cells either side of the guide.
+
+        Every path through two consecutive guide points stays inside their rectangle, so this
+        region holds every alignment that passes through the guide points and strays at most
+        ``horizon`` cells from the guide (for example an insertion compensated by a deletion
+        between two anchors, which a band of ``width`` misses when both exceed ``width``). Where
+        the guide points lie closer than ``width`` the rectangles add nothing, so for well
+        anchored pairs the region is barely larger than the band. ``band="auto"`` compares a
+        band's forward probability (or best path) with this region's.
+
+        Parameters
+        ----------
+        horizon : int
+            Cells either side of the guide path (at least the band's own width).
+
+        Returns
+        -------
+        Band
+            Contains this band; ``guide`` is ``"expanded"``, ``width`` the horizon.
+        """
+        if self.width is None:
+            raise InvalidParameter("band", self.describe(), "only a band built around a guide "
+                                   "path (around_path, diagonal, around_anchors) can be expanded")
+        horizon = max(int(horizon), self.width)
+        n, m = self.n, self.m
+        pts = np.vstack([[0, 0], self.anchors.reshape(-1, 2), [n, m]]).astype(np.int64)
+        i0, j0, i1, j1 = pts[:-1, 0], pts[:-1, 1], pts[1:, 0], pts[1:, 1]
+        rows = i1 - i0 + 1
+        seg = np.repeat(np.arange(rows.size), rows)
+        first = np.repeat(np.cumsum(rows) - rows, rows)
+        i = i0[seg] + np.arange(seg.size) - first
+        lo = self.lo.copy()
+        hi = self.hi.copy()
+        np.minimum.at(lo, i, j0[seg])
+        np.maximum.at(hi, i, j1[seg])
+        # both the band and the cap hold the band: the intersection stays a valid band
+        cap = Band.around_path(self.anchors, n, m, horizon)
+        out = Band(np.maximum(lo, cap.lo), np.minimum(hi, cap.hi), m)
+        out.guide = "expanded"
+        out.anchors = self.anchors
+        out.width = horizon
+        return out
 
     # ------------------------------------------------------------------ use
     @staticmethod

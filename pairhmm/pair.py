@@ -39,8 +39,18 @@ BLOCK_COLUMNS = _k.BLOCK
 #: Widest band ``band="auto"`` tries (cells either side of the guide path); minimap2 uses the
 #: same bandwidth (500) for assembly-to-reference alignment.
 AUTO_BAND_MAX_WIDTH = 500
-#: First band ``band="auto"`` tries (doubled while the alignment touches its edge).
+#: First band ``band="auto"`` tries (doubled until the alignment passes both checks: it does
+#: not touch the band's edge, and the band holds the alignment's probability, see
+#: :data:`AUTO_BAND_MAX_OUTSIDE`).
 AUTO_BAND_START_WIDTH = 100
+#: ``band="auto"`` accepts a band only when alignments leaving it carry at most this share of
+#: the probability of the alignments in its check region (:meth:`pairhmm.band.Band.expanded`):
+#: then every banded posterior is within about this much of the region's.
+AUTO_BAND_MAX_OUTSIDE = 1e-3
+#: How far (cells either side of the guide) the check region of ``band="auto"`` reaches between
+#: anchors that lie far apart: twice the widest automatic band, so that even a miss of that band
+#: is seen (the forward sum used by the check runs in linear memory).
+AUTO_BAND_CHECK_WIDTH = 2 * AUTO_BAND_MAX_WIDTH
 #: Narrowest band ``band="auto"`` accepts before refusing for lack of memory.
 AUTO_BAND_MIN_WIDTH = 16
 _FORMAT = "pairhmm.PairHMM"
@@ -647,23 +657,97 @@ class PairHMM:
             f"{_LABEL[what]} of a {n} x {m} pair does not fit in {_human(limit)}, not even in a band of "
             f"+-{AUTO_BAND_MIN_WIDTH} cells: raise --max-memory, or use `pairhmm score` (linear memory)")
 
-    def _widening(self, ex: np.ndarray, ey: np.ndarray, widest: Band, run: Any) -> Alignment:
-        """``band="auto"``: align in anchored bands of :data:`AUTO_BAND_START_WIDTH`, doubled
-        while the alignment touches the band's edge, up to ``widest`` (the widest band that
-        fits in memory), which is used as it is when every narrower band was touched."""
+    def _widening(self, ex: np.ndarray, ey: np.ndarray, widest: Band, run: Any,
+                  check: str = "forward") -> Alignment:
+        """``band="auto"``: align in anchored bands of :data:`AUTO_BAND_START_WIDTH`, doubled until
+        a band passes two tests, up to ``widest`` (the widest band that fits in memory):
+
+        1. the alignment does not touch the band's edge (``band_edge_cells == 0``);
+        2. the band holds the alignment: it is compared with its check region
+           (:meth:`Band.expanded`: the band plus, between anchors further apart than its width,
+           every path through both anchors, up to :data:`AUTO_BAND_CHECK_WIDTH` from the guide),
+           which is where a band that misses the alignment (an insertion compensated by a
+           deletion between two anchors) leaves it. ``check="forward"`` (MEA): alignments
+           leaving the band carry at most :data:`AUTO_BAND_MAX_OUTSIDE` of the region's
+           probability (two banded forward sums, linear memory; tested before the alignment is
+           run, so a failing band costs no MEA). ``check="viterbi"``: the best path of the region
+           scores no higher than the band's (one banded Viterbi over the region; the forward
+           test when the region's traceback would not fit in ``widest``'s memory).
+
+        ``widest`` is used when no narrower band passes; when it fails a test too, the
+        alignment's ``band_miss`` says why and a :class:`pairhmm.band.BandMissWarning` is raised
+        (a touched edge raises the usual :class:`BandEdgeWarning`). Accepted alignments have
+        ``band_miss = None``.
+        """
         import warnings
 
-        from .band import BandEdgeWarning
+        from .band import BandEdgeWarning, BandMissWarning
 
+        widths = []
         w = AUTO_BAND_START_WIDTH
         while widest.width is not None and w < widest.width:
+            widths.append(w)
+            w *= 2
+        cache: dict = {}
+        for w in widths:
+            band = self.make_band(ex, ey, w)
+            if check == "forward" and self._band_miss(ex, ey, band, cache) is not None:
+                continue  # the alignment lies (partly) outside: no need to run it here
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", BandEdgeWarning)
-                aln = run(self.make_band(ex, ey, w))
-            if aln.band_edge_cells == 0:
-                return aln
-            w *= 2
-        return run(widest)
+                aln = run(band)
+            if aln.band_edge_cells:
+                continue
+            if check == "viterbi" and self._band_miss(ex, ey, band, cache, aln.score, widest):
+                continue
+            aln.band_miss = None
+            return aln
+        aln = run(widest)
+        aln.band_miss = self._band_miss(ex, ey, widest, cache,
+                                        aln.score if check == "viterbi" else None, widest)
+        if aln.band_miss is not None:
+            warnings.warn(aln.band_miss, BandMissWarning, stacklevel=3)
+        return aln
+
+    def _band_miss(self, ex: np.ndarray, ey: np.ndarray, band: Band, cache: dict,
+                   score: float | None = None, widest: "Band | None" = None,
+                   log_likelihood: float | None = None,
+                   what: str = "the alignment") -> "str | None":
+        """None when ``band`` holds the alignment (see :meth:`_widening`), else why not.
+
+        With ``score`` (the band's Viterbi score) the best path of the check region is compared
+        with it, provided the region's traceback takes no more memory than ``widest``'s; else
+        the probability outside the band is (``log_likelihood``: the band's forward value when
+        already known). ``what`` names the result in the message. ``cache`` keeps the last
+        region's forward value (a region often repeats while the band widens).
+        """
+        region = band.expanded(max(AUTO_BAND_CHECK_WIDTH, 2 * (band.width or 0)))
+        if score is not None and widest is not None and region.n_cells <= widest.n_cells:
+            best, _ = self._bcall("band_viterbi", ex, ey, region)
+            gain = float(best) - float(score)
+            if gain <= 1e-9 * max(1.0, abs(float(score))):
+                return None
+            return (f"a path outside the band {band.describe()} scores {gain:.4g} nats higher "
+                    f"(found within +-{region.width} of its guide); {what} may be wrong: "
+                    f"raise --max-memory or use a wider --band")
+        if log_likelihood is None:
+            log_likelihood = float(self._bcall("band_forward_logprob", ex, ey, band))
+        key = (region.lo.tobytes(), region.hi.tobytes())
+        if cache.get("key") != key:
+            cache["key"] = key
+            cache["ll"] = float(self._bcall("band_forward_logprob", ex, ey, region))
+        total = cache["ll"]
+        if not math.isfinite(total):
+            return None  # no alignment at all: the banded run reports the zero-probability pair
+        # P(leaves the band | inside the region) = 1 - P_band / P_region
+        outside = 1.0 if not math.isfinite(log_likelihood) else -math.expm1(log_likelihood - total)
+        outside = max(0.0, outside)  # the band's sum is part of the region's: rounding only
+        if outside <= AUTO_BAND_MAX_OUTSIDE:
+            return None
+        return (f"alignments outside the band {band.describe()} carry {100 * outside:.3g}% of the "
+                f"probability of those within +-{region.width} of its guide (at most "
+                f"{100 * AUTO_BAND_MAX_OUTSIDE:g}% accepted); {what} may be wrong: raise --max-memory "
+                f"or use a wider --band")
 
     def _bcall(self, name: str, ex: np.ndarray, ey: np.ndarray, band: Band, out: tuple = ()):
         """Call a banded kernel with this model's state graph in log space (``out``: the count
@@ -712,8 +796,12 @@ class PairHMM:
             Search only inside a band (an int is the half-width of a band around k-mer anchors,
             see :meth:`make_band`). ``"auto"``: the full DP when it fits in ``max_memory`` (for
             the 3-state model whenever its checkpoints fit), else anchored bands of
-            :data:`AUTO_BAND_START_WIDTH` doubled while the path touches their edge, up to the
-            widest band that fits (at most :data:`AUTO_BAND_MAX_WIDTH`).
+            :data:`AUTO_BAND_START_WIDTH` doubled, up to the widest band that fits (at most
+            :data:`AUTO_BAND_MAX_WIDTH`), until the path does not touch the band's edge and no
+            better path lies in the band's check region (:meth:`pairhmm.band.Band.expanded`:
+            every path through the anchors, so a band that misses the alignment between two
+            anchors is caught; see :meth:`_widening`). When even the widest band fails,
+            it is used and a :class:`pairhmm.band.BandMissWarning` is raised.
             A path that touches the band's edge raises a :class:`pairhmm.band.BandEdgeWarning`.
 
         Returns
@@ -722,7 +810,8 @@ class PairHMM:
             With ``score`` = natural log probability of the path (emissions, transitions and
             End), and ``path`` = the state string (``M``, ``X``, ``Y``). ``band`` is the band
             used (None for the full DP) and ``band_edge_cells`` the number of path cells on its
-            edge.
+            edge; with ``band="auto"``, ``band_miss`` is None when the band passed its check,
+            else the reason it did not.
         """
         ex, ey = self._prepare(x, y)
         T = self.tables
@@ -737,7 +826,7 @@ class PairHMM:
                 band = None if fits else self._auto_band(ex, ey, math.inf, "viterbi", max_memory)
             if band is not None:
                 return self._widening(ex, ey, band, lambda b: self.viterbi(
-                    x, y, max_memory=max_memory, traceback=traceback, band=b))
+                    x, y, max_memory=max_memory, traceback=traceback, band=b), check="viterbi")
         if band is not None:
             band = self._band(ex, ey, band, self._band_bytes("viterbi"), "Viterbi", max_memory)
             score, states = self._bcall("band_viterbi", ex, ey, band)
@@ -866,16 +955,23 @@ class PairHMM:
             Forward-backward and the MEA search inside a band only (an int is the half-width of
             a band around k-mer anchors, see :meth:`make_band`). ``"auto"``: the full DP when
             its matrices fit in ``max_memory``, else anchored bands of
-            :data:`AUTO_BAND_START_WIDTH` doubled while the alignment touches their edge, up to
-            the widest band that fits (at most :data:`AUTO_BAND_MAX_WIDTH`). A path that touches the band's edge raises a
-            :class:`pairhmm.band.BandEdgeWarning`.
+            :data:`AUTO_BAND_START_WIDTH` doubled, up to the widest band that fits (at most
+            :data:`AUTO_BAND_MAX_WIDTH`), until alignments leaving the band carry at most
+            :data:`AUTO_BAND_MAX_OUTSIDE` of the probability of its check region
+            (:meth:`pairhmm.band.Band.expanded`: every path through the anchors, so a band that
+            misses the alignment between two anchors is caught; two banded forward sums, tested
+            before the MEA runs) and the alignment does not touch the band's edge. When even the
+            widest band fails, it is used and a :class:`pairhmm.band.BandMissWarning` is raised.
+            A path that touches the band's edge raises a :class:`pairhmm.band.BandEdgeWarning`.
 
         Returns
         -------
         Bio.Align.Alignment
             ``score`` = the expected accuracy objective; ``column_posterior`` = the posterior
             of each column (match: P(x_i ~ y_j); gap: P(residue unaligned)); ``band`` = the band
-            used (None for the full DP) and ``band_edge_cells`` the path cells on its edge.
+            used (None for the full DP) and ``band_edge_cells`` the path cells on its edge; with
+            ``band="auto"``, ``band_miss`` is None when the band passed its check, else the
+            reason it did not.
         """
         ex, ey = self._prepare(x, y)
         if not (gap_factor >= 0.0 and math.isfinite(gap_factor)):
@@ -929,26 +1025,51 @@ class PairHMM:
                           band: "Band | str | None") -> None:
         """Annotate an alignment (e.g. a Viterbi path) with posterior probabilities, from the
         full matrix or, with ``band`` (a Band, or "auto" when the full matrix does not fit), a
-        banded one."""
+        banded one. "auto" takes the narrowest band of :data:`AUTO_BAND_START_WIDTH` doubled
+        that holds the path well inside and passes the forward test of :meth:`_widening`, else
+        the widest that fits (``aln.band_miss`` and a :class:`~pairhmm.band.BandMissWarning` when
+        that one fails the test)."""
         ex, ey = self._prepare(x, y)
         path = np.array(["MXY".index(c) for c in aln.path], dtype=np.int8)
+        P = None
         if isinstance(band, str):
             band = self._auto_band(ex, ey, self._full_posterior_bytes(), "posterior", max_memory)
-            w = AUTO_BAND_START_WIDTH
-            while band is not None and band.width is not None and w < band.width:
-                b = self.make_band(ex, ey, w)  # the narrowest band that holds the path well inside
-                i, j = b.path_cells(path)
-                if np.all((j >= b.lo[i]) & (j <= b.hi[i])) and b.edge_cells(path) == 0:
-                    band = b
-                    break
-                w *= 2
+            if band is not None:
+                band, P = self._posterior_band(aln, ex, ey, path, band, max_memory)
         if band is None:
             _annotate_posterior(aln, path, self.posterior(ex, ey, max_memory=max_memory))
             return
         b = self._band(ex, ey, band, self._band_bytes("posterior"), "the posterior", max_memory)
-        P = self._band_posterior(ex, ey, b)
+        if P is None:
+            P = self._band_posterior(ex, ey, b)
         px_gap, py_gap = _band_gap_posteriors(P, b)
         _annotate_columns(aln, path, _band_match_posteriors(P, b, path), px_gap, py_gap)
+
+    def _posterior_band(self, aln: Alignment, ex: np.ndarray, ey: np.ndarray, path: np.ndarray,
+                        widest: Band, max_memory: float | None) -> tuple[Band, np.ndarray]:
+        """The band of an automatic posterior annotation of ``path`` and its flat posterior."""
+        import warnings
+
+        from .band import BandMissWarning
+
+        cache: dict = {}
+        w = AUTO_BAND_START_WIDTH
+        while widest.width is not None and w < widest.width:
+            b = self.make_band(ex, ey, w)
+            i, j = b.path_cells(path)
+            if np.all((j >= b.lo[i]) & (j <= b.hi[i])) and b.edge_cells(path) == 0:
+                b = self._band(ex, ey, b, self._band_bytes("posterior"), "the posterior", max_memory)
+                P, logp = self._bcall("band_posterior", ex, ey, b)
+                if self._band_miss(ex, ey, b, cache, log_likelihood=float(logp)) is None:
+                    return b, P
+            w *= 2
+        b = self._band(ex, ey, widest, self._band_bytes("posterior"), "the posterior", max_memory)
+        P = self._band_posterior(ex, ey, b)
+        miss = self._band_miss(ex, ey, b, cache, what="its posterior annotation")
+        if miss is not None:
+            aln.band_miss = miss
+            warnings.warn(miss, BandMissWarning, stacklevel=3)
+        return b, P
 
     def sample_alignments(self, x: Any, y: Any, n: int = 1, random_state: "int | np.random.Generator | None" = None,
                           max_memory: float | None = None,

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import naive
 from pairhmm import MemoryLimitError, PairHMM
-from pairhmm.band import Band, BandEdgeWarning, _longest_increasing, default_kmer, find_anchors
+from pairhmm.band import (Band, BandEdgeWarning, BandMissWarning, _longest_increasing, default_kmer,
+                          find_anchors)
 from pairhmm.errors import InvalidParameter
 from pairhmm.seqio import read_fasta
 
@@ -481,9 +482,32 @@ def test_cli_sampled_alignments(data_dir):
     assert res.exit_code == 2 and "sampled alignments" in res.output
 
 
-def test_auto_band_starts_narrow_and_doubles_while_touched(monkeypatch):
-    """band='auto' tries a narrow band first and doubles it while the alignment touches the
-    band's edge; the widest band that fits is the last resort."""
+def _spy_widening(monkeypatch):
+    """Record what band='auto' does: MEA runs as (width, edge cells), checks as (width, passed)."""
+    import pairhmm.pair as pp
+
+    runs, checks = [], []
+    real_run, real_check = pp.PairHMM._mea_band, pp.PairHMM._band_miss
+
+    def run(self, x_, y_, ex, ey, gap_factor, max_memory, band):
+        aln = real_run(self, x_, y_, ex, ey, gap_factor, max_memory, band)
+        runs.append((band.width, aln.band_edge_cells))
+        return aln
+
+    def check(self, ex, ey, band, *args, **kw):
+        miss = real_check(self, ex, ey, band, *args, **kw)
+        checks.append((band.width, miss is None))
+        return miss
+
+    monkeypatch.setattr(pp.PairHMM, "_mea_band", run)
+    monkeypatch.setattr(pp.PairHMM, "_band_miss", check)
+    return runs, checks
+
+
+def test_auto_band_starts_narrow_and_doubles_until_the_band_holds_the_alignment(monkeypatch):
+    """band='auto' tries a narrow band first and doubles it while the band fails the forward
+    test (then the MEA is not even run) or the alignment touches its edge; the widest band
+    that fits is the last resort."""
     import pairhmm.pair as pp
 
     rng = np.random.default_rng(17)
@@ -492,18 +516,136 @@ def test_auto_band_starts_narrow_and_doubles_while_touched(monkeypatch):
     y = mutate(x, rng, 0.25)
     full = model.mea(x, y)
     monkeypatch.setattr(pp, "AUTO_BAND_START_WIDTH", 1)
-    tried = []
-    real = pp.PairHMM._mea_band
-
-    def spy(self, x_, y_, ex, ey, gap_factor, max_memory, band):
-        aln = real(self, x_, y_, ex, ey, gap_factor, max_memory, band)
-        tried.append((band.width, aln.band_edge_cells))
-        return aln
-
-    monkeypatch.setattr(pp.PairHMM, "_mea_band", spy)
+    runs, checks = _spy_widening(monkeypatch)
     auto = model.mea(x, y, band="auto", max_memory=20_000_000)  # full MEA: ~36 MB
-    widths = [w for w, _ in tried]
-    assert widths[0] == 1 and widths == sorted(widths) and len(widths) >= 2
-    assert all(touched > 0 for _, touched in tried[:-1]) and tried[-1][1] == 0
-    assert auto.band.width == widths[-1] < 500
+    widths = [w for w, _ in checks]
+    assert widths == [2**k for k in range(len(widths))] and len(widths) >= 3
+    ran = dict(runs)
+    for w, passed in checks[:-1]:  # every rejected band failed the forward test or was touched
+        assert (not passed and w not in ran) or (passed and ran[w] > 0)
+    assert checks[-1] == (auto.band.width, True) and runs[-1] == (auto.band.width, 0)
+    assert auto.band.width < 500 and auto.band_miss is None
     assert auto.path == full.path
+
+
+def test_auto_band_stops_at_the_first_band_on_an_ordinary_pair(monkeypatch):
+    """A well anchored pair: +-100 passes both tests at once, the MEA runs once, in that band."""
+    rng = np.random.default_rng(6)
+    model = PairHMM.default("dna")
+    x = "".join(rng.choice(list("ACGT"), 1500))
+    y = mutate(x, rng, 0.15)
+    full = model.mea(x, y)
+    runs, checks = _spy_widening(monkeypatch)
+    auto = model.mea(x, y, band="auto", max_memory=40_000_000)  # full MEA: ~56 MB
+    assert checks == [(100, True)] and runs == [(100, 0)]
+    assert auto.band.width == 100 and auto.band_miss is None and auto.path == full.path
+
+
+def _missed_pair(rng):
+    """x = A B C D, y = A R B' D with |R| = |C| = 300: an insertion compensated by a deletion
+    600 residues later, between two anchors on the same diagonal. B' is B with every 10th letter
+    changed (90% identity, but no exact k-mer of it survives, so no anchor follows the shift)."""
+    A, B, C, D, R = ("".join(rng.choice(list("ACGT"), n)) for n in (400, 600, 300, 400, 300))
+    Bp = "".join("ACGT"["ACGT".index(c) - 1] if k % 10 == 5 else c for k, c in enumerate(B))
+    return A + B + C + D, A + R + Bp + D
+
+
+def test_auto_band_catches_a_band_that_misses_the_alignment(monkeypatch):
+    """The known hole of the edge test: the +-100 band around the anchors misses the shifted
+    alignment entirely and its MEA path does not touch the edge (the old policy stopped there,
+    silently wrong). The forward test sees that alignments outside the band carry almost all
+    the probability (as the exact full forward confirms) and widens until the band holds the
+    full-DP alignment, without running the MEA in the bands it rejects."""
+    rng = np.random.default_rng(1)
+    x, y = _missed_pair(rng)
+    model = PairHMM.default("dna")
+    full = model.mea(x, y)
+    narrow = model.make_band(x, y, 100)
+    assert narrow.guide == "anchors" and set(narrow.anchors[:, 1] - narrow.anchors[:, 0]) == {0}
+    old = model.mea(x, y, band=narrow)
+    assert old.band_edge_cells == 0 and old.path != full.path and old.score < full.score - 100
+    # the share of the probability outside the narrow band, by the exact full forward (the
+    # scaled full-matrix kernel) and relative to the band's check region (the paths through
+    # the anchors, a lower bound of the full sum): both see the miss
+    exact = model.log_likelihood(x, y)
+    banded = model.log_likelihood(x, y, band=narrow)
+    region = model.log_likelihood(x, y, band=narrow.expanded(1000))
+    assert banded < region <= exact + 1e-9
+    assert -math.expm1(banded - exact) > 0.99 and -math.expm1(banded - region) > 0.99
+    runs, checks = _spy_widening(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BandEdgeWarning)
+        auto = model.mea(x, y, band="auto", max_memory=40_000_000)  # full MEA: ~72 MB
+    assert checks == [(100, False), (200, False), (auto.band.width, True)]
+    assert runs == [(auto.band.width, 0)] and auto.band.width > 300
+    assert auto.band_miss is None and auto.path == full.path
+
+
+def test_auto_band_warns_when_even_the_widest_band_misses():
+    """When memory allows no band wide enough, the widest is used with a BandMissWarning and
+    ``band_miss`` says why; Viterbi on a variant (no checkpoints) compares the best path of the
+    check region with the band's, and finds the full-DP path."""
+    rng = np.random.default_rng(1)
+    x, y = _missed_pair(rng)
+    model = PairHMM.default("dna")
+    with pytest.warns(BandMissWarning, match=r"outside the band \+-\d+ around .* may be wrong"):
+        short = model.mea(x, y, band="auto", max_memory=20_000_000)
+    assert short.band.width < 300 and "% of the probability" in short.band_miss
+    assert short.path != model.mea(x, y).path
+    variant = PairHMM.default("dna").copy(long_gaps=(0.01, 0.9))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BandEdgeWarning)
+        v = variant.viterbi(x, y, band="auto", max_memory=10_000_000)  # full: 14.5 MB
+    assert v.band is not None and v.band.width > 300 and v.band_miss is None
+    assert v.path == variant.viterbi(x, y).path
+    with pytest.warns(BandMissWarning, match="nats higher|of the probability"):
+        tight = variant.viterbi(x, y, band="auto", max_memory=3_000_000)
+    assert tight.band.width < 300 and tight.band_miss
+
+
+def test_cli_warns_once_when_the_widest_band_misses(tmp_path):
+    from click.testing import CliRunner
+
+    from pairhmm.cli import main
+
+    x, y = _missed_pair(np.random.default_rng(1))
+    a, b = tmp_path / "a.fa", tmp_path / "b.fa"
+    a.write_text(f">a\n{x}\n")
+    b.write_text(f">b\n{y}\n")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["align", str(a), str(b), "--max-memory", "40M"])
+    assert ok.exit_code == 0, ok.output
+    assert "aligned in a band" in ok.stderr and "warning" not in ok.stderr
+    short = runner.invoke(main, ["align", str(a), str(b), "--max-memory", "20M"])
+    assert short.exit_code == 0, short.output
+    warned = [line for line in short.stderr.splitlines() if "warning" in line]
+    assert len(warned) == 1 and warned[0].startswith("pairhmm: warning: a vs b: alignments outside")
+    assert "may be wrong" in warned[0]
+
+
+def test_auto_posterior_annotation_takes_a_band_that_holds_the_probability(monkeypatch):
+    """An exact Viterbi path annotated from an automatic band: the narrowest band that holds the
+    path well inside (the old choice, +-8 here) misses enough probability to shift column
+    posteriors by about 5e-3; the forward test rejects it and takes +-16, within 1e-3 of the full
+    posterior (1e-5 measured)."""
+    import copy
+
+    import pairhmm.pair as pp
+
+    rng = np.random.default_rng(17)
+    model = PairHMM.default("dna")
+    x = "".join(rng.choice(list("ACGT"), 1200))
+    y = mutate(x, rng, 0.25)
+    v = model.viterbi(x, y)
+    full = copy.copy(v)
+    model._attach_posterior(full, x, y, None, None)
+    old = copy.copy(v)
+    model._attach_posterior(old, x, y, None, model.make_band(x, y, 8))
+    assert np.abs(old.column_posterior - full.column_posterior).max() > 2e-3
+    monkeypatch.setattr(pp, "AUTO_BAND_START_WIDTH", 1)
+    runs, checks = _spy_widening(monkeypatch)
+    new = copy.copy(v)
+    model._attach_posterior(new, x, y, 20_000_000, "auto")  # the full posterior needs 23 MB
+    assert checks == [(8, False), (16, True)]  # +-1 to +-4 do not hold the path
+    assert np.abs(new.column_posterior - full.column_posterior).max() < 1e-3
+    assert getattr(new, "band_miss", None) is None
