@@ -133,17 +133,19 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                          validation_fraction=validation_fraction, n_jobs=threads,
                          random_state=seed)
         bar = None
-        if not quiet:
-            from tqdm import tqdm
-
-            bar = tqdm(total=max_epochs * n_models, desc="epochs", unit="epoch", file=sys.stderr,
-                       leave=True)
 
         def progress(entry: dict) -> None:
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{entry['train_loss']:.4f}", val_loss=f"{entry['val_loss']:.4f}",
-                                val_auroc=f"{entry['val_auroc']:.4f}")
+            nonlocal bar
+            if quiet:
+                return
+            if bar is None:  # opened at the first epoch, so input errors print no empty bar
+                from tqdm import tqdm
+
+                bar = tqdm(total=max_epochs * n_models, desc="epochs", unit="epoch",
+                           file=sys.stderr, leave=True)
+            bar.update(1)
+            bar.set_postfix(loss=f"{entry['train_loss']:.4f}", val_loss=f"{entry['val_loss']:.4f}",
+                            val_auroc=f"{entry['val_auroc']:.4f}")
 
         try:
             model.fit(seqs, labels, callback=progress)
