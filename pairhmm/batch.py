@@ -12,7 +12,7 @@ import os
 import warnings
 from typing import Any, Iterable, Iterator
 
-from .band import Band, BandEdgeWarning
+from .band import Band, BandEdgeWarning, BandMissWarning
 from .pair import PairHMM
 
 __all__ = ["align_pairs", "score_pairs", "default_jobs"]
@@ -63,6 +63,9 @@ def _warn_edges(alignments: Iterator[Any]) -> Iterator[Any]:
             warnings.warn(f"{rx.id} vs {ry.id}: the alignment touches the band's edge at "
                           f"{aln.band_edge_cells} cell(s) (band {aln.band.describe()}); a wider "
                           f"band may give a better alignment", BandEdgeWarning, stacklevel=2)
+        if getattr(aln, "band_miss", None):
+            rx, ry = aln.sequences
+            warnings.warn(f"{rx.id} vs {ry.id}: {aln.band_miss}", BandMissWarning, stacklevel=2)
         yield aln
 
 

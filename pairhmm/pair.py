@@ -658,7 +658,7 @@ class PairHMM:
             f"+-{AUTO_BAND_MIN_WIDTH} cells: raise --max-memory, or use `pairhmm score` (linear memory)")
 
     def _widening(self, ex: np.ndarray, ey: np.ndarray, widest: Band, run: Any,
-                  check: str = "forward") -> Alignment:
+                  check: str = "forward", prepare: Any = None) -> Alignment:
         """``band="auto"``: align in anchored bands of :data:`AUTO_BAND_START_WIDTH`, doubled until
         a band passes two tests, up to ``widest`` (the widest band that fits in memory):
 
@@ -673,6 +673,10 @@ class PairHMM:
            run, so a failing band costs no MEA). ``check="viterbi"``: the best path of the region
            scores no higher than the band's (one banded Viterbi over the region; the forward
            test when the region's traceback would not fit in ``widest``'s memory).
+
+        ``prepare(band) -> (state, log_likelihood)``, if given, runs first on each band: its
+        log-likelihood replaces the band's forward sum in the forward test, and ``state`` is
+        handed to ``run(band, state)`` (the MEA computes the band's posterior once, for both).
 
         ``widest`` is used when no narrower band passes; when it fails a test too, the
         alignment's ``band_miss`` says why and a :class:`pairhmm.band.BandMissWarning` is raised
@@ -689,22 +693,32 @@ class PairHMM:
             widths.append(w)
             w *= 2
         cache: dict = {}
+        def start(band: Band) -> tuple:
+            if prepare is None:
+                return (band,), None
+            state, ll = prepare(band)
+            return (band, state), ll
+
         for w in widths:
             band = self.make_band(ex, ey, w)
-            if check == "forward" and self._band_miss(ex, ey, band, cache) is not None:
+            args, ll = start(band)
+            if check == "forward" and self._band_miss(ex, ey, band, cache,
+                                                      log_likelihood=ll) is not None:
                 continue  # the alignment lies (partly) outside: no need to run it here
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", BandEdgeWarning)
-                aln = run(band)
+                aln = run(*args)
             if aln.band_edge_cells:
                 continue
             if check == "viterbi" and self._band_miss(ex, ey, band, cache, aln.score, widest):
                 continue
             aln.band_miss = None
             return aln
-        aln = run(widest)
+        args, ll = start(widest)
+        aln = run(*args)
         aln.band_miss = self._band_miss(ex, ey, widest, cache,
-                                        aln.score if check == "viterbi" else None, widest)
+                                        aln.score if check == "viterbi" else None, widest,
+                                        log_likelihood=ll)
         if aln.band_miss is not None:
             warnings.warn(aln.band_miss, BandMissWarning, stacklevel=3)
         return aln
@@ -982,8 +996,13 @@ class PairHMM:
             # the MEA search adds a score (8 bytes) and a traceback byte per cell
             band = self._auto_band(ex, ey, self._full_posterior_bytes() + 9, "mea", max_memory)
             if band is not None:
-                return self._widening(ex, ey, band, lambda b: self._mea_band(
-                    x, y, ex, ey, gap_factor, max_memory, b))
+                def posterior(b: Band) -> tuple:
+                    b = self._band(ex, ey, b, self._band_bytes("mea"), "MEA alignment", max_memory)
+                    P, logp = self._bcall("band_posterior", ex, ey, b)
+                    return (P, float(logp)), float(logp)
+
+                return self._widening(ex, ey, band, lambda b, post: self._mea_band(
+                    x, y, ex, ey, gap_factor, max_memory, b, post), prepare=posterior)
         if band is not None:
             return self._mea_band(x, y, ex, ey, gap_factor, max_memory, band)
         self._check_memory(ex.size, ey.size, self._full_posterior_bytes() + 9, "MEA alignment",
@@ -999,11 +1018,14 @@ class PairHMM:
         return aln
 
     def _mea_band(self, x: Any, y: Any, ex: np.ndarray, ey: np.ndarray, gap_factor: float,
-                  max_memory: float | None, band: "int | Band") -> Alignment:
+                  max_memory: float | None, band: "int | Band",
+                  posterior: tuple | None = None) -> Alignment:
+        """MEA alignment in a band (``posterior``: the ``band_posterior`` result, when already
+        computed)."""
         from ._kernels import band as bk
 
         b = self._band(ex, ey, band, self._band_bytes("mea"), "MEA alignment", max_memory)
-        P = self._band_posterior(ex, ey, b)
+        P = self._band_posterior(ex, ey, b, posterior)
         px_gap, py_gap = _band_gap_posteriors(P, b)
         score, path = bk.band_mea(P, ex.size, ey.size, b.lo, b.hi, b.start, gap_factor * px_gap,
                                   gap_factor * py_gap)
@@ -1013,9 +1035,11 @@ class PairHMM:
         _note_band(aln, b, path, "the MEA alignment")
         return aln
 
-    def _band_posterior(self, ex: np.ndarray, ey: np.ndarray, b: Band) -> np.ndarray:
-        """Flat banded posterior match probabilities (see :func:`_kernels.band.band_posterior`)."""
-        P, logp = self._bcall("band_posterior", ex, ey, b)
+    def _band_posterior(self, ex: np.ndarray, ey: np.ndarray, b: Band,
+                        result: tuple | None = None) -> np.ndarray:
+        """Flat banded posterior match probabilities (see :func:`_kernels.band.band_posterior`;
+        ``result``: its ``(P, log_likelihood)`` when already computed)."""
+        P, logp = self._bcall("band_posterior", ex, ey, b) if result is None else result
         if not math.isfinite(logp):
             raise InvalidParameter("band", b.describe(),
                                    "no alignment inside the band has non-zero probability")

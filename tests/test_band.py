@@ -489,8 +489,8 @@ def _spy_widening(monkeypatch):
     runs, checks = [], []
     real_run, real_check = pp.PairHMM._mea_band, pp.PairHMM._band_miss
 
-    def run(self, x_, y_, ex, ey, gap_factor, max_memory, band):
-        aln = real_run(self, x_, y_, ex, ey, gap_factor, max_memory, band)
+    def run(self, x_, y_, ex, ey, gap_factor, max_memory, band, posterior=None):
+        aln = real_run(self, x_, y_, ex, ey, gap_factor, max_memory, band, posterior)
         runs.append((band.width, aln.band_edge_cells))
         return aln
 
@@ -536,8 +536,19 @@ def test_auto_band_stops_at_the_first_band_on_an_ordinary_pair(monkeypatch):
     y = mutate(x, rng, 0.15)
     full = model.mea(x, y)
     runs, checks = _spy_widening(monkeypatch)
+    calls = []
+    real_bcall = PairHMM._bcall
+
+    def bcall(self, name, ex, ey, band, out=()):
+        calls.append((name, band.guide))
+        return real_bcall(self, name, ex, ey, band, out)
+
+    monkeypatch.setattr(PairHMM, "_bcall", bcall)
     auto = model.mea(x, y, band="auto", max_memory=40_000_000)  # full MEA: ~56 MB
     assert checks == [(100, True)] and runs == [(100, 0)]
+    # one posterior in the band (its log-likelihood serves the check and the MEA reuses it),
+    # one forward sum over the check region
+    assert sorted(calls) == [("band_forward_logprob", "expanded"), ("band_posterior", "anchors")]
     assert auto.band.width == 100 and auto.band_miss is None and auto.path == full.path
 
 
@@ -601,6 +612,20 @@ def test_auto_band_warns_when_even_the_widest_band_misses():
     with pytest.warns(BandMissWarning, match="nats higher|of the probability"):
         tight = variant.viterbi(x, y, band="auto", max_memory=3_000_000)
     assert tight.band.width < 300 and tight.band_miss
+
+
+def test_align_pairs_warns_when_the_widest_band_misses():
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
+
+    from pairhmm.batch import align_pairs
+
+    x, y = _missed_pair(np.random.default_rng(1))
+    model = PairHMM.default("dna")
+    with pytest.warns(BandMissWarning, match=r"^x vs y: alignments outside the band"):
+        (aln,) = align_pairs(model, [(SeqRecord(Seq(x), id="x"), SeqRecord(Seq(y), id="y"))],
+                             n_jobs=1, max_memory=20_000_000, band="auto")
+    assert aln.band_miss
 
 
 def test_cli_warns_once_when_the_widest_band_misses(tmp_path):
