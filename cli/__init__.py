@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 
 import click
+
+# Numba's OpenMP threads sleep instead of spinning between parallel regions. Training the motif
+# CNN runs thousands of regions of a few milliseconds each; spinning threads made an epoch up to
+# 8x slower than one thread whenever another process held a core (docs/benchmarks.md), passive
+# waiting costs about 10% on an idle machine. The CLI owns its process, so it sets the default
+# (before any parallel kernel starts OpenMP); a value in the environment is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = ["main"]
 

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ._kernels import pair as _k
+from ._threads import numba_threads
 from .errors import InputFormatError, InvalidParameter, TrainingError
 from .pair import PairHMM
 
@@ -163,7 +164,7 @@ def _estep_rows(model: PairHMM, pairs: Any, n_jobs: int | None, encoded=None,
         on_graph = _estep_on_graph(model, offsets, n_jobs)
     if model.extreme:
         return _estep_rows_log_space(model, flat, offsets, index)
-    with _threads(n_jobs):
+    with numba_threads(n_jobs):
         if on_graph or model.is_general:
             from ._kernels import gpair
 
@@ -233,28 +234,6 @@ def _zero_probability(names, bad) -> TrainingError:
     return TrainingError(
         f"pair #{k + 1} ({names[k][0]} / {names[k][1]}) has probability 0 under the model "
         "(a parameter fixed at 0 that this pair needs?): the model cannot be trained on it")
-
-
-class _threads:
-    """Context manager: run Numba parallel regions on ``n`` threads (None = all cores)."""
-
-    def __init__(self, n: int | None) -> None:
-        self.n = n
-
-    def __enter__(self):
-        import numba
-
-        self.old = numba.get_num_threads()
-        if self.n is not None:
-            if self.n < 1:
-                raise InvalidParameter("n_jobs", self.n, "must be >= 1")
-            numba.set_num_threads(min(int(self.n), numba.config.NUMBA_NUM_THREADS))
-        return self
-
-    def __exit__(self, *exc):
-        import numba
-
-        numba.set_num_threads(self.old)
 
 
 # ---------------------------------------------------------------------------------------------

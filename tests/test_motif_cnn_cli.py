@@ -161,6 +161,21 @@ def test_predict_bad_model_exit_2(tmp_path):
 
 
 @pytest.mark.skipif(not has_motif_group(), reason="the `pairhmm motif` group does not register train yet")
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("active", "active")])
+def test_cli_makes_openmp_threads_wait_passively(given, expected):
+    """The CLI's process defaults OMP_WAIT_POLICY to PASSIVE (spinning OpenMP threads slow the
+    CNN's many short parallel regions badly on a busy machine) and keeps a value already set."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    out = subprocess.run([sys.executable, "-c", "import os, pairhmm.cli; "
+                          "print(os.environ['OMP_WAIT_POLICY'])"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
+
+
 def test_real_process(tmp_path):
     pf, nf, _, _ = write_sets(tmp_path, n=30)
     model = tmp_path / "m.json"

@@ -62,6 +62,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 from ..alphabet import DNA, encode
 from ..errors import InputFormatError, InvalidParameter, ModelFileError, TrainingError
+from .._threads import numba_threads
 from ..tying import Tying
 from .._kernels.cnn import POOL_MAX, conv_pool_backward, conv_pool_forward
 from .._kernels.cnn import kmer_counts as _kmer_counts
@@ -499,7 +500,11 @@ class MotifCNN:
         invariant to reverse-complementing the input and cost twice as much. The weights are
         not tied: it is the strand-blind model's answer asked on both strands.
     n_jobs : int or None
-        Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend on it.
+        Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend
+        on it. A mini-batch step is a few milliseconds of parallel work: with Numba's OpenMP
+        threading layer, idle threads spin between steps and a busy core can then slow training
+        several-fold; set ``OMP_WAIT_POLICY=PASSIVE`` in the environment before the first call
+        (the ``pairhmm`` command does) or pass ``n_jobs=1`` on a loaded machine.
     random_state : int, numpy Generator or None
         Seed for initialisation, the validation split and batch order.
 
@@ -868,7 +873,7 @@ class MotifCNN:
         self.history_ = []
         best = (np.inf, theta.copy(), 0)
         stale = 0
-        with _threads(self.n_jobs):
+        with numba_threads(self.n_jobs):
             for epoch in range(1, self.max_epochs + 1):
                 order = train_idx[rng.permutation(train_idx.size)]
                 total = 0.0
@@ -945,7 +950,7 @@ class MotifCNN:
         self.best_epoch_ = self.best_epochs_[-1]
         self.seq_length_ = members[0].seq_length_
         data = self._prepare(encode_batch(X, min_length=self.width))
-        with _threads(self.n_jobs):
+        with numba_threads(self.n_jobs):
             h = self._features(data, np.arange(data[1].size - 1, dtype=np.int64))
         self.feature_importance_ = self.weights_ * h.std(axis=0)
         self.filter_importance_ = self.feature_importance_.reshape(-1, M * K).sum(axis=0)
@@ -971,7 +976,7 @@ class MotifCNN:
         """Pooled filter activations (bias and activation included), shape (n, n_filters)."""
         self._check_fitted()
         data = encode_batch(X, min_length=self.width)
-        with _threads(self.n_jobs):
+        with numba_threads(self.n_jobs):
             return self._features(data, np.arange(data[1].size - 1, dtype=np.int64))
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -979,7 +984,7 @@ class MotifCNN:
         self._check_fitted()
         data = encode_batch(X, min_length=self.width)
         idx = np.arange(data[1].size - 1, dtype=np.int64)
-        with _threads(self.n_jobs):
+        with numba_threads(self.n_jobs):
             z = self._decision(self._prepare(data), idx)
             if self.conjoin:  # sequence i's reverse complement is sequence n - 1 - i there
                 z = (z + self._decision(self._prepare(_reverse_complement_data(data)), idx[::-1])) / 2
@@ -1112,7 +1117,7 @@ class MotifCNN:
         table, table_rc = self._tables(self.filters_)
         best = np.empty((n, self.n_total_filters))
         arg = np.empty((n, self.n_total_filters), dtype=np.int64)
-        with _threads(self.n_jobs):
+        with numba_threads(self.n_jobs):
             conv_pool_forward(codes, offsets, np.arange(n, dtype=np.int64), table, table_rc,
                               self.filter_bias_, bool(self.rc_shared), False, POOL_MAX, best, arg)
         w = self.width
@@ -1367,26 +1372,6 @@ def _check_labels(y: Any, n: int, name: str = "y", need_both: bool = True) -> np
             f"the labels hold a single class (all {int(arr[0])}): training needs bound (1) and "
             f"unbound (0) sequences; give negatives, or positives alone to get shuffled negatives")
     return arr
-
-
-class _threads:
-    """Context manager setting Numba's thread count for the duration of a call."""
-
-    def __init__(self, n: int | None) -> None:
-        self.n = n
-
-    def __enter__(self) -> None:
-        if self.n is not None:
-            import numba
-
-            self.old = numba.get_num_threads()
-            numba.set_num_threads(min(int(self.n), numba.config.NUMBA_NUM_THREADS))
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.n is not None:
-            import numba
-
-            numba.set_num_threads(self.old)
 
 
 def write_motif_file(motifs: list, path_or_handle: Any, fmt: str = "meme") -> None:
