@@ -293,7 +293,7 @@ def _format_one(aln: Any, fmt: str, method: str, min_posterior: float | None, fi
     if fmt == "text":
         post = getattr(aln, "column_posterior", None)
         rx, ry = aln.sequences
-        ident = sum(1 for a, b in zip(aln[0], aln[1]) if a == b and a != "-")
+        ident = sum(1 for a, b in zip(aln[0].upper(), aln[1].upper()) if a == b and a != "-")
         head = (f"# {rx.id} vs {ry.id}  method={method}  score={aln.score:.4f}  "
                 f"length={aln.length}  identity={ident}/{aln.length}")
         if post is not None:

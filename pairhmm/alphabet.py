@@ -94,10 +94,11 @@ class Alphabet:
 
 DNA = Alphabet("dna", "ACGT", dict(_IUPAC_DNA), "TGCA")
 RNA = Alphabet("rna", "ACGU", {k: v.replace("T", "U") for k, v in _IUPAC_DNA.items()}, "UGCA")
-#: The 20 amino acids in the order of Biopython's BLOSUM62 matrix; X any, B = D|N, Z = E|Q, J = I|L.
+#: The 20 amino acids in the order of Biopython's BLOSUM62 matrix; X any, B = D|N, Z = E|Q, J = I|L;
+#: U (selenocysteine) is scored as C and O (pyrrolysine) as K, as HMMER's Easel library does.
 PROTEIN = Alphabet(
     "protein", "ARNDCQEGHILKMFPSTWYV",
-    {"X": "ARNDCQEGHILKMFPSTWYV", "B": "DN", "Z": "EQ", "J": "IL"},
+    {"X": "ARNDCQEGHILKMFPSTWYV", "B": "DN", "Z": "EQ", "J": "IL", "U": "C", "O": "K"},
 )
 _BY_NAME = {"dna": DNA, "rna": RNA, "protein": PROTEIN}
 

@@ -36,6 +36,17 @@ def test_align_default_is_mea_and_matches_library():
     assert len(out["column_posterior"]) == lib.length
 
 
+def test_text_identity_ignores_letter_case(tmp_path):
+    """Lower-case input aligns like upper case; the text header's identity compares residues,
+    not their case (a soft-masked sequence is not 0% identical to itself)."""
+    a, b = tmp_path / "a.fa", tmp_path / "b.fa"
+    a.write_text(">a\nmkvlaagiv\n")
+    b.write_text(">b\nMKVLSAGIV\n")
+    r = run("align", str(a), str(b))
+    assert r.exit_code == 0, r.stderr
+    assert "identity=8/9" in r.stdout.splitlines()[0]
+
+
 @pytest.mark.parametrize("fmt", ["fasta", "clustal", "stockholm", "phylip", "nexus", "maf", "sam", "psl", "bed", "text"])
 def test_formats(fmt):
     r = run("align", HBA, HBB, "-f", fmt, "--method", "viterbi")

@@ -108,6 +108,16 @@ def test_ambiguity_code_is_the_marginal():
     assert math.exp(model.log_likelihood("ACRTTGA", y)) == pytest.approx(total, rel=1e-12)
 
 
+def test_selenocysteine_and_pyrrolysine_score_as_cysteine_and_lysine():
+    """U and O occur in real proteins (UniProt selenoproteins); like HMMER's Easel library the
+    protein alphabet reads them as C and K, for the default model and the shipped preset."""
+    x, y = "MKVLAUGIVOR", "MKVLSAGCIVKR"
+    for model in (PairHMM.default("protein"), PairHMM.preset("protein")):
+        assert model.log_likelihood(x, y) == pytest.approx(
+            model.log_likelihood(x.replace("U", "C").replace("O", "K"), y), rel=1e-12)
+        assert model.mea(x, y).path == model.mea("MKVLACGIVKR", y).path
+
+
 def test_mea_is_optimal_for_its_objective():
     """MEA maximises the summed posterior over all alignments (brute force)."""
     rng = np.random.default_rng(11)
