@@ -113,6 +113,11 @@ def test_unparseable_meme_names_motif_and_line():
     bad = MEME.replace(" 0.7 0.1 0.1 0.1", " 0.7 0.1 0.1")
     with pytest.raises(InputFormatError, match=r"line 14 \(motif 'M1'\): 3 values"):
         read_motifs(io.StringIO(bad))
+    counts = MEME.replace(" 0.7 0.1 0.1 0.1", " 7 1 1 1")  # counts where probabilities belong
+    with pytest.raises(InputFormatError, match=r"line 14 \(motif 'M1'\): .* row sum to 10, not 1"):
+        read_motifs(io.StringIO(counts))
+    rounded = MEME.replace(" 0.7 0.1 0.1 0.1", " 0.70 0.10 0.10 0.11")  # rounding is tolerated
+    assert len(read_motifs(io.StringIO(rounded))) == len(read_motifs(io.StringIO(MEME)))
 
 
 def test_empty_and_unknown_motif_files(tmp_path):

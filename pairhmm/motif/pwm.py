@@ -192,6 +192,11 @@ def read_motifs(path: Any, fmt: str | None = None) -> list:
     return motifs
 
 
+#: How far a row of a MEME letter-probability matrix may sum from 1 (files round to a few
+#: decimals; a row of counts, or a typo, is far outside).
+MEME_ROW_TOLERANCE = 0.02
+
+
 def _locate_bad_line(text: str, fmt: str) -> str | None:
     """Find the first malformed line of a JASPAR, pfm or minimal-MEME file (None if none found).
 
@@ -250,6 +255,10 @@ def _locate_bad_line(text: str, fmt: str) -> str | None:
                 if len(vals) != width:
                     return (f"line {i} (motif {current!r}): {len(vals)} values, the matrix's other "
                             f"rows have {width}")
+                total = sum(float(x) for x in vals)
+                if abs(total - 1.0) > MEME_ROW_TOLERANCE:
+                    return (f"line {i} (motif {current!r}): the probabilities of a "
+                            f"letter-probability matrix row sum to {total:.4g}, not 1")
                 left -= 1
     elif fmt == "pfm":
         rows = [ln for ln in lines if ln.strip() and not ln.startswith(">")]
