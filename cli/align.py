@@ -218,8 +218,11 @@ def _samples(model: Any, pairs: list, n: int, seed: int, limit: int, band: Any, 
 
     for k, (rx, ry) in enumerate(pairs):
         b = model.make_band(rx, ry, band, guide=band_guide, k=kmer) if isinstance(band, int) else band
-        yield from model.sample_alignments(rx, ry, n=n, random_state=np.random.default_rng([seed, k]),
-                                           max_memory=limit, band=b)
+        drawn = model.sample_alignments(rx, ry, n=n, random_state=np.random.default_rng([seed, k]),
+                                        max_memory=limit, band=b)
+        for i, aln in enumerate(drawn, 1):
+            aln.sample_index = i  # shown as sample=i (text) / "sample": i (JSON)
+            yield aln
 
 
 def _band_notes(stream, band: Any, max_memory: str):
@@ -294,8 +297,10 @@ def _format_one(aln: Any, fmt: str, method: str, min_posterior: float | None, fi
         post = getattr(aln, "column_posterior", None)
         rx, ry = aln.sequences
         ident = sum(1 for a, b in zip(aln[0].upper(), aln[1].upper()) if a == b and a != "-")
-        head = (f"# {rx.id} vs {ry.id}  method={method}  score={aln.score:.4f}  "
-                f"length={aln.length}  identity={ident}/{aln.length}")
+        head = f"# {rx.id} vs {ry.id}  method={method}  "
+        if getattr(aln, "sample_index", None):
+            head += f"sample={aln.sample_index}  "
+        head += f"score={aln.score:.4f}  length={aln.length}  identity={ident}/{aln.length}"
         if post is not None:
             head += f"  mean_posterior={float(post.mean()):.3f}"
         if getattr(aln, "band", None) is not None:
@@ -337,18 +342,23 @@ def _with_pp(body: str, pp: str) -> str:
 def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | None) -> dict:
     shown = _masked(aln, min_posterior)
     post = getattr(aln, "column_posterior", None)
-    out = {
-        "x": rx.id, "y": ry.id, "method": method, "score": aln.score,
+    out: dict = {"x": rx.id, "y": ry.id, "method": method}
+    if getattr(aln, "sample_index", None):
+        out["sample"] = aln.sample_index
+    out.update({
+        "score": aln.score,
         "aligned": [str(shown[0]), str(shown[1])],
         "path": aln.path,
         "coordinates": aln.coordinates.tolist(),
-    }
+    })
     if post is not None:
         out["column_posterior"] = [round(float(p), 6) for p in post]
     b = getattr(aln, "band", None)
     if b is not None:
         out["band"] = {"width": b.width, "guide": b.guide, "cells": b.n_cells,
                        "anchors": int(len(b.anchors)), "edge_cells": aln.band_edge_cells}
+        if getattr(aln, "band_miss", None):
+            out["band"]["miss"] = aln.band_miss
     return out
 
 

@@ -472,6 +472,9 @@ def test_cli_sampled_alignments(data_dir):
 
     first = run("--samples", "3", "--seed", "7")
     assert len(first) == 3 and {r["method"] for r in first} == {"sample"}
+    assert [r["sample"] for r in first] == [1, 2, 3]
+    text = runner.invoke(main, ["align", a, b, "--method", "sample", "--samples", "2"]).stdout
+    assert [ln.split()[5] for ln in text.splitlines() if ln.startswith("#")] == ["sample=1", "sample=2"]
     assert [r["path"] for r in run("--samples", "3", "--seed", "7")] == [r["path"] for r in first]
     assert [r["path"] for r in run("--samples", "3", "--seed", "8")] != [r["path"] for r in first]
     model = PairHMM.preset("protein")
