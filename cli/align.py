@@ -189,6 +189,7 @@ def align(files, method, samples, seed, model_path, preset, alphabet, max_memory
         if scheduler is not None:
             fail("--method sample runs in this process; drop --scheduler")
         stream = _samples(model, pairs, samples, seed, limit, band, band_guide, kmer)
+        stream = _band_notes(stream, band, max_memory)
         stream = _progress(stream, len(pairs) * samples, "alignments", progress)
     else:
         stream = align_pairs(model, pairs, method=method, gap_factor=gap_factor, max_memory=limit,
@@ -237,6 +238,9 @@ def _band_notes(stream, band: Any, max_memory: str):
     for aln in stream:
         rx, ry = aln.sequences
         b = getattr(aln, "band", None)
+        if getattr(aln, "sample_index", 1) > 1:
+            yield aln  # the samples of one pair share its band: told once, with the first
+            continue
         if b is not None and band == "auto":
             click.echo(f"pairhmm: note: {rx.id} vs {ry.id}: the full DP does not fit in "
                        f"--max-memory {max_memory}; aligned in a band ({b.describe()}, "

@@ -1109,7 +1109,10 @@ class PairHMM:
         band : int, Band or "auto", optional
             Draw from the alignments inside a band only (see :meth:`make_band`). ``"auto"``:
             the full matrix when its forward values fit in ``max_memory``, else the widest
-            anchored band that fits.
+            anchored band that fits, checked as in :meth:`mea` (alignments leaving it may carry
+            at most :data:`AUTO_BAND_MAX_OUTSIDE` of the probability of its check region; else a
+            :class:`pairhmm.band.BandMissWarning`, and each sample's ``band_miss`` says why).
+            Banded samples carry the ``band`` they were drawn from.
 
         Returns
         -------
@@ -1123,7 +1126,8 @@ class PairHMM:
         rng = np.random.default_rng(random_state)
         seed = int(rng.integers(0, 2**31 - 1))
         log_space = self.is_general or self.extreme
-        if isinstance(band, str):
+        auto = isinstance(band, str)
+        if auto:
             if band != "auto":
                 raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
             full = 8.0 * len(self.graph.names) if log_space else 32.0
@@ -1138,6 +1142,15 @@ class PairHMM:
             if not math.isfinite(logp):
                 raise InvalidParameter("model", "zero-probability pair",
                                        "no alignment of these sequences has non-zero probability")
+            miss = None
+            if auto and band is not None:  # the forward test of band="auto" (see _widening)
+                import warnings
+
+                from .band import BandMissWarning
+
+                miss = self._band_miss(ex, ey, b, {}, log_likelihood=float(logp), what="the samples")
+                if miss is not None:
+                    warnings.warn(miss, BandMissWarning, stacklevel=2)
             G = self.graph
             with np.errstate(divide="ignore"):
                 lq = np.log(np.stack([self.tables.qx, self.tables.qy]))
@@ -1150,6 +1163,11 @@ class PairHMM:
                 aln = _to_alignment(x, y, G.kind[states].astype(np.int8), self.alphabet)
                 aln.score = float(lp)
                 aln.states = [G.names[s] for s in states]
+                if band is not None:
+                    aln.band = b
+                    aln.band_edge_cells = b.edge_cells(G.kind[states].astype(np.int8))
+                    if auto:
+                        aln.band_miss = miss
                 out.append(aln)
             return out
         self._check_memory(ex.size, ey.size, 32, "sampling", max_memory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -451,8 +452,21 @@ def test_sampled_alignments_stay_inside_a_band():
     assert [a.path for a in auto] == [a.path for a in model.sample_alignments(x, y, n=5, random_state=1)]
     tight = model.sample_alignments(x, y, n=5, random_state=1, band="auto", max_memory=1_000_000)
     assert len(tight) == 5 and all(math.isfinite(a.score) for a in tight)
+    assert all(a.band is not None and a.band_miss is None for a in tight)
     with pytest.raises(MemoryLimitError):
         model.sample_alignments(x, y, n=5, max_memory=1_000_000)
+
+
+def test_sampling_in_an_automatic_band_that_misses_warns():
+    """band='auto' samples from the widest band that fits; when alignments outside it carry
+    most of the probability (the missed pair), each sample says so and a BandMissWarning is
+    raised, instead of drawing silently from the wrong part of the distribution."""
+    x, y = _missed_pair(np.random.default_rng(1))
+    model = PairHMM.default("dna")
+    with pytest.warns(BandMissWarning, match="the samples may be wrong"):
+        drawn = model.sample_alignments(x, y, n=3, random_state=0, band="auto",
+                                        max_memory=20_000_000)
+    assert len(drawn) == 3 and all("% of the probability" in a.band_miss for a in drawn)
 
 
 def test_cli_sampled_alignments(data_dir):
@@ -649,6 +663,12 @@ def test_cli_warns_once_when_the_widest_band_misses(tmp_path):
     warned = [line for line in short.stderr.splitlines() if "warning" in line]
     assert len(warned) == 1 and warned[0].startswith("pairhmm: warning: a vs b: alignments outside")
     assert "may be wrong" in warned[0]
+    drawn = runner.invoke(main, ["align", str(a), str(b), "--max-memory", "20M", "--method",
+                                 "sample", "--samples", "3", "-f", "json"])
+    assert drawn.exit_code == 0, drawn.output
+    warned = [line for line in drawn.stderr.splitlines() if "warning" in line]
+    assert len(warned) == 1 and "the samples may be wrong" in warned[0]  # once per pair
+    assert all("miss" in r["band"] for r in json.loads(drawn.stdout))
 
 
 def test_auto_posterior_annotation_takes_a_band_that_holds_the_probability(monkeypatch):
