@@ -80,10 +80,7 @@ def _score(model: PairHMM, x: Any, y: Any, band: int | None = None, band_guide: 
         return ll, ll - model.random_log_likelihood(x, y), model.viterbi_score(x, y)
     b = model.make_band(x, y, int(band), guide=band_guide, k=kmer)
     ll = model.log_likelihood(x, y, band=b)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BandEdgeWarning)
-        vit = model.viterbi(x, y, band=b).score
-    return ll, ll - model.random_log_likelihood(x, y), vit
+    return ll, ll - model.random_log_likelihood(x, y), model.viterbi_score(x, y, band=b)
 
 
 def _pool_map(model: PairHMM, fn, tasks: list, n_jobs: int) -> Iterator:

@@ -881,8 +881,16 @@ class PairHMM:
                 f"over the limit of {_human(limit)}: raise --max-memory")
         return _k.viterbi_checkpointed(ex, ey, T.lem, T.lqx, T.lqy, T.lt, seg)
 
-    def viterbi_score(self, x: Any, y: Any) -> float:
-        """log P(x, y, best path) in linear memory (no traceback): for very long pairs."""
+    def viterbi_score(self, x: Any, y: Any, band: "int | Band | None" = None) -> float:
+        """log P(x, y, best path) in linear memory (no traceback): for very long pairs.
+
+        With ``band`` (a half-width around k-mer anchors, see :meth:`make_band`, or a
+        :class:`~pairhmm.band.Band`), the best path inside the band (a lower bound).
+        """
+        if band is not None:
+            ex, ey = self._prepare(x, y)
+            b = band if isinstance(band, Band) else self.make_band(ex, ey, band)
+            return float(self._bcall("band_viterbi_logprob", ex, ey, b))
         ex, ey = self._prepare(x, y, allow_empty=True)
         T = self.tables
         if self.is_general:

@@ -66,6 +66,7 @@ def test_banded_algorithms_equal_enumeration_inside_the_band(kw):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", BandEdgeWarning)
             assert model.viterbi(x, y, band=band).score == pytest.approx(math.log(best), rel=1e-10)
+        assert model.viterbi_score(x, y, band=band) == pytest.approx(math.log(best), rel=1e-10)
         P = model.posterior(x, y, band=band)
         np.testing.assert_allclose(P.toarray(), post, rtol=1e-9, atol=1e-12)
 

@@ -46,7 +46,8 @@ def _emission(s, kind, erow, lem, lq, xi, yj):
 @njit(cache=True)
 def _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, prv, cur, use_max, bp):
     """Row i of the banded forward (``use_max`` False: log-sum-exp over predecessors) or Viterbi
-    (True: maximum, the best predecessor's state into ``bp[flat cell, s]``).
+    (True: maximum, the best predecessor's state into ``bp[flat cell, s]`` unless ``bp`` has no
+    rows: the score only).
 
     ``prv``/``cur``: rows i-1 and i, (m+1, S+1) indexed by the absolute column; the Begin state's
     log 1 at (0, 0) is the caller's. Every cell of row i's band is written.
@@ -88,7 +89,8 @@ def _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, prv,
                 continue
             if use_max:
                 cur[j, s] = mx + _emission(s, kind, erow, lem, lq, xi, yj)
-                bp[start[i] + j - lo[i], s] = arg
+                if bp.shape[0] > 0:
+                    bp[start[i] + j - lo[i], s] = arg
                 continue
             acc = 0.0
             for a in range(npred[s]):
@@ -160,6 +162,20 @@ def band_forward_logprob(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pre
     last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, False,
                       np.zeros((1, 1), dtype=np.uint8), np.zeros((0, 1)))
     return _end_logprob(last, y.shape[0], lend)
+
+
+@njit(cache=True)
+def band_viterbi_logprob(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
+    """log P(x, y, best path inside the band), keeping two rows only (memory O(m), no
+    traceback)."""
+    last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, True,
+                      np.zeros((0, 1), dtype=np.uint8), np.zeros((0, 1)))
+    best = _NINF
+    for s in range(lend.shape[0]):
+        v = last[y.shape[0], s] + lend[s]
+        if v > best:
+            best = v
+    return best
 
 
 @njit(cache=True)
