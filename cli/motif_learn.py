@@ -62,6 +62,10 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("--conjoin", is_flag=True,
               help="With --no-rc: predict with the mean log-odds of a sequence and its reverse "
                    "complement (post-hoc conjoining; best with --augment-rc).")
+@click.option("--strand-pooling", type=click.Choice(["max", "mean"]), default="max",
+              show_default=True,
+              help="With --rc and max pooling: the better strand's best window (max), or the mean "
+                   "of both strands' best windows (mean; better on ChIP-seq with many weak sites).")
 @click.option("--palindromic", default=None, metavar="all|I,J,...",
               help="Filters tied to their own reverse complement.")
 @click.option("--pooling", default="max", show_default=True,
@@ -105,7 +109,8 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
-          n_filters, width, rc_shared, augment_rc, conjoin, palindromic, pooling, activation,
+          n_filters, width, rc_shared, augment_rc, conjoin, strand_pooling, palindromic, pooling,
+          activation,
           dropout, init, init_scale,
           l2, kmer, kmer_l2, kmer_learning_rate, n_models, learning_rate, batch_size,
           max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads, quiet):
@@ -123,7 +128,7 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
         model = MotifCNN(n_filters=n_filters, width=width, rc_shared=rc_shared,
                          palindromic=_parse_palindromic(palindromic, n_filters), pooling=pooling,
                          activation=activation, dropout=dropout, init=init, augment_rc=augment_rc,
-                         conjoin=conjoin,
+                         conjoin=conjoin, strand_pooling=strand_pooling,
                          init_scale=(init_scale if init_scale is not None
                                      else 1.0 if init == "data" else 0.1),
                          l2=l2, kmer=kmer, kmer_l2=kmer_l2, kmer_learning_rate=kmer_learning_rate,

@@ -67,10 +67,13 @@ def naive_pooled(m: MotifCNN, seq: str) -> np.ndarray:
     feats = []
     for pooling in m.pooling.split("+"):
         for k in range(m.n_filters):
-            scores = np.array([np.sum(m.filters_[k] * x[p:p + w]) for x in strands
-                               for p in range(len(seq) - w + 1)])
+            per_strand = np.array([[np.sum(m.filters_[k] * x[p:p + w])
+                                    for p in range(len(seq) - w + 1)] for x in strands])
+            scores = per_strand.ravel()
             b = m.filter_bias_[k]
-            if pooling == "max":
+            if pooling == "max" and m.rc_shared and m.strand_pooling == "mean":
+                feats.append(act(per_strand.max(axis=1).mean() + b))
+            elif pooling == "max":
                 feats.append(act(scores.max() + b))
             elif pooling == "logsumexp":
                 feats.append(act(np.log(np.sum(np.exp(scores))) + b))
@@ -113,11 +116,11 @@ def to_text(codes):
 @pytest.mark.parametrize("pooling,activation", [("max", "linear"), ("logsumexp", "linear"),
                                                 ("max", "relu"), ("max+mean", "relu"),
                                                 ("mean+logsumexp", "linear")])
-@pytest.mark.parametrize("rc", [True, False])
-def test_pooled_activations_match_naive_reference(pooling, activation, rc):
+@pytest.mark.parametrize("rc,strand", [(True, "max"), (False, "max"), (True, "mean")])
+def test_pooled_activations_match_naive_reference(pooling, activation, rc, strand):
     rng = np.random.default_rng(3)
     m = random_model(rng, n_filters=3, width=5, rc_shared=rc, pooling=pooling, palindromic=[1],
-                     activation=activation)
+                     activation=activation, strand_pooling=strand)
     seqs = ["".join(rng.choice(list(IUPAC), size=int(n), p=[.2] * 4 + [.2 / 11] * 11))
             for n in rng.integers(5, 25, 12)]
     got = m.transform(seqs)
@@ -129,12 +132,15 @@ def test_pooled_activations_match_naive_reference(pooling, activation, rc):
 @pytest.mark.parametrize("pooling,activation", [("max", "linear"), ("logsumexp", "linear"),
                                                 ("max", "relu"), ("logsumexp", "relu"),
                                                 ("max+mean", "relu")])
-@pytest.mark.parametrize("rc,palindromic", [(False, False), (True, False), (True, [0, 2]), (False, True)])
-def test_gradient_matches_finite_differences(pooling, activation, rc, palindromic):
-    """Every parameter type: shared filter weights, RC-tied, palindromic-tied, biases, output."""
+@pytest.mark.parametrize("rc,palindromic,strand", [(False, False, "max"), (True, False, "max"),
+                                                  (True, [0, 2], "max"), (False, True, "max"),
+                                                  (True, [0], "mean")])
+def test_gradient_matches_finite_differences(pooling, activation, rc, palindromic, strand):
+    """Every parameter type: shared filter weights, RC-tied, palindromic-tied, biases, output
+    (and both strand poolings of max)."""
     rng = np.random.default_rng(7)
     m = random_model(rng, n_filters=3, width=6, rc_shared=rc, palindromic=palindromic,
-                     pooling=pooling, activation=activation, l2=0.01)
+                     pooling=pooling, activation=activation, l2=0.01, strand_pooling=strand)
     seqs = ["".join(rng.choice(list("ACGTN"), 20, p=[.24, .24, .24, .24, .04])) for _ in range(10)]
     data = encode_batch(seqs)
     y = np.arange(10) % 2
@@ -175,11 +181,13 @@ def test_gradient_with_dropout_mask_matches_finite_differences():
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1),
        pooling=st.sampled_from(["max", "logsumexp", "mean", "max+mean+logsumexp"]),
-       activation=st.sampled_from(["linear", "relu"]), width=st.integers(1, 8), data=st.data())
-def test_predictions_exactly_invariant_to_reverse_complement(seed, pooling, activation, width, data):
+       activation=st.sampled_from(["linear", "relu"]), width=st.integers(1, 8),
+       strand=st.sampled_from(["max", "mean"]), data=st.data())
+def test_predictions_exactly_invariant_to_reverse_complement(seed, pooling, activation, width,
+                                                             strand, data):
     rng = np.random.default_rng(seed)
     m = random_model(rng, n_filters=3, width=width, rc_shared=True, pooling=pooling,
-                     activation=activation, palindromic=[2])
+                     activation=activation, palindromic=[2], strand_pooling=strand)
     seqs = data.draw(st.lists(st.text(IUPAC, min_size=width, max_size=40), min_size=1, max_size=5))
     rc = [reverse_complement(s) for s in seqs]
     assert np.array_equal(m.transform(seqs), m.transform(rc))
@@ -436,6 +444,8 @@ def test_bad_input_errors():
         m.fit(["ACGTACGTAC", "ACGTACGTAC"], [1])
     with pytest.raises(InvalidParameter, match="pooling"):
         MotifCNN(pooling="max+max").fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
+    with pytest.raises(InvalidParameter, match="strand_pooling"):
+        MotifCNN(strand_pooling="both").fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
     with pytest.raises(InvalidParameter, match="palindromic"):
         MotifCNN(n_filters=2, palindromic=[3]).fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
     with pytest.raises(TrainingError, match="not trained"):

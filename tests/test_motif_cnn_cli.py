@@ -115,6 +115,23 @@ def test_train_strand_blind_conjoined(tmp_path):
     assert r.exit_code == 2 and "rc_shared=False only" in r.output
 
 
+def test_train_with_strand_mean_pooling(tmp_path):
+    pf, nf, pos, _ = write_sets(tmp_path)
+    model = tmp_path / "m.json"
+    r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
+                                   "--width", "9", "--epochs", "2", "-q", "--strand-pooling", "mean"])
+    assert r.exit_code == 0, r.output
+    m = MotifCNN.load(model)
+    assert m.strand_pooling == "mean"
+    comp = str.maketrans("ACGT", "TGCA")
+    np.testing.assert_array_equal(m.decision_function(pos),
+                                  m.decision_function([s.translate(comp)[::-1] for s in pos]))
+    # the two strand poolings give different models from the same start
+    other = MotifCNN.from_dict({**m.to_dict(), "params": {**m.to_dict()["params"],
+                                                          "strand_pooling": "max"}})
+    assert not np.allclose(m.decision_function(pos), other.decision_function(pos))
+
+
 def test_predict_tabular_reports_auroc(tmp_path):
     pf, nf, pos, neg = write_sets(tmp_path)
     tab = tmp_path / "x.data"

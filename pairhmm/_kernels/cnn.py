@@ -30,6 +30,9 @@ from numba import njit, prange
 POOL_MAX = 0
 POOL_LSE = 1
 POOL_MEAN = 2
+#: max over each strand's windows, the two maxima averaged (``rc`` only; RCPS-style strand
+#: pooling: both strands' best sites count, instead of the better one only)
+POOL_MAX_STRANDS = 3
 
 
 @njit(cache=True)
@@ -123,13 +126,14 @@ def conv_pool_forward(codes, offsets, batch, table, table_rc, bias, rc, relu, po
     relu : bool
         Per-window activation of ``POOL_MEAN`` (ReLU, else identity).
     pooling : int
-        ``POOL_MAX``, ``POOL_LSE`` or ``POOL_MEAN``.
+        ``POOL_MAX``, ``POOL_LSE``, ``POOL_MEAN`` or ``POOL_MAX_STRANDS``.
     pooled : float64 array, shape (nb, K)
         Output. Max and log-sum-exp: the pooled raw window score (the caller adds the bias and
         applies the activation, which commute with these poolings). Mean: the mean of
         ``act(score + bias)``.
     argmax : int64 array, shape (nb, K)
-        Output (max pooling): best window ``p`` (forward) or ``P + p`` (reverse).
+        Output (max pooling): best window ``p`` (forward) or ``P + p`` (reverse);
+        ``POOL_MAX_STRANDS``: ``p_forward * P + p_reverse``.
     """
     K, w = table.shape[0], table.shape[1]
     nb = batch.shape[0]
@@ -155,6 +159,21 @@ def conv_pool_forward(codes, offsets, batch, table, table_rc, bias, rc, relu, po
                             arg = P + p
                 pooled[j, k] = best
                 argmax[j, k] = arg
+            elif pooling == POOL_MAX_STRANDS:
+                bf = -np.inf
+                af = 0
+                for p in range(P):
+                    if f[p] > bf:
+                        bf = f[p]
+                        af = p
+                br = -np.inf
+                ar = 0
+                for p in range(P):
+                    if r[p] > br:
+                        br = r[p]
+                        ar = p
+                pooled[j, k] = 0.5 * (bf + br)
+                argmax[j, k] = af * P + ar
             elif pooling == POOL_LSE:
                 pooled[j, k] = _lse_pool(f, r, P, rc)
                 argmax[j, k] = -1
@@ -200,6 +219,14 @@ def conv_pool_backward(codes, offsets, batch, table, table_rc, bias, comp, rc, r
                     p = a - P
                     for i in range(w):
                         grad_table[k, i, comp[codes[start + p + w - 1 - i]]] += g
+            elif pooling == POOL_MAX_STRANDS:
+                pf = argmax[j, k] // P
+                pr = argmax[j, k] - pf * P
+                h = 0.5 * g
+                for i in range(w):
+                    grad_table[k, i, codes[start + pf + i]] += h
+                for i in range(w):
+                    grad_table[k, i, comp[codes[start + pr + w - 1 - i]]] += h
             elif pooling == POOL_MEAN:
                 f = np.empty(P)
                 r = np.empty(P)

