@@ -152,8 +152,15 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
             bar.set_postfix(loss=f"{entry['train_loss']:.4f}", val_loss=f"{entry['val_loss']:.4f}",
                             val_auroc=f"{entry['val_auroc']:.4f}")
 
+        # named records, so an error names the file and record (not "sequence #4")
+        from Bio.Seq import Seq
+        from Bio.SeqRecord import SeqRecord
+
+        n_first = int(labels.sum()) if negatives else len(ids)
+        named = [SeqRecord(Seq(s), id=f"{positives if k < n_first else negatives}: record {i!r}")
+                 for k, (i, s) in enumerate(zip(ids, seqs))]
         try:
-            model.fit(seqs, labels, callback=progress)
+            model.fit(named, labels, callback=progress)
         finally:
             if bar is not None:
                 bar.close()

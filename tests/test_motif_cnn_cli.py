@@ -149,8 +149,8 @@ def test_predict_tabular_reports_auroc(tmp_path):
 
 @pytest.mark.parametrize("content,message", [
     ("", "empty"),
-    (">a\nACGTNNACGTAC\n>b\nACGTXACGTACG\n", "'X' at position 5"),
-    (">a\nACG\n", "shorter than the filter width 9"),
+    (">a\nACGTNNACGTAC\n>b\nACGTXACGTACG\n", "bad.fa: record 'b': character 'X' at position 5"),
+    (">a\nACG\n", "bad.fa: record 'a' has length 3, shorter than the filter width 9"),
 ])
 def test_train_bad_input_exit_2(tmp_path, content, message):
     bad = tmp_path / "bad.fa"
