@@ -32,6 +32,14 @@ def _parse_palindromic(value: str | None, n_filters: int):
                                f"give 'all' or comma-separated filter indices 0..{n_filters - 1}") from None
 
 
+def _named(ids: list, seqs: list, files: list) -> list:
+    """Sequences as records named "FILE: record 'ID'", so an input error names both."""
+    from Bio.Seq import Seq
+    from Bio.SeqRecord import SeqRecord
+
+    return [SeqRecord(Seq(s), id=f"{f}: record {i!r}") for i, s, f in zip(ids, seqs, files)]
+
+
 def _motif_format(path: str, fmt: str | None) -> str:
     if fmt:
         return fmt
@@ -152,13 +160,8 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
             bar.set_postfix(loss=f"{entry['train_loss']:.4f}", val_loss=f"{entry['val_loss']:.4f}",
                             val_auroc=f"{entry['val_auroc']:.4f}")
 
-        # named records, so an error names the file and record (not "sequence #4")
-        from Bio.Seq import Seq
-        from Bio.SeqRecord import SeqRecord
-
         n_first = int(labels.sum()) if negatives else len(ids)
-        named = [SeqRecord(Seq(s), id=f"{positives if k < n_first else negatives}: record {i!r}")
-                 for k, (i, s) in enumerate(zip(ids, seqs))]
+        named = _named(ids, seqs, [positives] * n_first + [negatives] * (len(ids) - n_first))
         try:
             model.fit(named, labels, callback=progress)
         finally:
@@ -222,7 +225,7 @@ def predict(model_path, sequences, output, threads):
             ids, seqs, labels = read_labeled(sequences, fmt="tabular")
         else:
             ids, seqs = read_sequences(sequences, fmt="fasta")
-        logit = model.decision_function(seqs)
+        logit = model.decision_function(_named(ids, seqs, [sequences] * len(ids)))
         prob = expit(logit)
         with atomic_output(output, "w") as fh:
             fh.write("id\tprobability\tlog_odds" + ("\tlabel" if labels is not None else "") + "\n")

@@ -170,6 +170,18 @@ def test_train_single_class_exit_2(tmp_path):
     assert r.exit_code == 2 and "single class" in r.stderr
 
 
+def test_predict_bad_sequence_names_file_and_record(tmp_path):
+    pf, nf, _, _ = write_sets(tmp_path)
+    model = tmp_path / "m.json"
+    assert CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
+                                      "--width", "9", "--epochs", "1", "-q"]).exit_code == 0
+    bad = tmp_path / "q.fa"
+    bad.write_text(">ok\nACGTACGTACGT\n>short\nACGT\n")
+    r = CliRunner().invoke(predict, [str(model), str(bad)])
+    assert r.exit_code == 2
+    assert "q.fa: record 'short' has length 4, shorter than the filter width 9" in r.stderr
+
+
 def test_predict_bad_model_exit_2(tmp_path):
     (tmp_path / "m.json").write_text("[]")
     (tmp_path / "s.fa").write_text(">a\nACGT\n")
