@@ -639,7 +639,8 @@ class PairHMM:
     def _auto_band(self, ex: np.ndarray, ey: np.ndarray, full_bytes_per_cell: float, what: str,
                    max_memory: float | None) -> "Band | None":
         """None when the full DP fits in ``max_memory``; else the widest anchored band (up to
-        :data:`AUTO_BAND_MAX_WIDTH`) that fits."""
+        :data:`AUTO_BAND_MAX_WIDTH`) that fits. ``full_bytes_per_cell``: the full DP's memory
+        per cell (``math.inf`` when the caller already knows it does not fit)."""
         limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
         n, m = ex.size, ey.size
         if full_bytes_per_cell * (n + 1) * (m + 1) <= limit:
@@ -837,6 +838,7 @@ class PairHMM:
             else:  # exact by checkpoints whenever they fit
                 limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
                 fits = _checkpoint_plan(ex.size, ey.size)[1] <= limit
+                # the checkpoints do not fit: a band (full_bytes_per_cell=inf skips the full-DP test)
                 band = None if fits else self._auto_band(ex, ey, math.inf, "viterbi", max_memory)
             if band is not None:
                 return self._widening(ex, ey, band, lambda b: self.viterbi(
