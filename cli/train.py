@@ -214,8 +214,9 @@ def _parse_freeze(text: str | None) -> list[str] | None:
 @click.option("--freeze", default=None, metavar="LIST",
               help=f"Comma-separated parameters kept at their start value: {', '.join(FREEZABLE)}.")
 @click.option("--pseudocount", default=None, type=click.FloatRange(min=0.0),
-              help="Dirichlet pseudocount added to every count "
-                   "[default: 0 for Baum-Welch, 1 for --from-alignments].")
+              help="Dirichlet pseudocount added to every count [default: 1, so residues and "
+                   "pairs the training data lacks keep a non-zero probability; 0 = maximum "
+                   "likelihood].")
 @click.option("--baum-welch/--count-only", "baum_welch", default=None,
               help="With --from-alignments: refine the counted model by Baum-Welch on the "
                    "unaligned row pairs (default: count only). Without it Baum-Welch always runs.")
@@ -264,7 +265,7 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
         model = estimate_from_alignments(alignments, model=start, pseudocount=pc, freeze=frozen)
         how.append(f"counted on {len(alignments)} alignment(s), pseudocount {pc:g}")
     if alignments is None or baum_welch:
-        pc = 0.0 if pseudocount is None else pseudocount
+        pc = 1.0 if pseudocount is None else pseudocount
         bar = Progress(max_iter + 1, "Baum-Welch", quiet)
         try:
             model = model.fit(pairs, max_iter=max_iter, tol=tol, pseudocount=pc, freeze=frozen,

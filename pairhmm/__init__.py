@@ -29,6 +29,7 @@ from .errors import (
     ModelFileError,
     PairHMMError,
     TrainingError,
+    ZeroProbabilityError,
 )
 from .tying import Tying
 
@@ -62,6 +63,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Alphabet", "DNA", "RNA", "PROTEIN", "encode", "get_alphabet", "Tying",
     "PairHMMError", "AlphabetError", "InvalidParameter", "ModelFileError", "InputFormatError",
-    "MemoryLimitError", "TrainingError", "PairHMM", "TiedHMM", "symmetry_test", "SymmetryTest",
+    "MemoryLimitError", "TrainingError", "ZeroProbabilityError", "PairHMM", "TiedHMM", "symmetry_test", "SymmetryTest",
     "motif", "__version__",
 ]

@@ -15,6 +15,7 @@ __all__ = [
     "InputFormatError",
     "MemoryLimitError",
     "TrainingError",
+    "ZeroProbabilityError",
 ]
 
 
@@ -63,3 +64,8 @@ class MemoryLimitError(PairHMMError, MemoryError):
 
 class TrainingError(PairHMMError, ValueError):
     """Training cannot proceed (for example a frozen zero parameter that the data need)."""
+
+
+class ZeroProbabilityError(PairHMMError, ValueError):
+    """The model gives probability 0 to every alignment of a pair (e.g. a residue whose emission
+    probabilities are all 0, as maximum-likelihood training leaves residues it never saw)."""

@@ -27,7 +27,7 @@ from Bio.SeqRecord import SeqRecord
 from ._kernels import pair as _k
 from .alphabet import Alphabet, as_text, encode, get_alphabet
 from .band import Band
-from .errors import InvalidParameter, MemoryLimitError, ModelFileError
+from .errors import InvalidParameter, MemoryLimitError, ModelFileError, ZeroProbabilityError
 from .tying import Tying
 
 __all__ = ["PairHMM", "DEFAULT_MAX_MEMORY", "posterior_codes"]
@@ -781,6 +781,20 @@ class PairHMM:
             args = args + (G.succ, G.nsucc) + tuple(out)
         return getattr(bk, name)(*args)
 
+    def _zero_probability(self, ex: np.ndarray, ey: np.ndarray) -> ZeroProbabilityError:
+        """The error for a pair that no alignment can explain, naming the residues the model
+        cannot emit at all (probability 0 both as an insertion and in every match)."""
+        T = self.tables
+        dead = {int(c) for c in np.unique(ex) if T.qx[c] == 0 and not np.any(T.em[c, :] > 0)}
+        dead |= {int(c) for c in np.unique(ey) if T.qy[c] == 0 and not np.any(T.em[:, c] > 0)}
+        msg = "no alignment of these sequences has non-zero probability under this model"
+        if dead:
+            letters = ", ".join(self.alphabet.symbols[c] for c in sorted(dead))
+            msg += (f": it gives probability 0 to every emission of {letters}, which these "
+                    f"sequences contain (maximum-likelihood training, pseudocount 0, does that to "
+                    f"residues its training data lacked: train with a pseudocount)")
+        return ZeroProbabilityError(msg)
+
     def random_log_likelihood(self, x: Any, y: Any) -> float:
         """log P(x, y | R): Durbin's random model, x and y emitted independently.
 
@@ -854,8 +868,7 @@ class PairHMM:
         else:
             score, path = self._viterbi_3state(ex, ey, max_memory, traceback)
         if not math.isfinite(score):
-            raise InvalidParameter("model", "zero-probability pair",
-                                   "no alignment of these sequences has non-zero probability")
+            raise self._zero_probability(ex, ey)
         aln = _to_alignment(x, y, path, self.alphabet)
         aln.score = float(score)
         if self.is_general or band is not None:
@@ -959,8 +972,7 @@ class PairHMM:
         else:
             P, logp = _k.posterior_match(ex, ey, T.em, T.qx, T.qy, T.t)
         if not math.isfinite(logp):
-            raise InvalidParameter("model", "zero-probability pair",
-                                   "no alignment of these sequences has non-zero probability")
+            raise self._zero_probability(ex, ey)
         return P
 
     def mea(self, x: Any, y: Any, gap_factor: float = 0.0,
@@ -1150,8 +1162,7 @@ class PairHMM:
             b = self._band(ex, ey, b, self._band_bytes("sampling"), "sampling", max_memory)
             F, logp = self._bcall("band_forward", ex, ey, b)
             if not math.isfinite(logp):
-                raise InvalidParameter("model", "zero-probability pair",
-                                       "no alignment of these sequences has non-zero probability")
+                raise self._zero_probability(ex, ey)
             miss = None
             if auto and band is not None:  # the forward test of band="auto" (see _widening)
                 import warnings
@@ -1184,8 +1195,7 @@ class PairHMM:
         T = self.tables
         F, S, logp = _k.forward_full(ex, ey, T.em, T.qx, T.qy, T.t)
         if not math.isfinite(logp):
-            raise InvalidParameter("model", "zero-probability pair",
-                                   "no alignment of these sequences has non-zero probability")
+            raise self._zero_probability(ex, ey)
         paths = _k.sample_paths(ex, ey, T.em, T.qx, T.qy, T.t, F, int(n), seed)
         out = []
         for row in paths:
@@ -1216,7 +1226,10 @@ class PairHMM:
         tol : float
             Stop when the total log-likelihood improves by less than this.
         pseudocount : float
-            Dirichlet pseudocount added to every expected count.
+            Dirichlet pseudocount added to every expected count. 0 (the default) is the
+            maximum-likelihood fit: residues or pairs absent from ``pairs`` get probability 0,
+            and the fitted model raises :class:`~pairhmm.errors.ZeroProbabilityError` on pairs
+            that hold them; a pseudocount (``pairhmm train`` uses 1) keeps them possible.
         freeze : iterable of str or dict, optional
             Parameters kept fixed: ``match``, ``insert``, ``delta``, ``epsilon``, ``tau``; a dict
             may give a boolean mask for single ``match``/``insert`` entries.

@@ -59,12 +59,15 @@ def test_train_consecutive_pairs_equals_library(tmp_path):
     r = run("train", PAIRS, "-o", out, "--max-iter", 4, "-j", 1)
     assert r.exit_code == 0, r.stderr
     got = PairHMM.load(out)
-    lib = PairHMM.default("dna").fit(read_pairs([PAIRS], consecutive=True), max_iter=4, n_jobs=1)
+    # the command's default pseudocount is 1 (the library's fit defaults to 0, maximum likelihood)
+    lib = PairHMM.default("dna").fit(read_pairs([PAIRS], consecutive=True), max_iter=4,
+                                     pseudocount=1.0, n_jobs=1)
     assert got.to_dict() == PairHMM.from_dict(lib.to_dict()).to_dict()
+    assert "pseudocount 1)" in r.stdout
     # the summary table is on stdout: learned values and the log-likelihood path
     assert f"{lib.delta_x:.5g}  (start {PairHMM.default('dna').delta_x:.5g})" in r.stdout
     assert "iterations       4" in r.stdout
-    assert f"{lib.history[-1]:.4f}" in r.stdout
+    assert f"{lib.log_likelihoods[-1]:.4f}" in r.stdout
     assert "match p_ab" in r.stdout
 
 
@@ -108,8 +111,26 @@ def test_start_model_and_pseudocount_and_random_init(tmp_path):
             "--max-iter", 2, "-j", 1)
     assert r.exit_code == 0
     lib = PairHMM.default("dna").fit(read_pairs([PAIRS], consecutive=True), max_iter=2, init="random",
-                                     random_state=3, n_jobs=1)
+                                     random_state=3, pseudocount=1.0, n_jobs=1)
     assert PairHMM.load(tmp_path / "r.json").delta == pytest.approx(lib.delta, rel=1e-12)
+
+
+def test_trained_model_aligns_residues_its_training_data_lacked(tmp_path):
+    """Baum-Welch with pseudocount 0 (maximum likelihood) gives residues absent from the training
+    pairs probability 0, so the model cannot align a pair holding them: the error names them and
+    the fix. The command's default pseudocount 1 keeps every residue possible."""
+    train_fa, pair_fa = tmp_path / "t.fa", tmp_path / "p.fa"
+    train_fa.write_text(">a\nMVLSPADKTNVKAAGKVGAHAGEYGAEALERMF\n>b\nMVHLTPEEKSAVTALGKVNVDEVGGEALGRLL\n")
+    pair_fa.write_text(">c\nMWCWKV\n>d\nMWCKV\n")
+    ml, smooth = tmp_path / "ml.json", tmp_path / "smooth.json"
+    assert run("train", train_fa, "-o", ml, "--pseudocount", 0, "-q", "-j", 1).exit_code == 0
+    assert run("train", train_fa, "-o", smooth, "-q", "-j", 1).exit_code == 0
+    r = run("align", pair_fa, "--all", "--model", ml)
+    assert r.exit_code == 2
+    assert "probability 0 to every emission of C, W" in r.stderr and "pseudocount" in r.stderr
+    r = run("align", pair_fa, "--all", "--model", smooth, "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)[0]["aligned"][0].replace("-", "") == "MWCWKV"
 
 
 def test_trained_model_is_used_by_align(tmp_path):
@@ -168,7 +189,7 @@ def test_from_alignments_then_baum_welch(tmp_path):
     assert "counted on 10 alignment(s)" in r.stdout and "then Baum-Welch" in r.stdout
     counted = estimate_from_alignments(read_alignments([STO]), alphabet="dna")
     pairs = [(rows[0].replace("-", ""), rows[1].replace("-", "")) for _, _, rows in read_alignments([STO])]
-    lib = counted.fit(pairs, max_iter=3, n_jobs=1)
+    lib = counted.fit(pairs, max_iter=3, pseudocount=1.0, n_jobs=1)
     assert PairHMM.load(out).delta == pytest.approx(lib.delta, rel=1e-12)
 
 
@@ -310,5 +331,5 @@ def test_train_a_semiglobal_model(tmp_path):
     m = PairHMM.load(out)
     assert m.mode == "semiglobal" and "flank loop" in r.stdout
     lib = PairHMM.default("dna").copy(mode="semiglobal").fit(read_pairs([PAIRS], consecutive=True),
-                                                            max_iter=1, n_jobs=1)
+                                                            max_iter=1, pseudocount=1.0, n_jobs=1)
     assert m.flank_loop == pytest.approx(lib.flank_loop, rel=1e-12)
