@@ -14,6 +14,8 @@ from typing import Iterator
 import click
 import numpy as np
 
+from pairhmm.errors import ZeroProbabilityError
+
 from ._common import atomic_output, fail
 
 __all__ = ["hmm"]
@@ -275,7 +277,10 @@ def decode_cmd(model_path: str, fasta: str, output: str, fmt: str, algorithm: st
         if fmt == "tsv":
             fh.write("seq_id\tstart\tend\tstate\n")
         for ids, seqs in _batches(fasta, alpha, progress, "decoding"):
-            _, path = model.decode(seqs, algorithm=algorithm)
+            try:
+                _, path = model.decode(seqs, algorithm=algorithm)
+            except ZeroProbabilityError as e:
+                fail(f"{ids[e.index]} {e.reason}")
             lo = 0
             for rid, s in zip(ids, seqs):
                 _write_segments(fh, rid, path[lo:lo + s.size], names)

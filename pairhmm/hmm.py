@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .alphabet import Alphabet, get_alphabet
-from .errors import AlphabetError, InvalidParameter, ModelFileError, TrainingError
+from .errors import AlphabetError, InvalidParameter, ModelFileError, TrainingError, ZeroProbabilityError
 from .tying import Tying
 
 __all__ = [
@@ -765,15 +765,38 @@ class TiedHMM:
         algorithm = algorithm or self.algorithm
         if algorithm not in ("viterbi", "map"):
             raise InvalidParameter("algorithm", algorithm, "choose 'viterbi' or 'map'")
+        x, offsets, start, trans, table = self._ready(X, lengths)
         if algorithm == "map":
-            _, post = self.score_samples(X, lengths)
+            ll, post = K_.pick("posteriors", offsets)(x, offsets, start, trans, table)
+            self._check_possible(x, offsets, table, ll)
             with np.errstate(divide="ignore"):
                 return float(np.sum(np.log(post.max(axis=1)))), post.argmax(axis=1)
-        x, offsets, start, trans, table = self._ready(X, lengths)
         with np.errstate(divide="ignore"):
             path, lp = K_.pick("viterbi", offsets)(x, offsets, np.log(start), np.log(trans),
                                                    np.log(table))
+        self._check_possible(x, offsets, table, lp)
         return float(np.sum(lp)), path
+
+    def _check_possible(self, x: np.ndarray, offsets: np.ndarray, table: np.ndarray,
+                        lp: np.ndarray) -> None:
+        """Raise :class:`ZeroProbabilityError` when a sequence has probability 0 (its state path
+        would be arbitrary), naming the symbols no state emits."""
+        bad = np.flatnonzero(~np.isfinite(lp))
+        if bad.size == 0:
+            return
+        k = int(bad[0])
+        seg = x[offsets[k]:offsets[k + 1]]
+        dead = [int(c) for c in np.unique(seg) if not np.any(table[c] > 0)]
+        reason = "has probability 0 under this model, so it has no state path"
+        if dead:
+            alpha = resolve_alphabet(self.alphabet)
+            shown = ", ".join(alpha.symbols[c] if alpha is not None else str(c) for c in dead)
+            reason += (f": no state emits {shown} (a model fitted with pseudocount 0 gives "
+                       f"probability 0 to symbols its training data lacked: refit with a "
+                       f"pseudocount)")
+        err = ZeroProbabilityError(f"sequence #{k + 1} {reason}")
+        err.index, err.reason = k, reason
+        raise err
 
     def predict(self, X: Any, lengths: "Sequence[int] | None" = None) -> np.ndarray:
         """State path by the model's ``algorithm``, shape (n_total,)."""

@@ -423,6 +423,25 @@ def test_duration_chain_example(data_dir):
     assert np.all(loop == loop[0])
 
 
+def test_decoding_a_zero_probability_sequence_is_an_error():
+    """A symbol no state emits (maximum-likelihood fit on data without it) makes a sequence
+    impossible: decoding raises, naming the sequence and the symbol, instead of returning an
+    arbitrary path; score reports log-likelihood -inf."""
+    from pairhmm import TiedHMM, ZeroProbabilityError
+
+    m = TiedHMM(2, 4, alphabet="dna", n_iter=20, random_state=1)
+    train = encode("ACACACACAGGGACACACAC", "dna")
+    m.fit(train)
+    assert m.emissionprob_[:, 3].max() == 0.0  # T never seen
+    bad = encode("ACGTTT", "dna")
+    for algorithm in ("viterbi", "map"):
+        with pytest.raises(ZeroProbabilityError, match=r"sequence #2 .* no state emits T"):
+            m.decode(np.concatenate([train, bad]), lengths=[train.size, bad.size],
+                     algorithm=algorithm)
+    assert m.score(bad) == -np.inf
+    assert m.decode(train)[1].shape == train.shape
+
+
 def test_ambiguity_code_is_exact_marginal():
     rng = np.random.default_rng(4)
     start, trans, emis = _random_params(rng, 3, 4)
