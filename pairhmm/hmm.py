@@ -727,6 +727,9 @@ class TiedHMM:
     def score_samples(self, X: Any, lengths: "Sequence[int] | None" = None) -> tuple[float, np.ndarray]:
         """Log-likelihood and posterior state probabilities.
 
+        Raises :class:`~pairhmm.errors.ZeroProbabilityError` when a sequence has probability 0
+        (its posteriors are undefined).
+
         Returns
         -------
         log_prob : float
@@ -736,6 +739,7 @@ class TiedHMM:
 
         args = self._ready(X, lengths)
         ll, post = K_.pick("posteriors", args[1])(*args)
+        self._check_possible(args[0], args[1], args[4], ll)  # else the posteriors are NaN
         return float(np.sum(ll)), post
 
     def predict_proba(self, X: Any, lengths: "Sequence[int] | None" = None) -> np.ndarray:

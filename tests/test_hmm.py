@@ -438,6 +438,8 @@ def test_decoding_a_zero_probability_sequence_is_an_error():
         with pytest.raises(ZeroProbabilityError, match=r"sequence #2 .* no state emits T"):
             m.decode(np.concatenate([train, bad]), lengths=[train.size, bad.size],
                      algorithm=algorithm)
+    with pytest.raises(ZeroProbabilityError, match="sequence #1"):
+        m.predict_proba(bad)
     assert m.score(bad) == -np.inf
     assert m.decode(train)[1].shape == train.shape
 
