@@ -446,6 +446,8 @@ def test_bad_input_errors():
         MotifCNN(pooling="max+max").fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
     with pytest.raises(InvalidParameter, match="strand_pooling"):
         MotifCNN(strand_pooling="both").fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
+    with pytest.raises(InvalidParameter, match="strand-blind model has one"):
+        MotifCNN(strand_pooling="mean", rc_shared=False).fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
     with pytest.raises(InvalidParameter, match="palindromic"):
         MotifCNN(n_filters=2, palindromic=[3]).fit(["ACGTACGTACGTACGT"] * 2, [0, 1])
     with pytest.raises(TrainingError, match="not trained"):

@@ -625,6 +625,10 @@ class MotifCNN:
             raise InvalidParameter("kmer_learning_rate", klr, "must be > 0 or None")
         if self.strand_pooling not in ("max", "mean"):
             raise InvalidParameter("strand_pooling", self.strand_pooling, "choose 'max' or 'mean'")
+        if self.strand_pooling == "mean" and not self.rc_shared:
+            raise InvalidParameter("strand_pooling", self.strand_pooling,
+                                   "'mean' combines the two strands of rc_shared=True filters; a "
+                                   "strand-blind model has one (see conjoin)")
         if not isinstance(self.conjoin, (bool, np.bool_)):
             raise InvalidParameter("conjoin", self.conjoin, "must be True or False")
         if self.conjoin and self.rc_shared:
