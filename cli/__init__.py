@@ -14,13 +14,6 @@ import sys
 
 import click
 
-# Numba's OpenMP threads sleep instead of spinning between parallel regions. Training the motif
-# CNN runs thousands of regions of a few milliseconds each; spinning threads made an epoch up to
-# 8x slower than one thread whenever another process held a core (docs/benchmarks.md), passive
-# waiting costs about 10% on an idle machine. The CLI owns its process, so it sets the default
-# (before any parallel kernel starts OpenMP); a value in the environment is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 __all__ = ["main"]
 
 #: subcommand name -> "module:attribute" inside this package
@@ -55,6 +48,13 @@ class _LazyGroup(click.Group):
     def invoke(self, ctx: click.Context):
         from ._common import run_guarded
 
+        # Numba's OpenMP threads sleep instead of spinning between parallel regions. Training the
+        # motif CNN runs thousands of regions of a few milliseconds each; spinning threads made
+        # an epoch up to 8x slower than one thread whenever another process held a core
+        # (docs/benchmarks.md), passive waiting costs about 5% on an idle machine. A command
+        # owns its process, so it sets the default before any kernel starts OpenMP; a value in
+        # the environment is kept, and importing this module changes nothing.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         return run_guarded(lambda: super(_LazyGroup, self).invoke(ctx))
 
 

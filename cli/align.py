@@ -238,8 +238,11 @@ def _band_notes(stream, band: Any, max_memory: str):
     for aln in stream:
         rx, ry = aln.sequences
         b = getattr(aln, "band", None)
-        if getattr(aln, "sample_index", 1) > 1:
-            yield aln  # the samples of one pair share its band: told once, with the first
+        k = getattr(aln, "sample_index", None)
+        what = "the alignment" if k is None else f"sample {k}"
+        if k is not None and k > 1:  # a pair's samples share its band: its notes come once
+            _edge_warning(aln, what)
+            yield aln
             continue
         if b is not None and band == "auto":
             click.echo(f"pairhmm: note: {rx.id} vs {ry.id}: the full DP does not fit in "
@@ -248,11 +251,15 @@ def _band_notes(stream, band: Any, max_memory: str):
         if getattr(aln, "band_miss", None):
             # --band auto could not confirm even the widest band that fits (BandMissWarning)
             click.echo(f"pairhmm: warning: {rx.id} vs {ry.id}: {aln.band_miss}", err=True)
-        if getattr(aln, "band_edge_cells", 0):
-            click.echo(f"pairhmm: warning: {rx.id} vs {ry.id}: the alignment touches the "
-                       f"band's edge at {aln.band_edge_cells} cell(s); a wider --band may "
-                       f"give a better one", err=True)
+        _edge_warning(aln, what)
         yield aln
+
+
+def _edge_warning(aln: Any, what: str) -> None:
+    if getattr(aln, "band_edge_cells", 0):
+        rx, ry = aln.sequences
+        click.echo(f"pairhmm: warning: {rx.id} vs {ry.id}: {what} touches the band's edge at "
+                   f"{aln.band_edge_cells} cell(s); a wider --band may give a better one", err=True)
 
 
 def _progress(it, total: int, unit: str, enabled: bool | None):

@@ -13,6 +13,7 @@ import warnings
 from typing import Any, Iterable, Iterator
 
 from .band import Band, BandEdgeWarning, BandMissWarning
+from .errors import ZeroProbabilityError
 from .pair import PairHMM
 
 __all__ = ["align_pairs", "score_pairs", "default_jobs"]
@@ -44,16 +45,23 @@ def _run_align(model: PairHMM, x: Any, y: Any, method: str, gap_factor: float,
         raise ValueError(f"unknown method {method!r}")
     if band is not None and not isinstance(band, str) and not isinstance(band, Band):
         band = model.make_band(x, y, int(band), guide=band_guide, k=kmer)
-    with warnings.catch_warnings():
-        # the edge count travels with the alignment; align_pairs warns in the caller's process
-        warnings.simplefilter("ignore", BandEdgeWarning)
-        if method == "mea":
-            return model.mea(x, y, gap_factor=gap_factor, max_memory=max_memory, band=band)
-        aln = model.viterbi(x, y, max_memory=max_memory, band=band)
-        if with_posterior:
-            # in the Viterbi band; after an exact Viterbi, banded only if "auto" must
-            model._attach_posterior(aln, x, y, max_memory, aln.band if aln.band is not None else band)
-    return aln
+    try:
+        with warnings.catch_warnings():
+            # the edge count travels with the alignment; align_pairs warns in the caller's process
+            warnings.simplefilter("ignore", BandEdgeWarning)
+            if method == "mea":
+                return model.mea(x, y, gap_factor=gap_factor, max_memory=max_memory, band=band)
+            aln = model.viterbi(x, y, max_memory=max_memory, band=band)
+            if with_posterior:
+                # in the Viterbi band; after an exact Viterbi, banded only if "auto" must
+                model._attach_posterior(aln, x, y, max_memory,
+                                        aln.band if aln.band is not None else band)
+        return aln
+    except ZeroProbabilityError as e:  # name the pair: a file may hold many
+        ids = [getattr(s, "id", None) for s in (x, y)]
+        if not all(ids):
+            raise
+        raise ZeroProbabilityError(f"{ids[0]} vs {ids[1]}: {e}") from None
 
 
 def _warn_edges(alignments: Iterator[Any]) -> Iterator[Any]:

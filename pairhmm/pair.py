@@ -788,12 +788,17 @@ class PairHMM:
         dead = {int(c) for c in np.unique(ex) if T.qx[c] == 0 and not np.any(T.em[c, :] > 0)}
         dead |= {int(c) for c in np.unique(ey) if T.qy[c] == 0 and not np.any(T.em[:, c] > 0)}
         msg = "no alignment of these sequences has non-zero probability under this model"
-        if dead:
-            letters = ", ".join(self.alphabet.symbols[c] for c in sorted(dead))
+        letters = ""
+        if dead:  # an ambiguity code (N, X, U = C, ...) is dead when all its letters are
+            member = self.alphabet.membership()
+            codes = sorted({int(b) for c in dead for b in np.flatnonzero(member[c])})
+            letters = ", ".join(self.alphabet.letters[b] for b in codes)
             msg += (f": it gives probability 0 to every emission of {letters}, which these "
                     f"sequences contain (maximum-likelihood training, pseudocount 0, does that to "
                     f"residues its training data lacked: train with a pseudocount)")
-        return ZeroProbabilityError(msg)
+        err = ZeroProbabilityError(msg)
+        err.residues = letters  # "" when no single residue is to blame
+        return err
 
     def random_log_likelihood(self, x: Any, y: Any) -> float:
         """log P(x, y | R): Durbin's random model, x and y emitted independently.
@@ -904,7 +909,7 @@ class PairHMM:
         """
         if band is not None:
             ex, ey = self._prepare(x, y)
-            b = band if isinstance(band, Band) else self.make_band(ex, ey, band)
+            b = self._band(ex, ey, band, 0.0, "the Viterbi score", None)  # checks the band's shape
             return float(self._bcall("band_viterbi_logprob", ex, ey, b))
         ex, ey = self._prepare(x, y, allow_empty=True)
         T = self.tables
@@ -1063,6 +1068,9 @@ class PairHMM:
         ``result``: its ``(P, log_likelihood)`` when already computed)."""
         P, logp = self._bcall("band_posterior", ex, ey, b) if result is None else result
         if not math.isfinite(logp):
+            err = self._zero_probability(ex, ey)
+            if err.residues:  # the model, not the band, is the cause
+                raise err
             raise InvalidParameter("band", b.describe(),
                                    "no alignment inside the band has non-zero probability")
         return P

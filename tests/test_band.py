@@ -239,8 +239,9 @@ def test_invalid_bands_are_refused():
     with pytest.raises(InvalidParameter, match="non-decreasing"):
         Band([0, 1, 0], [2, 2, 2], 2)
     model = PairHMM.default("dna")
-    with pytest.raises(InvalidParameter, match="is for a 3 x 3 pair"):
-        model.viterbi("ACGTA", "ACGTA", band=Band.full(3, 3))
+    for call in (model.viterbi, model.viterbi_score, model.log_likelihood):
+        with pytest.raises(InvalidParameter, match="is for a 3 x 3 pair"):
+            call("ACGTA", "ACGTA", band=Band.full(3, 3))
     with pytest.raises(InvalidParameter, match="band width"):
         model.mea("ACGT", "ACGT", band=-1)
     with pytest.raises(InvalidParameter, match="'auto'"):
@@ -488,6 +489,11 @@ def test_cli_sampled_alignments(data_dir):
     first = run("--samples", "3", "--seed", "7")
     assert len(first) == 3 and {r["method"] for r in first} == {"sample"}
     assert [r["sample"] for r in first] == [1, 2, 3]
+    narrow = runner.invoke(main, ["align", a, b, "--method", "sample", "--samples", "2", "--band",
+                                  "1", "--band-guide", "diagonal", "-o", "-"])
+    assert narrow.exit_code == 0, narrow.output
+    warned = [ln for ln in narrow.stderr.splitlines() if "touches the band's edge" in ln]
+    assert [ln.split(": ")[3].split(" touches")[0] for ln in warned] == ["sample 1", "sample 2"]
     text = runner.invoke(main, ["align", a, b, "--method", "sample", "--samples", "2"]).stdout
     assert [ln.split()[5] for ln in text.splitlines() if ln.startswith("#")] == ["sample=1", "sample=2"]
     assert [r["path"] for r in run("--samples", "3", "--seed", "7")] == [r["path"] for r in first]
@@ -630,6 +636,21 @@ def test_auto_band_warns_when_even_the_widest_band_misses():
     with pytest.warns(BandMissWarning, match="nats higher|of the probability"):
         tight = variant.viterbi(x, y, band="auto", max_memory=3_000_000)
     assert tight.band.width < 300 and tight.band_miss
+
+
+def test_zero_probability_pair_in_an_automatic_band_blames_the_model():
+    """A pair holding a residue the model cannot emit fails with the same error in a band as in
+    the full DP (naming the residue), not with a complaint about the band."""
+    from pairhmm import ZeroProbabilityError
+
+    model = PairHMM.default("dna").copy(insert=[0.5, 0.0, 0.5, 0.0],
+                                        match=np.diag([0.5, 0.0, 0.5, 0.0]))
+    x = "".join(np.random.default_rng(0).choice(list("AG"), 3000)) + "C"
+    for call in (model.mea, model.viterbi):
+        with pytest.raises(ZeroProbabilityError, match="every emission of C,"):
+            call(x, x, band="auto", max_memory=10_000_000)
+    with pytest.raises(ZeroProbabilityError, match="every emission of C,"):
+        model.mea(x[-300:], x[-300:])
 
 
 def test_align_pairs_warns_when_the_widest_band_misses():

@@ -199,10 +199,12 @@ def test_cli_makes_openmp_threads_wait_passively(given, expected):
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     if given is not None:
         env["OMP_WAIT_POLICY"] = given
-    out = subprocess.run([sys.executable, "-c", "import os, pairhmm.cli; "
-                          "print(os.environ['OMP_WAIT_POLICY'])"],
-                         env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == expected
+    code = ("import os, pairhmm.cli; print(os.environ.get('OMP_WAIT_POLICY')); "
+            "pairhmm.cli.run(['motif', '--help']); print(os.environ['OMP_WAIT_POLICY'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == str(given) and lines[-1] == expected  # set by running a command, not by import
 
 
 def test_real_process(tmp_path):

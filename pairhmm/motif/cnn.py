@@ -629,6 +629,10 @@ class MotifCNN:
             raise InvalidParameter("strand_pooling", self.strand_pooling,
                                    "'mean' combines the two strands of rc_shared=True filters; a "
                                    "strand-blind model has one (see conjoin)")
+        if self.strand_pooling == "mean" and "max" not in self._pool_list():
+            raise InvalidParameter("strand_pooling", self.strand_pooling,
+                                   "'mean' changes max pooling only (log-sum-exp and mean pooling "
+                                   "already combine both strands)")
         if not isinstance(self.conjoin, (bool, np.bool_)):
             raise InvalidParameter("conjoin", self.conjoin, "must be True or False")
         if self.conjoin and self.rc_shared:
@@ -1343,6 +1347,7 @@ class MotifCNN:
         extra = f", kmer={self.kmer}" if self.kmer else ""
         extra += f", n_models={self.n_models}" if self.n_models != 1 else ""
         extra += ", conjoin=True" if self.conjoin else ""
+        extra += f", strand_pooling={self.strand_pooling!r}" if self.strand_pooling != "max" else ""
         return (f"MotifCNN(n_filters={self.n_filters}, width={self.width}, "
                 f"rc_shared={self.rc_shared}, pooling={self.pooling!r}{extra})")
 
