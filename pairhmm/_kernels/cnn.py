@@ -108,6 +108,18 @@ def _mean_pool(f, r, P, rc, b, relu):
     return total / (P * (2 if rc else 1))
 
 
+@njit(cache=True)
+def _first_max(v, P):
+    """(max of v[:P], index of its first occurrence)."""
+    best = -np.inf
+    arg = 0
+    for p in range(P):
+        if v[p] > best:
+            best = v[p]
+            arg = p
+    return best, arg
+
+
 @njit(cache=True, parallel=True)
 def conv_pool_forward(codes, offsets, batch, table, table_rc, bias, rc, relu, pooling, pooled, argmax):
     """Pooled filter activations of the sequences ``batch``.
@@ -146,32 +158,16 @@ def conv_pool_forward(codes, offsets, batch, table, table_rc, bias, rc, relu, po
         for k in range(K):
             _window_scores(codes, start, P, w, table, table_rc, k, rc, f, r)
             if pooling == POOL_MAX:
-                best = -np.inf
-                arg = -1
-                for p in range(P):
-                    if f[p] > best:
-                        best = f[p]
-                        arg = p
+                best, arg = _first_max(f, P)
                 if rc:
-                    for p in range(P):
-                        if r[p] > best:
-                            best = r[p]
-                            arg = P + p
+                    br, ar = _first_max(r, P)
+                    if br > best:  # ties go to the forward strand
+                        best, arg = br, P + ar
                 pooled[j, k] = best
                 argmax[j, k] = arg
             elif pooling == POOL_MAX_STRANDS:
-                bf = -np.inf
-                af = 0
-                for p in range(P):
-                    if f[p] > bf:
-                        bf = f[p]
-                        af = p
-                br = -np.inf
-                ar = 0
-                for p in range(P):
-                    if r[p] > br:
-                        br = r[p]
-                        ar = p
+                bf, af = _first_max(f, P)
+                br, ar = _first_max(r, P)
                 pooled[j, k] = 0.5 * (bf + br)
                 argmax[j, k] = af * P + ar
             elif pooling == POOL_LSE:
