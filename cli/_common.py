@@ -10,6 +10,8 @@ from typing import Callable, Iterator, TypeVar
 
 import click
 
+from pairhmm._jsonio import replace_public
+
 T = TypeVar("T")
 
 
@@ -42,7 +44,8 @@ def run_guarded(fn: Callable[[], T]) -> T:
 
 @contextlib.contextmanager
 def atomic_output(path: "str | None", mode: str = "w") -> Iterator:
-    """Open ``path`` for writing through a temporary file renamed into place on success.
+    """Open ``path`` for writing through a temporary file renamed into place on success (with
+    the usual permissions of a new file).
 
     ``None`` or ``"-"`` writes to stdout. On any error the temporary file is removed, so no
     half-written output is left behind.
@@ -58,7 +61,7 @@ def atomic_output(path: "str | None", mode: str = "w") -> Iterator:
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
-        os.replace(tmp, path)
+        replace_public(tmp, path)  # 0666 minus the umask, like any new file
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -29,14 +29,20 @@ def write_text_atomic(path: "str | os.PathLike[str]", text: str) -> None:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        replace_public(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def replace_public(tmp: str, path: str) -> None:
+    """Rename the temporary file ``tmp`` to ``path`` with the permissions a new file would get
+    (0666 minus the umask), not ``mkstemp``'s private 0600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 def read_json(path: "str | os.PathLike[str]") -> Any:

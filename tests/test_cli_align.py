@@ -47,6 +47,22 @@ def test_text_identity_ignores_letter_case(tmp_path):
     assert "identity=8/9" in r.stdout.splitlines()[0]
 
 
+def test_output_files_get_the_usual_permissions(tmp_path):
+    """Outputs are written through a temporary file (never half-written) but end up with the
+    permissions of any new file, 0666 minus the umask, not the temporary file's private 0600."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        out, model = tmp_path / "a.txt", tmp_path / "m.json"
+        assert run("align", HBA, HBB, "-o", str(out)).exit_code == 0
+        PairHMM.default("dna").save(model)
+        assert (out.stat().st_mode & 0o777) == 0o644
+        assert (model.stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(umask)
+
+
 @pytest.mark.parametrize("fmt", ["fasta", "clustal", "stockholm", "phylip", "nexus", "maf", "sam", "psl", "bed", "text"])
 def test_formats(fmt):
     r = run("align", HBA, HBB, "-f", fmt, "--method", "viterbi")
