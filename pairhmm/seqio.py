@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 from typing import Iterator, Sequence
 
@@ -14,8 +15,23 @@ from .errors import InputFormatError
 __all__ = ["open_text", "iter_fasta", "read_fasta"]
 
 
+_STDIN: dict = {}
+
+
+def _stdin_text() -> str:
+    """Standard input, read once: ``"-"`` may be opened several times (a format check, then the
+    parse), and standard input can be read only once. Kept per stream object, so a new
+    ``sys.stdin`` (as a test runner installs) is read afresh."""
+    import sys
+
+    if _STDIN.get("stream") is not sys.stdin:
+        _STDIN["stream"], _STDIN["text"] = sys.stdin, sys.stdin.read()
+    return _STDIN["text"]
+
+
 def open_text(path: "str | os.PathLike[str]"):
-    """Open a text file for reading, transparently gunzipping ``.gz`` (or gzip-magic) files.
+    """Open a text file for reading, transparently gunzipping ``.gz`` (or gzip-magic) files;
+    ``"-"`` is standard input (held in memory, so it can be opened again).
 
     Raises
     ------
@@ -24,8 +40,7 @@ def open_text(path: "str | os.PathLike[str]"):
     """
     path = os.fspath(path)
     if path == "-":
-        import sys
-        return sys.stdin
+        return io.StringIO(_stdin_text())
     try:
         with open(path, "rb") as fh:
             magic = fh.read(2)
@@ -51,12 +66,10 @@ def iter_fasta(path: "str | os.PathLike[str]") -> Iterator[SeqRecord]:
     """
     name = os.fspath(path)
     if name == "-":
-        import io
-        import sys
-        handle_factory = (lambda text: (lambda: io.StringIO(text)))(sys.stdin.read())
-    else:
-        def handle_factory():
-            return open_text(path)
+        name = "standard input"
+
+    def handle_factory():
+        return open_text(path)
     # look at the first non-blank line before handing the file to Biopython
     with handle_factory() as fh:
         try:

@@ -182,6 +182,23 @@ def test_predict_bad_sequence_names_file_and_record(tmp_path):
     assert "q.fa: record 'short' has length 4, shorter than the filter width 9" in r.stderr
 
 
+def test_train_and_predict_read_standard_input(tmp_path):
+    """'-' is standard input; the format check and the parse both read it (it was consumed by
+    the first and the command died with a traceback)."""
+    pf, nf, pos, _ = write_sets(tmp_path)
+    model = tmp_path / "m.json"
+    r = CliRunner().invoke(train, ["-", str(nf), "-o", str(model), "--filters", "2", "--width",
+                                   "9", "--epochs", "1", "-q"], input=pf.read_text())
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(predict, [str(model), "-"], input=pf.read_text())
+    assert r.exit_code == 0, r.output
+    rows = r.stdout.strip().split("\n")[1:]
+    np.testing.assert_allclose([float(x.split("\t")[1]) for x in rows],
+                               MotifCNN.load(model).predict_proba(pos), rtol=1e-5)
+    r = CliRunner().invoke(predict, [str(model), "-"], input="")
+    assert r.exit_code == 2 and "standard input: file is empty" in r.stderr
+
+
 def test_predict_bad_model_exit_2(tmp_path):
     (tmp_path / "m.json").write_text("[]")
     (tmp_path / "s.fa").write_text(">a\nACGT\n")
