@@ -57,7 +57,10 @@ def atomic_output(path: "str | None", mode: str = "w") -> Iterator:
             yield sys.stdout
         return
     directory = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".pairhmm-", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".pairhmm-", dir=directory)
+    except OSError as e:  # name the output the user gave, not the temporary file
+        fail(f"{path}: cannot write ({e.strerror})")
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh

@@ -25,7 +25,10 @@ def write_text_atomic(path: "str | os.PathLike[str]", text: str) -> None:
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".pairhmm-", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".pairhmm-", dir=directory)
+    except OSError as e:  # name the file the caller asked for, not the temporary one
+        raise type(e)(e.errno, e.strerror, path) from None
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)

@@ -61,6 +61,10 @@ def test_output_files_get_the_usual_permissions(tmp_path):
         assert (model.stat().st_mode & 0o777) == 0o644
     finally:
         os.umask(umask)
+    r = run("align", HBA, HBB, "-o", str(tmp_path / "no" / "a.txt"))
+    assert r.exit_code == 2 and r.stderr.strip().endswith("no/a.txt: cannot write (No such file or directory)")
+    with pytest.raises(FileNotFoundError, match="no/m.json"):
+        PairHMM.default("dna").save(tmp_path / "no" / "m.json")
 
 
 @pytest.mark.parametrize("fmt", ["fasta", "clustal", "stockholm", "phylip", "nexus", "maf", "sam", "psl", "bed", "text"])
