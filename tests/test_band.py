@@ -231,6 +231,35 @@ def test_band_rows_are_valid_and_posteriors_sum_to_at_most_one(n, m, width, seed
     assert P.sum(axis=1).max() <= 1 + 1e-9 and P.sum(axis=0).max() <= 1 + 1e-9
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 120), st.integers(1, 120), st.integers(0, 8), st.integers(0, 40),
+       st.integers(0, 2**31))
+def test_check_region_holds_the_band_and_every_path_through_its_anchors(n, m, width, horizon, seed):
+    """Band.expanded (the check region of band='auto'): a valid band that contains the band and
+    every cell of the rectangle between consecutive anchors within the horizon, so its forward
+    sum lies between the band's and the full one; the Viterbi score grows the same way."""
+    rng = np.random.default_rng(seed)
+    model = PairHMM.default("dna")
+    x = rng.integers(0, 4, n).astype(np.uint8)
+    y = np.concatenate([x[: n // 2], rng.integers(0, 4, int(rng.integers(0, 30))).astype(np.uint8),
+                        x[n // 2:]])[:m] if n > 8 else rng.integers(0, 4, m).astype(np.uint8)
+    band = model.make_band(x, y, width, k=4)
+    region = band.expanded(horizon)
+    assert region.shape == band.shape
+    assert np.all(region.lo <= band.lo) and np.all(region.hi >= band.hi)
+    pts = np.vstack([[0, 0], band.anchors.reshape(-1, 2), [x.size, y.size]])
+    cap = Band.around_path(band.anchors, x.size, y.size, max(horizon, width))
+    for (i0, j0), (i1, j1) in zip(pts[:-1], pts[1:]):
+        for i in range(i0, i1 + 1):  # the rectangle, cut to the horizon around the guide
+            lo, hi = max(j0, cap.lo[i]), min(j1, cap.hi[i])
+            if lo <= hi:
+                assert region.lo[i] <= lo and region.hi[i] >= hi
+    ll = [model.log_likelihood(x, y, band=b) for b in (band, region)] + [model.log_likelihood(x, y)]
+    assert ll[0] <= ll[1] + 1e-9 and ll[1] <= ll[2] + 1e-9
+    vs = [model.viterbi_score(x, y, band=b) for b in (band, region)] + [model.viterbi_score(x, y)]
+    assert vs[0] <= vs[1] + 1e-9 and vs[1] <= vs[2] + 1e-9
+
+
 def test_invalid_bands_are_refused():
     with pytest.raises(InvalidParameter, match="corners"):
         Band([1, 1], [2, 2], 2)
