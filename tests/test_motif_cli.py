@@ -83,6 +83,7 @@ def test_scan_options(example):
     (["--pvalue", "0"], "invalid pvalue = 0.0: must be in (0, 1]"),
     (["--pvalue", "1e-4", "--score", "3"], "give --pvalue or --score, not both"),
     (["--bg", "1,2"], "invalid --bg"),
+    (["--bg", "0.5,0.5,0.5,0.5"], "the four frequencies sum to 2, not 1"),
     (["--max-hits", "0"], "invalid --max-hits"),
 ])
 def test_scan_bad_options_one_line_exit_2(example, args, msg):

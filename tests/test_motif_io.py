@@ -169,7 +169,9 @@ def test_background_symmetrised_and_parsed(tmp_path):
     np.testing.assert_allclose(bg.freqs, [0.3, 0.2, 0.2, 0.3])
     assert Background.parse("uniform") == Background.uniform()
     assert Background.parse("auto") is None
-    assert Background.parse("3,2,2,3") == Background.from_frequencies([0.3, 0.2, 0.2, 0.3])
+    assert Background.parse("0.3,0.2,0.2,0.3") == Background.from_frequencies([0.3, 0.2, 0.2, 0.3])
+    with pytest.raises(InvalidParameter, match="sum to 10, not 1"):  # frequencies, not counts
+        Background.parse("3,2,2,3")
     f = tmp_path / "bg.txt"
     f.write_text("# order-0\nA 0.29\nC 0.21\nG 0.21\nT 0.29\nAA 0.1\n")
     assert Background.parse(str(f)) == Background.from_frequencies([0.29, 0.21, 0.21, 0.29])

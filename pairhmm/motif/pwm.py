@@ -490,7 +490,8 @@ class Background:
 
     @classmethod
     def parse(cls, spec: "str | Background | None") -> "Background | None":
-        """Parse a ``--bg`` value: ``uniform``, ``A,C,G,T`` numbers, or a background file.
+        """Parse a ``--bg`` value: ``uniform``, ``A,C,G,T`` frequencies (summing to 1 within
+        0.01), or a background file.
 
         ``auto`` (estimate from the scanned sequences) returns None: the caller estimates.
         """
@@ -504,9 +505,14 @@ class Background:
         parts = s.split(",")
         if len(parts) == 4:
             try:
-                return cls(np.array([float(p) for p in parts]))
+                f = np.array([float(p) for p in parts])
             except ValueError:
                 pass
+            else:
+                if np.all(np.isfinite(f)) and abs(f.sum() - 1.0) > 0.01:  # typed probabilities
+                    raise InvalidParameter("--bg", s, f"the four frequencies sum to {f.sum():.4g}, "
+                                                      f"not 1")
+                return cls(f)
         if os.path.exists(s):
             return cls.from_file(s)
         raise InvalidParameter("--bg", s, "use 'uniform', 'auto', four frequencies 'A,C,G,T' "
