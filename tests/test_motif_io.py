@@ -175,6 +175,9 @@ def test_background_symmetrised_and_parsed(tmp_path):
     f = tmp_path / "bg.txt"
     f.write_text("# order-0\nA 0.29\nC 0.21\nG 0.21\nT 0.29\nAA 0.1\n")
     assert Background.parse(str(f)) == Background.from_frequencies([0.29, 0.21, 0.21, 0.29])
+    f.write_text("A 0.5\nC 0.5\nG 0.5\nT 0.5\n")
+    with pytest.raises(InputFormatError, match="sum to 2, not 1"):
+        Background.parse(str(f))
     est = Background.from_sequences(["AAAC", ("x", "GGNT")], pseudocount=0)
     np.testing.assert_allclose(est.freqs, [(3 + 1) / 14, 3 / 14, 3 / 14, 4 / 14])
     with pytest.raises(InvalidParameter, match="--bg"):

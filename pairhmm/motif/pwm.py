@@ -486,7 +486,11 @@ class Background:
         missing = [c for c in "ACGT" if c not in found]
         if missing:
             raise InputFormatError(f"{name}: background file lacks letter(s) {', '.join(missing)}")
-        return cls(np.array([found[c] for c in "ACGT"]))
+        f = np.array([found[c] for c in "ACGT"])
+        if np.all(np.isfinite(f)) and abs(f.sum() - 1.0) > 0.01:
+            raise InputFormatError(f"{name}: the order-0 frequencies of A, C, G, T sum to "
+                                   f"{f.sum():.4g}, not 1")
+        return cls(f)
 
     @classmethod
     def parse(cls, spec: "str | Background | None") -> "Background | None":
