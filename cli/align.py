@@ -78,8 +78,9 @@ def band_options(default: str, allow_auto: bool = True) -> Callable:
                                "k-mers unique in both sequences, or around the diagonals "
                                "through the corners.")(fn)
         help_auto = ("auto = the full DP when it fits in --max-memory, else a band around "
-                     "k-mer anchors of 100, doubled while the alignment touches its edge, up to "
-                     "the widest that fits (at most 500); " if allow_auto else "")
+                     "k-mer anchors of 100, doubled until the alignment neither touches its edge "
+                     "nor leaves it (over 0.1% of the probability outside), up to the widest "
+                     "that fits (at most 500); " if allow_auto else "")
         fn = click.option("--band", type=BandParam(allow_auto), default=default,
                           show_default=True,
                           help="Banded DP for long pairs: W = only cells within W of a guide "

@@ -134,9 +134,8 @@ def align_pairs(model: PairHMM, pairs: Iterable[tuple[Any, Any]], method: str = 
         return
     n_jobs = default_jobs() if n_jobs is None else int(n_jobs)
     if n_jobs <= 1 or len(pairs) < 2:
-        for x, y in pairs:
-            yield from _warn_edges(iter([_run_align(model, x, y, method, gap_factor, max_memory,
-                                                    with_posterior, *opts)]))
+        yield from _warn_edges(_run_align(model, x, y, method, gap_factor, max_memory,
+                                          with_posterior, *opts) for x, y in pairs)
         return
     tasks = [(x, y, method, gap_factor, max_memory, with_posterior, *opts) for x, y in pairs]
     yield from _warn_edges(_pool_map(model, _align_one, tasks, min(n_jobs, len(pairs))))

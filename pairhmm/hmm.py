@@ -769,12 +769,11 @@ class TiedHMM:
         algorithm = algorithm or self.algorithm
         if algorithm not in ("viterbi", "map"):
             raise InvalidParameter("algorithm", algorithm, "choose 'viterbi' or 'map'")
-        x, offsets, start, trans, table = self._ready(X, lengths)
         if algorithm == "map":
-            ll, post = K_.pick("posteriors", offsets)(x, offsets, start, trans, table)
-            self._check_possible(x, offsets, table, ll)
+            _, post = self.score_samples(X, lengths)  # raises for a sequence of probability 0
             with np.errstate(divide="ignore"):
                 return float(np.sum(np.log(post.max(axis=1)))), post.argmax(axis=1)
+        x, offsets, start, trans, table = self._ready(X, lengths)
         with np.errstate(divide="ignore"):
             path, lp = K_.pick("viterbi", offsets)(x, offsets, np.log(start), np.log(trans),
                                                    np.log(table))

@@ -658,6 +658,17 @@ class PairHMM:
             f"{_LABEL[what]} of a {n} x {m} pair does not fit in {_human(limit)}, not even in a band of "
             f"+-{AUTO_BAND_MIN_WIDTH} cells: raise --max-memory, or use `pairhmm score` (linear memory)")
 
+    @staticmethod
+    def _auto_widths(widest: Band) -> list[int]:
+        """Band widths ``band="auto"`` tries before ``widest``: :data:`AUTO_BAND_START_WIDTH`,
+        doubled while narrower than ``widest``."""
+        widths = []
+        w = AUTO_BAND_START_WIDTH
+        while widest.width is not None and w < widest.width:
+            widths.append(w)
+            w *= 2
+        return widths
+
     def _widening(self, ex: np.ndarray, ey: np.ndarray, widest: Band, run: Any,
                   check: str = "forward", prepare: Any = None) -> Alignment:
         """``band="auto"``: align in anchored bands of :data:`AUTO_BAND_START_WIDTH`, doubled until
@@ -670,8 +681,9 @@ class PairHMM:
            which is where a band that misses the alignment (an insertion compensated by a
            deletion between two anchors) leaves it. ``check="forward"`` (MEA): alignments
            leaving the band carry at most :data:`AUTO_BAND_MAX_OUTSIDE` of the region's
-           probability (two banded forward sums, linear memory; tested before the alignment is
-           run, so a failing band costs no MEA). ``check="viterbi"``: the best path of the region
+           probability (the band's and the region's forward sums, the latter in linear memory;
+           tested before the alignment is run, so a failing band costs no MEA search).
+           ``check="viterbi"``: the best path of the region
            scores no higher than the band's (one banded Viterbi over the region; the forward
            test when the region's traceback would not fit in ``widest``'s memory).
 
@@ -688,19 +700,15 @@ class PairHMM:
 
         from .band import BandEdgeWarning, BandMissWarning
 
-        widths = []
-        w = AUTO_BAND_START_WIDTH
-        while widest.width is not None and w < widest.width:
-            widths.append(w)
-            w *= 2
         cache: dict = {}
+
         def start(band: Band) -> tuple:
             if prepare is None:
                 return (band,), None
             state, ll = prepare(band)
             return (band, state), ll
 
-        for w in widths:
+        for w in self._auto_widths(widest):
             band = self.make_band(ex, ey, w)
             args, ll = start(band)
             if check == "forward" and self._band_miss(ex, ey, band, cache,
@@ -1000,9 +1008,10 @@ class PairHMM:
             :data:`AUTO_BAND_MAX_WIDTH`), until alignments leaving the band carry at most
             :data:`AUTO_BAND_MAX_OUTSIDE` of the probability of its check region
             (:meth:`pairhmm.band.Band.expanded`: every path through the anchors, so a band that
-            misses the alignment between two anchors is caught; two banded forward sums, tested
-            before the MEA runs) and the alignment does not touch the band's edge. When even the
-            widest band fails, it is used and a :class:`pairhmm.band.BandMissWarning` is raised.
+            misses the alignment between two anchors is caught; the band's posterior gives its
+            share and a forward sum the region's, before the MEA search runs) and the alignment
+            does not touch the band's edge. When even the widest band fails, it is used and a
+            :class:`pairhmm.band.BandMissWarning` is raised.
             A path that touches the band's edge raises a :class:`pairhmm.band.BandEdgeWarning`.
 
         Returns
@@ -1107,8 +1116,7 @@ class PairHMM:
         from .band import BandMissWarning
 
         cache: dict = {}
-        w = AUTO_BAND_START_WIDTH
-        while widest.width is not None and w < widest.width:
+        for w in self._auto_widths(widest):
             b = self.make_band(ex, ey, w)
             i, j = b.path_cells(path)
             if np.all((j >= b.lo[i]) & (j <= b.hi[i])) and b.edge_cells(path) == 0:
@@ -1116,7 +1124,6 @@ class PairHMM:
                 P, logp = self._bcall("band_posterior", ex, ey, b)
                 if self._band_miss(ex, ey, b, cache, log_likelihood=float(logp)) is None:
                     return b, P
-            w *= 2
         b = self._band(ex, ey, widest, self._band_bytes("posterior"), "the posterior", max_memory)
         P = self._band_posterior(ex, ey, b)
         miss = self._band_miss(ex, ey, b, cache, what="its posterior annotation")

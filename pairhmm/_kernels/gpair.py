@@ -61,7 +61,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .pair import BLOCK, _NEG, _exp2i, _level
+from .pair import BLOCK, _NEG, _exp2i, _level, _reverse
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1333,10 +1333,7 @@ def g_viterbi(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
         else:
             j -= 1
         state = prev
-    out = np.empty(kk, dtype=np.int8)
-    for a in range(kk):
-        out[a] = path[kk - 1 - a]
-    return best, out
+    return best, _reverse(path, kk)
 
 
 @njit(cache=True)

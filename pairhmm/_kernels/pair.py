@@ -788,10 +788,7 @@ def mea_align(P, gx, gy):
             i -= 1
         else:
             j -= 1
-    out = np.empty(k, dtype=np.int8)
-    for q in range(k):
-        out[q] = path[k - 1 - q]
-    return A[n, m], out
+    return A[n, m], _reverse(path, k)
 
 
 # ----------------------------------------------------------------------------------------------
