@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module and is imported only when it runs, so ``pairhmm align``
 does not pay for the motif or HMM code. Any :class:`pairhmm.errors.PairHMMError` (and a few OS-level
-failures) become one line on stderr and exit code 2.
+failures) become one line on stderr and exit code 2; SIGINT and SIGTERM stop a command cleanly
+(exit 130 and 143, see ``_common``).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class _LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
-        from ._common import run_guarded
+        from ._common import handling_signals, one_line_warnings, run_guarded
 
         # Numba's OpenMP threads sleep instead of spinning between parallel regions. Training the
         # motif CNN runs thousands of regions of a few milliseconds each; spinning threads made
@@ -55,7 +56,10 @@ class _LazyGroup(click.Group):
         # owns its process, so it sets the default before any kernel starts OpenMP; a value in
         # the environment is kept, and importing this module changes nothing.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        return run_guarded(lambda: super(_LazyGroup, self).invoke(ctx))
+        # SIGTERM (batch schedulers) stops a command like Ctrl-C: temporary files removed,
+        # workers stopped, one line, exit 128 + N; warnings print as one line each
+        with handling_signals(), one_line_warnings():
+            return run_guarded(lambda: super(_LazyGroup, self).invoke(ctx))
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

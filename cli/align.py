@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import click
 
-from ._common import atomic_output, fail
+from ._common import OUTPUT_PATH, atomic_output, fail, writes
 
 #: Biopython alignment writers that can hold a pairwise alignment, plus our own views.
 ALIGNMENT_FORMATS = ["text", "fasta", "clustal", "stockholm", "phylip", "nexus", "maf", "sam",
@@ -150,7 +150,7 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
               help="Align every record of A with every record of B (one file: all vs all).")
 @click.option("-f", "--format", "fmt", type=click.Choice(ALIGNMENT_FORMATS), default="text",
               show_default=True, help="Output format (Biopython writers, a text view, or json).")
-@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", default="-", type=OUTPUT_PATH,
               help="Output file (default: standard output).")
 @click.option("--gap-factor", default=0.0, show_default=True, type=float,
               help="MEA only: reward for each residue correctly left unaligned (0 = ProbCons).")
@@ -166,6 +166,7 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
               help="Progress bar on stderr (default: when stderr is a terminal and there are "
                    "several pairs).")
 @band_options("auto")
+@writes(output="-o")
 def align(files, method, samples, seed, model_path, preset, alphabet, max_memory, mode, all_pairs,
           fmt, output, gap_factor, min_posterior, threads, scheduler, progress, band, band_guide,
           kmer):
@@ -379,12 +380,13 @@ def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | Non
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @model_options
 @click.option("--all", "all_pairs", is_flag=True, help="Score every pair (see `align --all`).")
-@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default="-", type=OUTPUT_PATH)
 @click.option("--threads", type=click.IntRange(1, None), default=None,
               help="Worker processes for many pairs (default: all cores).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster (scheduler address); needs pairhmm[distributed].")
 @band_options("none", allow_auto=False)
+@writes(output="-o")
 def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, output, threads,
           scheduler, band, band_guide, kmer):
     """Score pairs: forward log-likelihood, log-odds and Viterbi log-probability (TSV).
@@ -413,11 +415,12 @@ def _f(v: float) -> str:
 @click.command()
 @click.argument("files", nargs=2, type=click.Path(dir_okay=False))
 @model_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=OUTPUT_PATH,
               help="Matrix file: .npy (NumPy) or anything else for TSV (rows = x, columns = y).")
-@click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
+@click.option("--plot", "plot_path", default=None, type=OUTPUT_PATH,
               help="Also draw the matrix as a PNG (needs the `plot` extra: matplotlib).")
 @band_options("none", allow_auto=False)
+@writes(output="-o", plot_path="--plot")
 def posterior(files, model_path, preset, alphabet, max_memory, mode, output, plot_path, band,
               band_guide, kmer):
     """Posterior match probabilities P(x_i ~ y_j) of the first record of A and of B.

@@ -16,7 +16,7 @@ import numpy as np
 
 from pairhmm.errors import ZeroProbabilityError
 
-from ._common import atomic_output, fail
+from ._common import atomic_output, fail, writes
 
 __all__ = ["hmm"]
 
@@ -186,18 +186,23 @@ _alphabet_opt = click.option(
 @click.option("--transition-labels", default=None,
               help="Label matrix (entries with one label share a probability, -1 = impossible): "
                    "a file with one row per line, or rows separated by ';', e.g. '0,1;1,0'.")
-@click.option("--n-iter", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Maximum Baum-Welch iterations.")
+@click.option("--n-iter", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Maximum Baum-Welch iterations (EM stops earlier once it converges; a fit "
+                   "that reaches this many gets a warning).")
 @click.option("--tol", type=float, default=1e-4, show_default=True,
               help="Stop when the log-likelihood gains less than this.")
 @click.option("--pseudocount", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Added to every expected count (Dirichlet prior = 1 + pseudocount).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random start.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random starts.")
+@click.option("--n-init", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Random starts (EM finds a local maximum): each runs to convergence and the "
+                   "most likely is kept. A --model with parameters starts once.")
 @_progress_opt
+@writes(output="-o")
 def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
             alphabet: str | None, symbols: str | None, tie_emissions: tuple[str, ...],
             transition_labels: str | None, n_iter: int, tol: float, pseudocount: float,
-            seed: int, progress: bool | None) -> None:
+            seed: int, n_init: int, progress: bool | None) -> None:
     """Fit a TiedHMM to the sequences of FASTA by Baum-Welch and save it as JSON."""
     from tqdm import tqdm
 
@@ -230,7 +235,8 @@ def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
     for _, batch in _batches(fasta, alpha, progress, "reading"):
         seqs.extend(batch)
     show = sys.stderr.isatty() if progress is None else progress
-    with tqdm(total=n_iter, desc="Baum-Welch", unit=" iter", disable=not show,
+    starts = n_init if model.init_params else 1
+    with tqdm(total=n_iter * starts, desc="Baum-Welch", unit=" iter", disable=not show,
               file=sys.stderr, leave=False) as bar:
         def tick(it: int, objective: float) -> None:
             bar.set_postfix(loglik=f"{objective:.6g}")
@@ -238,16 +244,26 @@ def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(seqs, callback=tick)
+            model.fit(seqs, callback=tick, n_init=starts)
+    from pairhmm.hmm import ConvergenceWarning
+
     for w in caught:
-        click.echo(f"pairhmm: warning: {w.message}", err=True)
+        if not issubclass(w.category, ConvergenceWarning):  # said below, with the option names
+            click.echo(f"pairhmm: warning: {w.message}", err=True)
+    hist = model.monitor_.history
+    if not model.monitor_.reached_tol:
+        gain = f"still gaining {hist[-1] - hist[-2]:.3g} > --tol {tol:g}" if len(hist) >= 2 else ""
+        click.echo(f"pairhmm: warning: Baum-Welch did not converge in --n-iter {n_iter} "
+                   f"iterations ({gain}); the model is written but may be far from the "
+                   "maximum: raise --n-iter".replace(" ()", ""), err=True)
     with atomic_output(output) as fh:
         fh.write(model.to_json_text())
-    hist = model.monitor_.history
     ll = model.score(seqs)
     n = sum(s.size for s in seqs)
-    conv = ("converged" if len(hist) >= 2 and hist[-1] - hist[-2] < tol
-            else "not converged (raise --n-iter)")
+    conv = "converged" if model.monitor_.reached_tol else "NOT converged"
+    scores = getattr(model, "init_scores_", None)
+    if scores:
+        conv += f" (best of {len(scores)} starts)"
     click.echo(f"pairhmm: {len(seqs)} sequences, {n} symbols; {len(hist)} iterations, {conv}; "
                f"log-likelihood {ll:.6f}; {model.n_parameters()} free parameters; "
                f"BIC {-2 * ll + model.n_parameters() * np.log(n):.3f}", err=True)
@@ -267,6 +283,7 @@ def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
 @click.option("--state-names", default=None, help="Comma-separated names for the states.")
 @_symbols_opt
 @_progress_opt
+@writes(output="-o")
 def decode_cmd(model_path: str, fasta: str, output: str, fmt: str, algorithm: str,
                state_names: str | None, symbols: str | None, progress: bool | None) -> None:
     """Decode the hidden state path of each FASTA record, written as segments."""
@@ -294,6 +311,7 @@ def decode_cmd(model_path: str, fasta: str, output: str, fmt: str, algorithm: st
 @click.option("-o", "--output", default="-", show_default=True, help="Output file ('-' = stdout).")
 @_symbols_opt
 @_progress_opt
+@writes(output="-o")
 def score_cmd(model_path: str, fasta: str, output: str, symbols: str | None,
               progress: bool | None) -> None:
     """Log-likelihood (natural log) of each FASTA record: TSV seq_id, length, loglik."""
@@ -322,6 +340,7 @@ def score_cmd(model_path: str, fasta: str, output: str, symbols: str | None,
 @click.option("--states-output", default=None,
               help="Also write the true state paths as TSV segments to this file.")
 @_symbols_opt
+@writes(output="-o", states_output="--states-output")
 def sample_cmd(model_path: str, output: str, length: int, count: int, seed: int | None,
                states_output: str | None, symbols: str | None) -> None:
     """Generate sequences from a model (FASTA), optionally with their state paths."""

@@ -11,7 +11,7 @@ import warnings
 
 import click
 
-from ._common import atomic_output, fail
+from ._common import atomic_output, fail, writes
 
 __all__ = ["motif"]
 
@@ -79,6 +79,7 @@ def _echo_warnings(caught: list) -> None:
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Scan batches of records on a Dask cluster (scheduler address); needs "
                    "pairhmm[distributed]. Same hits and q-values as a local scan.")
+@writes(output="-o")
 def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str | None,
              pvalue: float | None, score: float | None, bg: str, pseudocount: float,
              max_hits: int | None, best_per_sequence: bool, forward_only: bool,
@@ -122,6 +123,7 @@ def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str |
 @click.option("--from", "src_fmt", default=None, help="Input format (detected when omitted).")
 @click.option("--to", "dst_fmt", type=click.Choice(["jaspar", "meme", "transfac", "pfm", "clusterbuster"]),
               default=None, help="Output format (from OUTPUT's extension when omitted).")
+@writes(dest="OUTPUT")
 def convert_cmd(source: str, dest: str, src_fmt: str | None, dst_fmt: str | None) -> None:
     """Convert a motif file between formats (jaspar, meme, transfac, pfm, clusterbuster)."""
     from pairhmm.motif import read_motifs, write_motifs

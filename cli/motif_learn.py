@@ -11,7 +11,8 @@ import sys
 
 import click
 
-from ._common import atomic_output, run_guarded
+from ._common import (OUTPUT_PATH, atomic_output, folder, run_guarded, staged_folder,
+                      summary_to_stderr, writes)
 
 __all__ = ["train", "predict"]
 
@@ -50,13 +51,13 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.command("train")
 @click.argument("positives", type=click.Path(dir_okay=False, allow_dash=False))
 @click.argument("negatives", required=False, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "model_path", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", "model_path", required=True, type=OUTPUT_PATH,
               help="Trained model (JSON).")
-@click.option("--motifs", "motifs_path", type=click.Path(dir_okay=False),
+@click.option("--motifs", "motifs_path", type=OUTPUT_PATH,
               help="Write the learned filters as PWMs (most important first).")
 @click.option("--motif-format", type=click.Choice(_MOTIF_FORMATS),
               help="Format of --motifs (default: from the extension, else MEME).")
-@click.option("--logos", "logos_dir", type=click.Path(file_okay=False),
+@click.option("--logos", "logos_dir", type=OUTPUT_PATH,
               help="Write one sequence-logo PNG per filter into this folder (needs matplotlib).")
 @click.option("--labeled", is_flag=True,
               help="POSITIVES alone carries labels: FASTA headers '>id LABEL' (tabular "
@@ -116,6 +117,7 @@ def _motif_format(path: str, fmt: str | None) -> str:
               help="Random seed (initialisation, validation split, batches, shuffled negatives).")
 @click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@writes(model_path="-o", motifs_path="--motifs", logos_dir=folder("--logos"))
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
           n_filters, width, rc_shared, augment_rc, conjoin, strand_pooling, palindromic, pooling,
           activation,
@@ -131,6 +133,14 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
     def body():
         from pairhmm.motif.cnn import MotifCNN, load_training_data, write_motif_file
 
+        if logos_dir:  # fail before training, not after
+            try:
+                import matplotlib  # noqa: F401
+            except ImportError:
+                from pairhmm.errors import InvalidParameter
+
+                raise InvalidParameter("--logos", logos_dir,
+                                       "needs matplotlib: pip install 'pairhmm[plot]'") from None
         ids, seqs, labels = load_training_data(positives, negatives, labeled=labeled,
                                                random_state=seed)
         model = MotifCNN(n_filters=n_filters, width=width, rc_shared=rc_shared,
@@ -177,25 +187,30 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
             with atomic_output(motifs_path, "w") as fh:
                 write_motif_file(exported, fh, _motif_format(motifs_path, motif_format))
         if logos_dir:
-            model.save_logos(logos_dir, motifs=exported)
+            model.save_logos(staged_folder(logos_dir), motifs=exported)
+
+        # the summary goes with the data only when the data are not on standard output
+        def echo(text: str) -> None:
+            click.echo(text, err=summary_to_stderr())
+
         runs: dict[int, list] = {}
         for entry in model.history_:
             runs.setdefault(entry.get("model", 1), []).append(entry)
         n_pos = int(labels.sum())
-        click.echo(f"trained on {len(labels)} sequences ({n_pos} bound, {len(labels) - n_pos} unbound)")
+        echo(f"trained on {len(labels)} sequences ({n_pos} bound, {len(labels) - n_pos} unbound)")
         for i, e in enumerate(model.best_epochs_, 1):
             best = runs[i][e - 1]
             who = f"model {i}: " if n_models > 1 else ""
-            click.echo(f"{who}best epoch {e} of {len(runs[i])}, validation loss "
-                       f"{best['val_loss']:.4f}, validation AUROC {best['val_auroc']:.4f}")
+            echo(f"{who}best epoch {e} of {len(runs[i])}, validation loss "
+                 f"{best['val_loss']:.4f}, validation AUROC {best['val_auroc']:.4f}")
         top = exported[:3]
-        click.echo("top filters: " + ", ".join(f"{m.name} {m.consensus}" for m in top))
+        echo("top filters: " + ", ".join(f"{m.name} {m.consensus}" for m in top))
         if kmer:
-            click.echo("top k-mers: " + ", ".join(f"{u} {w:+.3f}" for u, w in model.top_kmers(5)))
-        click.echo("")
-        click.echo("parameters per filter (shared convolution vs a locally-connected layer over "
-                   f"L = {model.seq_length_} bp):")
-        click.echo(model.parameter_report())
+            echo("top k-mers: " + ", ".join(f"{u} {w:+.3f}" for u, w in model.top_kmers(5)))
+        echo("")
+        echo("parameters per filter (shared convolution vs a locally-connected layer over "
+             f"L = {model.seq_length_} bp):")
+        echo(model.parameter_report())
 
     run_guarded(body)
 
@@ -203,9 +218,10 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
 @click.command("predict")
 @click.argument("model_path", type=click.Path(dir_okay=False))
 @click.argument("sequences", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+@click.option("-o", "--output", default="-", type=OUTPUT_PATH,
               help="Output TSV (default stdout).")
 @click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
+@writes(output="-o")
 def predict(model_path, sequences, output, threads):
     """Score SEQUENCES (FASTA or tabular) with a trained motif CNN.
 

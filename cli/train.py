@@ -13,13 +13,12 @@ log-likelihood) goes to standard error when it is a terminal.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any, Callable
 
 import click
 
-from ._common import atomic_output, fail
+from ._common import OUTPUT_PATH, atomic_output, fail, summary_to_stderr, writes
 
 ALIGNMENT_FORMATS = ["fasta", "clustal", "stockholm", "msf", "phylip", "a2m", "nexus"]
 FREEZABLE = ("match", "insert", "delta", "epsilon", "tau", "flank_loop")
@@ -50,6 +49,31 @@ def input_options(fn: Callable) -> Callable:
     ]):
         fn = opt(fn)
     return fn
+
+
+def training_options(max_iter: int, tol: float, pseudocount_help: str,
+                     tol_help: str = "Stop when the total log-likelihood (nats) improves by less "
+                                     "than this.") -> Callable:
+    """Baum-Welch options shared by `train` and `test-symmetry` (only the defaults differ)."""
+    def deco(fn: Callable) -> Callable:
+        for opt in reversed([
+            click.option("--max-iter", default=max_iter, show_default=True,
+                         type=click.IntRange(min=0), help="Maximum Baum-Welch iterations (of each fit)."),
+            click.option("--tol", default=tol, show_default=True, type=click.FloatRange(min=0.0),
+                         help=tol_help),
+            click.option("--freeze", default=None, metavar="LIST",
+                         help="Comma-separated parameters kept at their start value: "
+                              f"{', '.join(FREEZABLE)}."),
+            click.option("--pseudocount", default=None, type=click.FloatRange(min=0.0),
+                         help=pseudocount_help),
+            click.option("--init", type=click.Choice(["model", "random"]), default="model",
+                         show_default=True,
+                         help="Start from the model's values or from random ones with its structure."),
+            click.option("--seed", type=int, default=None, help="Random seed for --init random."),
+        ]):
+            fn = opt(fn)
+        return fn
+    return deco
 
 
 def _alignment_pairs(alignments: list) -> list:
@@ -200,29 +224,20 @@ def _parse_freeze(text: str | None) -> list[str] | None:
 # ------------------------------------------------------------------------------------------------
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", required=True, type=OUTPUT_PATH,
               help="Model JSON to write ('-' = standard output; the summary then goes to stderr).")
 @input_options
 @click.option("--untied", is_flag=True,
               help="Untie InsertX and InsertY (separate delta, epsilon and insert emissions).")
 @click.option("--asymmetric-match", is_flag=True,
               help="Do not tie p_ab = p_ba (for ordered pairs, e.g. ancestor -> descendant).")
-@click.option("--max-iter", default=100, show_default=True, type=click.IntRange(min=0),
-              help="Maximum Baum-Welch iterations.")
-@click.option("--tol", default=1e-4, show_default=True, type=click.FloatRange(min=0.0),
-              help="Stop when the total log-likelihood (nats) improves by less than this.")
-@click.option("--freeze", default=None, metavar="LIST",
-              help=f"Comma-separated parameters kept at their start value: {', '.join(FREEZABLE)}.")
-@click.option("--pseudocount", default=None, type=click.FloatRange(min=0.0),
-              help="Dirichlet pseudocount added to every count [default: 1, so residues and "
-                   "pairs the training data lacks keep a non-zero probability; 0 = maximum "
-                   "likelihood].")
+@training_options(100, 1e-4, "Dirichlet pseudocount added to every count [default: 1, so "
+                  "residues and pairs the training data lacks keep a non-zero probability; 0 = "
+                  "maximum likelihood].")
 @click.option("--baum-welch/--count-only", "baum_welch", default=None,
               help="With --from-alignments: refine the counted model by Baum-Welch on the "
                    "unaligned row pairs (default: count only). Without it Baum-Welch always runs.")
-@click.option("--init", type=click.Choice(["model", "random"]), default="model", show_default=True,
-              help="Start from the model's values or from random ones with its structure.")
-@click.option("--seed", type=int, default=None, help="Random seed for --init random.")
+@writes(output="-o")
 def train(files, output, from_alignments, aln_format, model_path, preset, alphabet, mode, jobs,
           quiet, scheduler, untied, asymmetric_match, max_iter, tol, freeze, pseudocount, baum_welch, init,
           seed):
@@ -242,12 +257,6 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
     from pairhmm.train import estimate_from_alignments
 
     frozen = _parse_freeze(freeze)
-    if output != "-":  # fail before training, not after
-        folder = os.path.dirname(os.path.abspath(output))
-        if not os.path.isdir(folder):
-            fail(f"{output}: cannot write the model, folder {folder} does not exist")
-        if os.path.isdir(output):
-            fail(f"{output}: is a folder; give a file name for the model")
     if baum_welch is not None and not from_alignments:
         fail("--baum-welch/--count-only apply to --from-alignments only")
     if init == "random" and from_alignments and not baum_welch:
@@ -275,33 +284,32 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
             bar.close()
         how.append(f"Baum-Welch (tol {tol:g} nats, pseudocount {pc:g})")
     table = summary_table(model, start, len(pairs), "; then ".join(how))
-    if output == "-":
-        with atomic_output("-") as fh:
-            json.dump(model.to_dict(), fh, indent=1)
-            fh.write("\n")
-        click.echo(table, err=True, nl=False)
-    else:
-        model.save(output)  # atomic
-        click.echo(table, nl=False)
+    with atomic_output(output) as fh:
+        json.dump(model.to_dict(), fh, indent=1)
+        fh.write("\n")
+    click.echo(table, err=summary_to_stderr(), nl=False)
 
 
 # ------------------------------------------------------------------------------------------------
 @click.command("test-symmetry")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @input_options
-@click.option("--max-iter", default=500, show_default=True, type=click.IntRange(min=1),
-              help="Maximum Baum-Welch iterations of each fit.")
-@click.option("--tol", default=1e-6, show_default=True, type=click.FloatRange(min=0.0),
-              help="Convergence tolerance (nats) of each fit: keep it tight, the statistic is a "
-                   "difference of two maximised log-likelihoods.")
+@training_options(500, 1e-6, "Dirichlet pseudocount added to every count of both fits "
+                  "[default: 0, maximum likelihood, as the likelihood-ratio test assumes; with a "
+                  "pseudocount the fits maximise the posterior and the statistic compares those "
+                  "objectives].",
+                  tol_help="Convergence tolerance (nats) of each fit: keep it tight, the "
+                           "statistic is a difference of two maximised log-likelihoods.")
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0.0, 1.0,
                                                                                 min_open=True),
               help="Significance level for the one-line conclusion.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of a table.")
-@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", default="-", type=OUTPUT_PATH,
               help="Write the table (or JSON) here instead of standard output.")
+@writes(output="-o")
 def test_symmetry(files, from_alignments, aln_format, model_path, preset, alphabet, mode, jobs,
-                  quiet, scheduler, max_iter, tol, alpha, as_json, output):
+                  quiet, scheduler, max_iter, tol, freeze, pseudocount, init, seed, alpha, as_json,
+                  output):
     """Likelihood-ratio test of symmetric indels: tied vs untied InsertX/InsertY.
 
     Fits the tied model (shared delta, epsilon and insert emissions) and the untied one from the
@@ -311,12 +319,17 @@ def test_symmetry(files, from_alignments, aln_format, model_path, preset, alphab
     """
     from pairhmm.train import symmetry_test
 
+    frozen = _parse_freeze(freeze)
     start, pairs, _ = load_inputs(files, from_alignments, aln_format, model_path, preset,
                                   alphabet, mode)
+    pc = 0.0 if pseudocount is None else pseudocount
+    if init == "random":  # one random start shared by both fits (max_iter=0: no EM step)
+        start = start.fit(pairs, max_iter=0, init="random", random_state=seed, freeze=frozen,
+                          n_jobs=jobs, scheduler=scheduler)
     bar = Progress(3 * (max_iter + 1), "tied and untied fits", quiet)
     try:
         res = symmetry_test(pairs, model=start, max_iter=max_iter, tol=tol, n_jobs=jobs,
-                            callback=bar, scheduler=scheduler)
+                            callback=bar, scheduler=scheduler, pseudocount=pc, freeze=frozen)
     finally:
         bar.close()
     reject = res.pvalue < alpha

@@ -39,6 +39,7 @@ __all__ = [
     "TiedHMM",
     "ConvergenceMonitor",
     "LikelihoodDecreaseWarning",
+    "ConvergenceWarning",
     "LikelihoodRatioTest",
     "likelihood_ratio_test",
     "resolve_alphabet",
@@ -51,6 +52,18 @@ _SUM_TOL = 1e-6
 
 class LikelihoodDecreaseWarning(RuntimeWarning):
     """The EM objective fell between two iterations (a bug or a numerical problem)."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """Baum-Welch stopped at ``n_iter`` iterations before the objective's gain fell below ``tol``
+    (raise ``n_iter``; ``monitor_.reached_tol`` is False)."""
+
+
+#: Initial weight of a self-transition relative to a move to another state (before the random
+#: factor in [1, 2) and row normalisation): states that persist, as in most sequence models.
+#: A near-uniform start lets EM settle in states that alternate every symbol (the casino rolls
+#: of data/hmm stopped there after 100 iterations); see ``TiedHMM._init_params``.
+_STICKY = 10.0
 
 
 class ConvergenceMonitor:
@@ -103,9 +116,15 @@ class ConvergenceMonitor:
 
     @property
     def converged(self) -> bool:
-        """True when the last improvement is below ``tol`` or ``n_iter`` iterations are done."""
-        return self.iter >= self.n_iter or (
-            len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol)
+        """True when the last improvement is below ``tol`` or ``n_iter`` iterations are done
+        (hmmlearn's meaning: EM stops; :attr:`reached_tol` tells the two apart)."""
+        return self.iter >= self.n_iter or self.reached_tol
+
+    @property
+    def reached_tol(self) -> bool:
+        """True when EM converged: the last improvement of the objective was below ``tol``
+        (False when it stopped because ``n_iter`` iterations were done)."""
+        return len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
 
     def __repr__(self) -> str:
         return (f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, iter={self.iter}, "
@@ -548,7 +567,14 @@ class TiedHMM:
         """P(code | state), shape (n_codes, K): membership-summed emission probabilities."""
         return np.ascontiguousarray(st["membership"] @ emis.T)
 
-    def _init_params(self, st: dict[str, Any]) -> None:
+    def _init_params(self, st: dict[str, Any], x: "np.ndarray | None" = None) -> None:
+        """Starting values of the parameters named in ``init_params`` (or not yet set).
+
+        Start: uniform. Transitions: persistent states, each label weighted by a random factor
+        in [1, 2), times ``_STICKY`` for labels on the diagonal, normalised per row class.
+        Emissions: the symbol frequencies of the training codes ``x`` (plus one), each entry
+        times a random factor in [0.5, 1.5), so the states start apart but near the data.
+        """
         rng = _rng(self.random_state)
         K, M = self.n_states, self.n_symbols
         b = st["blocks"]
@@ -556,7 +582,10 @@ class TiedHMM:
             self.startprob_ = np.full(K, 1.0 / K)
         if "t" in self.init_params or not hasattr(self, "transmat_"):
             blk = b["t"]
-            w = 1.0 + rng.random(blk.n_free)  # mild random asymmetry around uniform
+            w = 1.0 + rng.random(blk.n_free)
+            idx = blk.tying.index
+            diag = np.unique(idx[np.arange(K), np.arange(K)])
+            w[diag[diag >= 0]] *= _STICKY
             theta = np.zeros(blk.n_free)
             for c in range(blk.n_classes):
                 in_c = blk.class_of == c
@@ -564,7 +593,10 @@ class TiedHMM:
             self.transmat_ = blk.tying.expand(theta)
         if "e" in self.init_params or not hasattr(self, "emissionprob_"):
             blk = b["e"]
-            rows = rng.random((blk.n_free // M, M))
+            freq = np.ones(M)
+            if x is not None:
+                freq += np.bincount(x[x < M], minlength=M)[:M]
+            rows = freq / freq.sum() * rng.uniform(0.5, 1.5, size=(blk.n_free // M, M))
             rows /= rows.sum(axis=1, keepdims=True)
             self.emissionprob_ = blk.tying.expand(rows.ravel())
 
@@ -613,7 +645,8 @@ class TiedHMM:
 
     # ------------------------------------------------------------------ training
     def fit(self, X: Any, lengths: "Sequence[int] | None" = None, *,
-            callback: "Callable[[int, float], None] | None" = None) -> "TiedHMM":
+            callback: "Callable[[int, float], None] | None" = None,
+            n_init: int = 1) -> "TiedHMM":
         """Estimate the parameters with Baum-Welch (EM) over one or many sequences.
 
         Parameters
@@ -624,16 +657,35 @@ class TiedHMM:
             Length of each sequence in ``X``; must sum to ``n_total``.
         callback : callable(iteration, objective), optional
             Called after every iteration (the CLI's progress bar).
+        n_init : int, default 1
+            Number of random starts (EM finds a local maximum; the casino rolls of Durbin et al.
+            have three): each runs to convergence and the one with the highest objective is
+            kept. The first start is the one ``n_init=1`` uses (``random_state``), the others
+            are seeded from it, so the result is reproducible and never worse than one start.
+            ``init_scores_`` holds every start's final objective. Starts that initialise
+            nothing (``init_params=""`` with every array set) are not repeated.
 
         Returns
         -------
         self : TiedHMM
+
+        Warns
+        -----
+        ConvergenceWarning
+            When the kept fit stopped at ``n_iter`` iterations before its gain fell below
+            ``tol`` (``monitor_.reached_tol`` is then False).
         """
+        if not (isinstance(n_init, (int, np.integer)) and n_init >= 1):
+            raise InvalidParameter("n_init", n_init, "must be an integer >= 1")
+        random_part = any(c in self.init_params or not hasattr(self, a) for c, a in
+                          (("s", "startprob_"), ("t", "transmat_"), ("e", "emissionprob_")))
+        if n_init > 1 and random_part:
+            return self._fit_restarts(X, lengths, callback, int(n_init))
         from ._kernels import hmm as K_
 
         st = self._structure()
         x, offsets = self._prepare(X, lengths)
-        self._init_params(st)
+        self._init_params(st, x)
         _, (self.startprob_, self.transmat_, self.emissionprob_) = self._check_params(st)
         self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
         for it in range(self.n_iter):
@@ -653,6 +705,41 @@ class TiedHMM:
                 callback(it + 1, objective)
             if self.monitor_.converged:
                 break
+        mon = self.monitor_
+        if not mon.reached_tol and mon.iter >= self.n_iter and self.tol > -math.inf:
+            gain = (f"the objective still gaining {mon.history[-1] - mon.history[-2]:.3g} per "
+                    "iteration" if len(mon.history) >= 2 else "no gain measured yet")
+            warnings.warn(f"Baum-Welch did not converge: stopped at n_iter = {self.n_iter} "
+                          f"iteration(s) with {gain} (tol = {self.tol:g}); raise n_iter",
+                          ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _fit_restarts(self, X: Any, lengths: Any, callback: Any, n_init: int) -> "TiedHMM":
+        """``fit`` from ``n_init`` random starts; keeps the best (see :meth:`fit`)."""
+        import copy
+
+        base = self.random_state
+        if base is None or isinstance(base, (np.random.Generator, np.random.RandomState)):
+            rng = _rng(base)
+            seeds: list[Any] = [int(v) for v in rng.integers(0, 2**63 - 1, size=n_init)]
+        else:
+            seeds = [base] + [int(np.random.SeedSequence([int(base), r]).generate_state(1)[0])
+                              for r in range(1, n_init)]
+        best, best_warnings, scores = None, [], []
+        for seed in seeds:
+            trial = copy.deepcopy(self)
+            trial.random_state = seed
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                trial.fit(X, lengths, callback=callback)
+            scores.append(trial.monitor_.history[-1])
+            if best is None or scores[-1] > best.monitor_.history[-1]:
+                best, best_warnings = trial, caught
+        for attr in ("startprob_", "transmat_", "emissionprob_", "monitor_"):
+            setattr(self, attr, getattr(best, attr))
+        self.init_scores_ = scores
+        for w in best_warnings:  # the kept fit's warnings (e.g. ConvergenceWarning)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return self
 
     def _emission_counts(self, st: dict[str, Any], code_c: np.ndarray,

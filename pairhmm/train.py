@@ -316,6 +316,13 @@ def _pooled_gap_counts(model: PairHMM, stats: PairStats, pseudocount: float) -> 
                 R=np.array([[n[1, 0], n[2, 0]]]), nE=n[:, 3].sum(), flank_loop=0.0, flank_exit=0.0)
 
 
+#: Smallest probability (relative to 1 - tau) of a move back to Match (M -> M, X -> M, Y -> M)
+#: that the M-step produces: the model requires these moves > 0, and maximum likelihood on data
+#: that never use one drives it to 0 (and, by rounding, below). Its effect on a fit's
+#: log-likelihood is at most about MIN_RETURN per use of the move.
+MIN_RETURN = 1e-10
+
+
 def _gap_mstep(model: PairHMM, c: dict, frozen: set[str]) -> tuple[np.ndarray, float, float]:
     """Maximise the expected complete-data log-likelihood over the gap parameters and tau.
 
@@ -336,6 +343,13 @@ def _gap_mstep(model: PairHMM, c: dict, frozen: set[str]) -> tuple[np.ndarray, f
         s = 1.0 - tau
         out = cur.copy()
         row_total = nMM + D.sum()
+        # The moves back to Match (M -> M, X -> M, Y -> M) are what is left of a row; computed by
+        # subtraction they can round below zero when the data never use them (an insert state
+        # only ever left through End: an untied fit on pairs whose one sequence is longer at an
+        # end). The parameter space is every such move >= MIN_RETURN: a row whose maximiser lies
+        # below keeps MIN_RETURN and shares the rest in proportion to its counts (the exact
+        # maximiser under that bound, so EM stays monotone).
+        floor = s * MIN_RETURN
         for k in range(n_cls):
             if "delta" not in frozen and row_total > 0:
                 if tied:
@@ -346,12 +360,16 @@ def _gap_mstep(model: PairHMM, c: dict, frozen: set[str]) -> tuple[np.ndarray, f
                 if tied:
                     tot = E[k].sum() + R[k].sum()
                     if tot > 0:
-                        out[k, 2] = out[k, 3] = s * E[k].sum() / tot
+                        out[k, 2] = out[k, 3] = min(s * E[k].sum() / tot, s - floor)
                 else:
                     for side in (0, 1):
                         tot = E[k, side] + R[k, side]
                         if tot > 0:
-                            out[k, 2 + side] = s * E[k, side] / tot
+                            out[k, 2 + side] = min(s * E[k, side] / tot, s - floor)
+        if "delta" not in frozen and row_total > 0:
+            opened = out[:, :2].sum()
+            if opened > s - floor:
+                out[:, :2] *= (s - floor) / opened
         return out
 
     def q(tau: float) -> float:
@@ -386,6 +404,7 @@ def _gap_mstep(model: PairHMM, c: dict, frozen: set[str]) -> tuple[np.ndarray, f
     lam = model.flank_loop
     if "flank_loop" not in frozen and c["flank_loop"] + c["flank_exit"] > 0 and model.mode != "global":
         lam = c["flank_loop"] / (c["flank_loop"] + c["flank_exit"])
+        lam = min(max(lam, MIN_RETURN), 1.0 - MIN_RETURN)  # the model needs 0 < loop < 1
     return solve(tau).ravel(), tau, lam
 
 
