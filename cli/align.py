@@ -431,6 +431,13 @@ def posterior(files, model_path, preset, alphabet, max_memory, mode, output, plo
     """
     import numpy as np
 
+    if plot_path and band is not None:
+        fail("--plot draws the full matrix; it cannot be combined with --band")
+    if plot_path:  # before any work
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            fail("--plot needs matplotlib: pip install 'pairhmm[plot]'")
     limit = parse_size(max_memory)
     model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, mode=mode)
     if len(pairs) != 1:
