@@ -254,6 +254,8 @@ def writes(**outputs: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
                     continue
                 path = os.fspath(path)
                 if path == "-":
+                    if isinstance(option, folder):
+                        fail(f"{option} -: give a folder (files cannot go to standard output)")
                     if "-" in paths:
                         fail(f"{paths['-']} and {option} cannot both write to standard output")
                     paths["-"] = str(option)
