@@ -215,7 +215,7 @@ def pvalue_of_score(motif: LogOddsFilter, score: Any) -> Any:
     return score_distribution(motif).pvalue(score)
 
 
-def qvalues(pvalues: Any, n_tests: int) -> np.ndarray:
+def qvalues(pvalues: Any, n_tests: int, dropped: "tuple[Any, Any] | None" = None) -> np.ndarray:
     """Benjamini-Hochberg q-values of the given p-values among ``n_tests`` tests.
 
     Parameters
@@ -223,21 +223,28 @@ def qvalues(pvalues: Any, n_tests: int) -> np.ndarray:
     pvalues : array of float, shape (h,)
         P-values of the reported hits (any order); the untested remainder are assumed larger.
     n_tests : int
-        Number of tests (tested positions), at least h.
+        Number of tests (tested positions), at least h plus the dropped ones.
+    dropped : (array of float, array of int), optional
+        P-values of further tests that count in the ranking but get no q-value (hits a memory
+        bound dropped), as distinct values and how many tests had each.
 
     Returns
     -------
     q : ndarray, shape (h,)
-        In the input order.
+        In the input order; ``q_i = min_{j >= i} min(1, m * p_(j) / j)`` over the ascending
+        p-values of all counted tests (ties share the q-value of the last of them).
     """
     p = np.asarray(pvalues, dtype=float)
     h = p.size
     if h == 0:
         return np.zeros(0)
-    m = max(int(n_tests), h)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, h + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    q = np.empty(h)
-    q[order] = np.minimum(ranked, 1.0)
-    return q
+    vals, counts = p, np.ones(h, dtype=np.int64)
+    if dropped is not None and np.size(dropped[0]):
+        vals = np.concatenate([p, np.asarray(dropped[0], dtype=float)])
+        counts = np.concatenate([counts, np.asarray(dropped[1], dtype=np.int64)])
+    m = max(int(n_tests), int(counts.sum()))
+    uniq, inv = np.unique(vals, return_inverse=True)
+    n_at = np.bincount(inv, weights=counts, minlength=uniq.size)
+    rank = np.cumsum(n_at)  # rank of the last test holding each distinct p-value
+    q_at = np.minimum.accumulate((uniq * m / rank)[::-1])[::-1]
+    return np.minimum(q_at[inv[:h]], 1.0)

@@ -31,7 +31,7 @@ from ..alphabet import DNA, RNA, encode
 from ..errors import AlphabetError, InputFormatError, InvalidParameter
 
 __all__ = [
-    "read_motifs", "write_motifs", "motif_ids", "detect_motif_format", "Background",
+    "read_motifs", "write_motifs", "motif_ids", "select_motifs", "detect_motif_format", "Background",
     "LogOddsFilter", "MOTIF_FORMATS", "WRITE_FORMATS",
 ]
 
@@ -306,6 +306,39 @@ def motif_ids(motif: Any, index: int = 0) -> tuple[str, str]:
     return f"motif_{index + 1}", ""
 
 
+def select_motifs(motifs: Sequence[Any], wanted: Iterable[str], source: str = "the motif file") -> list:
+    """The motifs named in ``wanted``, in file order (FIMO's ``--motif``).
+
+    Each entry matches motif IDs exactly (:func:`motif_ids`: every motif with that ID); when no
+    ID matches, it matches the alternate name (JASPAR TF name, MEME alternate name) if exactly
+    one motif has it.
+
+    Raises
+    ------
+    InvalidParameter
+        An entry matches nothing, or only a name that several motifs share.
+    """
+    ids = [motif_ids(m, k) for k, m in enumerate(motifs)]
+    chosen: set[int] = set()
+    for w in wanted:
+        by_id = [k for k, (mid, _) in enumerate(ids) if mid == w]
+        if by_id:
+            chosen.update(by_id)
+            continue
+        by_name = [k for k, (_, alt) in enumerate(ids) if alt == w]
+        if len(by_name) == 1:
+            chosen.add(by_name[0])
+        elif by_name:
+            shown = ", ".join(ids[k][0] for k in by_name[:5]) + (", ..." if len(by_name) > 5 else "")
+            raise InvalidParameter("motif", w, f"the name is shared by {len(by_name)} motifs in "
+                                               f"{source} ({shown}): give the ID")
+        else:
+            shown = ", ".join(mid for mid, _ in ids[:3]) + (", ..." if len(ids) > 3 else "")
+            raise InvalidParameter("motif", w, f"no motif with that ID or name in {source} "
+                                               f"({len(ids)} motifs: {shown})")
+    return [motifs[k] for k in sorted(chosen)]
+
+
 def _motif_matrix(motif: Any, letters: str = "ACGT") -> np.ndarray:
     """Counts of ``motif`` as an array, shape (width, len(letters))."""
     return np.array([motif.counts[c] for c in letters], dtype=float).T.copy()
@@ -491,6 +524,35 @@ class Background:
             raise InputFormatError(f"{name}: the order-0 frequencies of A, C, G, T sum to "
                                    f"{f.sum():.4g}, not 1")
         return cls(f)
+
+    @classmethod
+    def from_motifs(cls, motifs: Iterable[Any]) -> "Background":
+        """The background a motif file gives (MEME's ``Background letter frequencies``), as
+        FIMO's default ``--bfile --motif--``; uniform when the file gives none.
+
+        Raises
+        ------
+        InvalidParameter
+            The motifs carry different backgrounds.
+        """
+        found = None
+        for m in motifs:
+            bg = getattr(m, "background", None)
+            if not bg:
+                continue
+            if isinstance(bg, Background):
+                freqs = bg.freqs
+            else:
+                try:
+                    freqs = [bg[c] if c in bg else bg["U"] for c in "ACGT"]
+                except (KeyError, TypeError):
+                    continue
+            b = cls(np.asarray(freqs, dtype=float))
+            if found is not None and b != found:
+                raise InvalidParameter("--bg", "motif", "the motifs carry different backgrounds: "
+                                                        "give one with --bg")
+            found = b
+        return found if found is not None else cls.uniform()
 
     @classmethod
     def parse(cls, spec: "str | Background | None") -> "Background | None":
