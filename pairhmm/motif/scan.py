@@ -311,7 +311,7 @@ class HitTable:
 
         Warns (once, naming the first such record) when a record's length is not ``end - start
         + 1``: names written by ``bedtools getfasta`` (``chr1:999-2000`` for the same 1,001
-        bases) are 0-based, and their hits come out one base to the right.
+        bases) are 0-based, and their hits come out one base off.
         """
         parsed = [parse_genomic_name(n) for n in self.sequence_names]
         names = [p[0] if p else n for n, p in zip(self.sequence_names, parsed)]
@@ -327,7 +327,7 @@ class HitTable:
                     f"{len(bad)} record name(s) with genomic coordinates do not match the record's "
                     f"length, e.g. {self.sequence_names[k]!r} has {self.sequence_lengths[k]} bases "
                     f"(--parse-genomic-coord reads the start as 1-based, as FIMO; bedtools getfasta "
-                    f"names are 0-based: their hits are then one base to the right)", stacklevel=2)
+                    f"names are 0-based, so their hits come out one base off)", stacklevel=2)
         new = self.take(np.arange(len(self)))
         new.sequence_names = names
         w = self.widths[self.motif]
