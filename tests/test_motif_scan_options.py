@@ -223,9 +223,9 @@ def test_background_from_motifs():
     ms = jaspar_motifs()
     assert Background.from_motifs(ms) == Background.uniform()
     for m in ms:
-        m.background = {"A": 0.3, "C": 0.2, "G": 0.2, "T": 0.3}
+        m.file_background = {"A": 0.3, "C": 0.2, "G": 0.2, "T": 0.3}
     assert Background.from_motifs(ms) == BG
-    ms[1].background = {"A": 0.2, "C": 0.3, "G": 0.3, "T": 0.2}
+    ms[1].file_background = {"A": 0.2, "C": 0.3, "G": 0.3, "T": 0.2}
     with pytest.raises(InvalidParameter, match="different backgrounds"):
         Background.from_motifs(ms)
 

@@ -23,8 +23,8 @@ from importlib import import_module
 from typing import Any
 
 from .pvalue import ScoreDistribution, pvalue_of_score, qvalues, score_distribution, score_threshold
-from .pwm import (Background, LogOddsFilter, detect_motif_format, motif_ids, read_motifs, select_motifs,
-                  write_motifs)
+from .formats import detect_motif_format, motif_ids, read_motifs, select_motifs, write_motifs
+from .pwm import Background, LogOddsFilter
 from .scan import Hit, HitTable, Scanner, build_filters, parse_genomic_name, scan, scan_table, write_hits
 
 # The CNN learner is another module (heavier, written separately): load it on first use.
