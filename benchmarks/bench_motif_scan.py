@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from pairhmm.motif import Background, LogOddsFilter, read_motifs, scan, score_threshold
 
+    try:
+        from pairhmm.motif import scan_table
+    except ImportError:  # an older pairhmm (before/after comparisons): scan(table=True)
+        def scan_table(*a, **k):
+            return scan(*a, table=True, **k)
+
     path = args.jaspar_dir / "JASPAR2024_CORE_vertebrates_latest.jaspar"
     allm = read_motifs(path)
     ctcf = [m for m in allm if str(m.matrix_id).startswith("MA0139")][:1]
@@ -74,8 +80,8 @@ def main(argv: list[str] | None = None) -> None:
             LogOddsFilter.from_motif(m, bg, 0.1, i), args.pvalue) for i, m in enumerate(motifs)],
             args.repeats)
         cpu_thr = _median_time.cpu  # type: ignore[attr-defined]
-        t, hits = _median_time(lambda: scan(motifs, [("chr", seq)], background=bg, pvalue=args.pvalue,
-                                            table=True), args.repeats)
+        t, hits = _median_time(lambda: scan_table(motifs, [("chr", seq)], background=bg,
+                                                  pvalue=args.pvalue), args.repeats)
         rows.append(("pairhmm", label, args.mbp, t, n * k / t, len(hits), _median_time.cpu))
         if MOODS is not None:
             mats, thrs = [], []

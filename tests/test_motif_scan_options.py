@@ -74,6 +74,23 @@ def test_qvalue_threshold_equals_bh_over_every_window(qv):
         t.motif.tolist(), t.seq.tolist(), t.start.tolist(), t.strand.tolist())], rtol=1e-12)
 
 
+def test_qvalues_with_a_dropped_histogram_equal_bh_on_the_expanded_list():
+    try:
+        from scipy.stats import false_discovery_control
+    except ImportError:
+        pytest.skip("needs SciPy >= 1.11")
+    from pairhmm.motif import qvalues
+
+    rng = np.random.default_rng(8)
+    kept = rng.choice([1e-6, 2e-6, 5e-6, 1e-5, 3e-5], size=40)
+    dvals, dcounts = np.array([3e-5, 5e-5, 1e-4]), np.array([7, 30, 120])
+    m = 5000
+    full = np.concatenate([kept, np.repeat(dvals, dcounts), np.ones(m - 40 - dcounts.sum())])
+    want = false_discovery_control(full, method="bh")[:40]
+    np.testing.assert_allclose(qvalues(kept, m, (dvals, dcounts)), want, rtol=1e-12)
+    assert not np.allclose(qvalues(kept, m), want)  # without the dropped ones: different
+
+
 def test_qvalue_and_pvalue_thresholds_are_exclusive():
     f = LogOddsFilter(np.ones((5, 4)), BG)
     with pytest.raises(InvalidParameter, match="give one threshold: pvalue, score or qvalue"):
@@ -120,7 +137,8 @@ def test_memory_bound_with_qvalue_threshold_says_what_it_lost():
     seqs = [(f"s{k}", random_dna(rng, 300) + site + random_dna(rng, 300)) for k in range(30)]
     full = scan_table([f], seqs, background=BG, qvalue=0.05)
     assert len(full) >= 30
-    with pytest.warns(UserWarning, match=r"dropped hit\(s\) had q-value <= 0.05, so the output is incomplete"):
+    with pytest.warns(UserWarning, match=rf"; {len(full) - 10} dropped hit\(s\) had q-value <= 0.05, "
+                                         r"so the output is incomplete"):
         bounded = scan_table([f], seqs, background=BG, qvalue=0.05, max_stored=10)
     assert len(bounded) == 10
     got = dict(zip(keyset(bounded), bounded.qvalue))

@@ -49,7 +49,7 @@ from ..errors import InvalidParameter
 from .pwm import LogOddsFilter
 
 __all__ = ["N_BINS", "SCORE_TOL", "ScoreDistribution", "score_distribution", "score_threshold",
-           "pvalue_of_score", "qvalues", "check_pvalue"]
+           "pvalue_of_score", "qvalues", "bh_by_value", "check_pvalue"]
 
 #: Number of integer steps spanning a motif's score range.
 N_BINS = 100_000
@@ -242,9 +242,31 @@ def qvalues(pvalues: Any, n_tests: int, dropped: "tuple[Any, Any] | None" = None
     if dropped is not None and np.size(dropped[0]):
         vals = np.concatenate([p, np.asarray(dropped[0], dtype=float)])
         counts = np.concatenate([counts, np.asarray(dropped[1], dtype=np.int64)])
-    m = max(int(n_tests), int(counts.sum()))
-    uniq, inv = np.unique(vals, return_inverse=True)
-    n_at = np.bincount(inv, weights=counts, minlength=uniq.size)
+    uniq, q_at = bh_by_value(vals, counts, n_tests)
+    return q_at[np.searchsorted(uniq, p)]
+
+
+def bh_by_value(values: Any, counts: Any, n_tests: int) -> tuple[np.ndarray, np.ndarray]:
+    """Benjamini-Hochberg q-value of each distinct p-value of a multiset.
+
+    Parameters
+    ----------
+    values : array of float, shape (k,)
+        P-values (repeats allowed).
+    counts : array of int, shape (k,)
+        How many tests had each entry of ``values``.
+    n_tests : int
+        Number of tests (at least ``counts.sum()``).
+
+    Returns
+    -------
+    uniq, q : ndarray, shape (u,)
+        The distinct p-values, ascending, and their q-values (every test with the same p-value
+        gets the q-value of the last of them in rank order).
+    """
+    uniq, inv = np.unique(np.asarray(values, dtype=float), return_inverse=True)
+    n_at = np.bincount(inv, weights=np.asarray(counts, dtype=float), minlength=uniq.size)
+    m = max(float(n_tests), float(n_at.sum()))
     rank = np.cumsum(n_at)  # rank of the last test holding each distinct p-value
-    q_at = np.minimum.accumulate((uniq * m / rank)[::-1])[::-1]
-    return np.minimum(q_at[inv[:h]], 1.0)
+    q = np.minimum.accumulate((uniq * m / rank)[::-1])[::-1]
+    return uniq, np.minimum(q, 1.0)

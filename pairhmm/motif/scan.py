@@ -29,7 +29,7 @@ import numpy as np
 from .._kernels.motif import good_runs, qgram_index, rescore, scan_filters, scan_filters_serial
 from ..alphabet import DNA, RNA, encode
 from ..errors import AlphabetError, InvalidParameter
-from .pvalue import ScoreDistribution, check_pvalue, qvalues
+from .pvalue import ScoreDistribution, bh_by_value, check_pvalue, qvalues
 from .pwm import Background, LogOddsFilter
 
 __all__ = ["Hit", "HitTable", "Scanner", "scan", "scan_table", "build_filters", "write_hits",
@@ -677,8 +677,10 @@ class Scanner:
             if sel.size:
                 q[sel] = qvalues(cols["pvalue"][sel], int(self._tested[m]), dropped)
             if self.qvalue is not None and dropped is not None:
-                qd = qvalues(dropped[0], int(self._tested[m]),
-                             (cols["pvalue"][sel], np.ones(sel.size, dtype=np.int64)))
+                uniq, q_at = bh_by_value(np.concatenate([cols["pvalue"][sel], dropped[0]]),
+                                         np.concatenate([np.ones(sel.size, dtype=np.int64), dropped[1]]),
+                                         int(self._tested[m]))
+                qd = q_at[np.searchsorted(uniq, dropped[0])]
                 lost += int(dropped[1][qd <= self.qvalue].sum())
         cols["qvalue"] = q
         if self._dropped:
