@@ -389,3 +389,40 @@ def test_real_jaspar_2024_files_equal_bio(shared_data, name, n):
     for a, b in zip(ours, theirs):
         assert (a.matrix_id, a.name) == (b.matrix_id, b.name)
         np.testing.assert_array_equal(counts(a), counts(b))
+
+
+HEAD = "MEME version 4\n\nALPHABET= ACGT\n\n"
+
+
+@pytest.mark.parametrize("fmt,text,msg", [
+    ("meme", HEAD + "MOTIF a\n\nMOTIF b\nletter-probability matrix: w= 1\n1 0 0 0\n",
+     r"line 5 \(motif 'a'\): motif has no letter-probability matrix"),
+    ("meme", HEAD + "MOTIF a\nletter-probability matrix:\n\nMOTIF b\n",
+     r"line 6 \(motif 'a'\): letter-probability matrix has no rows"),
+    ("meme", "MEME version 5\n\nALPHABET \"Methyl\" DNA\nEND ALPHABET\n",
+     r"line 3: custom alphabet 'ALPHABET \"Methyl\" DNA': only DNA, RNA and protein"),
+    ("meme", "MEME version 4\nALPHABET=\n", r"line 2: ALPHABET= names no letters"),
+    ("meme", HEAD + "MOTIF a\nletter-probability matrix: nsites= 0\n1 0 0 0\n",
+     r"line 6 \(motif 'a'\): nsites= 0 must be > 0"),
+    ("meme", HEAD + "MOTIF a\nletter-probability matrix: alength= 20 w= 1\n",
+     r"line 6 \(motif 'a'\): alength= 20 but the alphabet ACGT has 4 letters"),
+    ("meme", HEAD + "letter-probability matrix: w= 1\n1 0 0 0\n",
+     r"line 5: letter-probability matrix before any MOTIF line"),
+    ("minimal", "# nothing but a comment\n", r"line 1: not a MEME motif file: no 'MEME version' line"),
+    ("jaspar", ">a\n>b\nA 1\nC 1\nG 1\nT 1\n", r"line 1 \(motif 'a'\): motif has no rows of counts"),
+    ("pfm", "1 2\n3 4\n5 6\n7 8\n\n1 2\n3 4\n5 6\n7 8\n",
+     r"line 6: a fifth row of counts"),
+    ("jaspar", "A 1 2\nC 1 2\nG 1 2\nT 1 2\n>b\nA 1\nC 1\nG 1\nT 1\n",
+     r"end of file: several matrices without '>ID name' headers"),
+    ("pfm-four-columns", "A A C G\n1 2 3 4\n", r"line 1: column header 'A A C G' does not name"),
+    ("pfm-four-columns", "A C G X\n1 2 3 4\n", r"line 1: expected four counts \(A C G T\), got 'A C G X'"),
+    ("pfm-four-columns", ">a\n>b\n1 2 3 4\n", r"line 1 \(motif 'a'\): motif has no rows"),
+    ("pfm-four-columns", ">a\n1 2 three 4\n",
+     r"line 2 \(motif 'a'\): expected four counts \(A C G T\), got '1 2 three 4'"),
+    ("transfac", "ID x\nP0 A C G T\n01 1 2 3\nXX\n//\n",
+     r"line 3 \(motif 'x'\): expected a position number and 4 counts, got '01 1 2 3'"),
+    ("transfac", "ID x\nP0 A C G T\nXX\n//\n", r"line 2 \(motif 'x'\): matrix has no rows"),
+])
+def test_every_parser_error_names_the_line(fmt, text, msg):
+    with pytest.raises(InputFormatError, match=r"^in.txt: " + msg):
+        read_motifs(_named(text, "in.txt"), fmt)
