@@ -426,3 +426,35 @@ HEAD = "MEME version 4\n\nALPHABET= ACGT\n\n"
 def test_every_parser_error_names_the_line(fmt, text, msg):
     with pytest.raises(InputFormatError, match=r"^in.txt: " + msg):
         read_motifs(_named(text, "in.txt"), fmt)
+
+
+def test_scan_table_background_motif_uses_the_file_background():
+    ms = read_motifs(io.StringIO(MEME_FULL))
+    seqs = [("s", "ACGCCATTTTACGCCAGGGCACGTTT" * 4)]
+    a = scan_table(ms, seqs, background="motif", pvalue=0.05)
+    b = scan_table(ms, seqs, background=Background.from_frequencies([0.295, 0.205, 0.205, 0.295]),
+                   pvalue=0.05)
+    c = scan_table(ms, seqs, pvalue=0.05)  # uniform
+    assert a.to_hits() == b.to_hits() and len(a) > 0
+    assert [h.pvalue for h in a.to_hits()] != [h.pvalue for h in c.to_hits()]
+
+
+# The layout of a MEME file as JASPAR and the MEME-suite conversion scripts write it: a
+# parenthesised background source, blank line after MOTIF, tab-separated rows with trailing tabs.
+MEME_CONVERTED = ("MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n"
+                  "Background letter frequencies (from uniform background):\n"
+                  "A 0.25000 C 0.25000 G 0.25000 T 0.25000 \n\n"
+                  "MOTIF MA0004.1 Arnt\n\n"
+                  "letter-probability matrix: alength= 4 w= 3 nsites= 20 E= 0\n"
+                  "  0.200000\t  0.800000\t  0.000000\t  0.000000\t\n"
+                  "  0.950000\t  0.000000\t  0.050000\t  0.000000\t\n"
+                  "  0.000000\t  1.000000\t  0.000000\t  0.000000\t\n\n"
+                  "URL http://jaspar.genereg.net/matrix/MA0004.1\n\n")
+
+
+def test_meme_as_converters_write_it():
+    for text in (MEME_CONVERTED, crlf(MEME_CONVERTED)):
+        (m,) = read_motifs(io.StringIO(text))
+        assert motif_ids(m) == ("MA0004.1", "Arnt") and m.url.endswith("MA0004.1")
+        np.testing.assert_allclose(counts(m), [[4, 16, 0, 0], [19, 0, 1, 0], [0, 20, 0, 0]])
+        assert Background.from_motifs([m]) == Background.uniform()
