@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pairhmm.errors import AlphabetError, InvalidParameter
-from pairhmm.motif import (Background, LogOddsFilter, Scanner, scan, score_distribution,
+from pairhmm.motif import (Background, LogOddsFilter, Scanner, scan, scan_table, score_distribution,
                            score_threshold)
 
 COMP = str.maketrans("ACGTN", "TGCAN")
@@ -206,7 +206,7 @@ def test_qvalues_use_all_tested_positions():
     rng = np.random.default_rng(3)
     f = LogOddsFilter(random_counts(rng, 8), BG, 0.1, "m")
     seq = random_dna(rng, 3000) + "N" * 50 + random_dna(rng, 1000)
-    table = scan([f], [("s", seq)], pvalue=1e-2, table=True)
+    table = scan_table([f], [("s", seq)], pvalue=1e-2)
     m = 2 * ((3000 - 8 + 1) + (1000 - 8 + 1))
     assert table.tested[0] == m
     p = np.sort(table.pvalue)
@@ -315,7 +315,7 @@ def test_jaspar_motifs_agree_with_moods(shared_data):
     motifs = read_motifs(shared_data / "jaspar2024" / "JASPAR2024_CORE_vertebrates_latest.jaspar")[:40]
     rng = np.random.default_rng(12)
     seq = random_dna(rng, 30000)
-    table = scan(motifs, [("s", seq)], pvalue=1e-3, table=True)
+    table = scan_table(motifs, [("s", seq)], pvalue=1e-3)
     filters = [LogOddsFilter.from_motif(m, index=k) for k, m in enumerate(motifs)]
     for k, f in enumerate(filters):
         thr = score_threshold(f, 1e-3)
