@@ -9,6 +9,11 @@ medians over ``--repeats`` runs (wall clock; the machine may be shared, so expec
 
 Prints a Markdown table. Biopython is timed on ``--bio-mbp`` (default 1) Mbp only and its rate
 reported per base (it is far slower).
+
+``--check-pvalues`` then classifies the many-motif p <= threshold decisions against a 20x finer
+grid: windows certified to pass (their p-value on the fine grid, an upper bound of the exact one,
+passes), certified to fail (a lower bound fails), and what pairhmm and the rounding of ``s / delta``
+that pairhmm used before issue 14 report for them.
 """
 
 from __future__ import annotations
@@ -42,12 +47,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--bio-mbp", type=float, default=1.0, help="Mbp given to Biopython (default 1)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--check-pvalues", action="store_true",
+                    help="classify the many-motif hits against a 20x finer p-value grid")
     args = ap.parse_args(argv)
     import warnings
 
     warnings.simplefilter("ignore")  # short motifs that cannot reach the p-value: counted below
 
     from pairhmm.motif import Background, LogOddsFilter, read_motifs, scan, score_threshold
+
+    try:
+        from pairhmm.motif import scan_table
+    except ImportError:  # an older pairhmm (before/after comparisons): scan(table=True)
+        def scan_table(*a, **k):
+            return scan(*a, table=True, **k)
 
     path = args.jaspar_dir / "JASPAR2024_CORE_vertebrates_latest.jaspar"
     allm = read_motifs(path)
@@ -74,8 +87,8 @@ def main(argv: list[str] | None = None) -> None:
             LogOddsFilter.from_motif(m, bg, 0.1, i), args.pvalue) for i, m in enumerate(motifs)],
             args.repeats)
         cpu_thr = _median_time.cpu  # type: ignore[attr-defined]
-        t, hits = _median_time(lambda: scan(motifs, [("chr", seq)], background=bg, pvalue=args.pvalue,
-                                            table=True), args.repeats)
+        t, hits = _median_time(lambda: scan_table(motifs, [("chr", seq)], background=bg,
+                                                  pvalue=args.pvalue), args.repeats)
         rows.append(("pairhmm", label, args.mbp, t, n * k / t, len(hits), _median_time.cpu))
         if MOODS is not None:
             mats, thrs = [], []
@@ -118,6 +131,62 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
     except OSError:  # pragma: no cover
         pass
+    if args.check_pvalues:
+        check_pvalues(many, seq, bg, args.pvalue)
+
+
+def check_pvalues(motifs, seq: str, bg, p: float, refine: int = 20, enumerate_up_to: int = 10) -> None:
+    """Count, over every window scoring near the threshold, how the p-values decide.
+
+    The exact p-value of each window comes from enumerating all 4^w words for motifs of width
+    <= ``enumerate_up_to``; for wider ones it is bracketed by a ``refine`` times finer grid
+    (upper bound: pairhmm's own mapping; lower bound: words whose integer score guarantees a
+    score >= s), and a window is undecided when the bracket straddles ``p``.
+    """
+    import numpy as np
+
+    from pairhmm.motif import LogOddsFilter, scan_table
+    from pairhmm.motif.pvalue import N_BINS, SCORE_TOL, ScoreDistribution
+
+    t = scan_table(motifs, [("chr", seq)], background=bg, pvalue=min(1.0, 3 * p))
+    c = dict.fromkeys(["pairhmm", "pass", "fail", "undecided", "pairhmm misses a pass",
+                       "pairhmm reports a fail", "rounded", "rounded reports a fail",
+                       "rounded misses a pass"], 0)
+    for k, m in enumerate(motifs):
+        f = LogOddsFilter.from_motif(m, bg, 0.1, k)
+        s = t.score[t.motif == k]
+        coarse = ScoreDistribution(f.weights, bg.freqs)
+        if f.width <= enumerate_up_to:
+            score, prob = np.zeros(1), np.ones(1)
+            for j in range(f.width):  # every word, in column order like the scanner's sums
+                score = (score[:, None] + f.weights[j][None, :]).ravel()
+                prob = (prob[:, None] * bg.freqs[None, :]).ravel()
+            order = np.argsort(score)
+            tail = np.append(np.cumsum(prob[order][::-1])[::-1], 0.0)
+            hi = lo = tail[np.searchsorted(score[order], s - SCORE_TOL, side="left")]
+        else:
+            fine = ScoreDistribution(f.weights, bg.freqs, n_bins=refine * N_BINS)
+            hi = fine.pvalue(s)  # >= the exact p-value
+            kk = np.ceil((s + fine.e_hi + SCORE_TOL) / fine.step) - fine.offset
+            lo = fine.tail[np.clip(kk, 0, fine.tail.size - 1).astype(int)]
+            lo = np.where(kk > fine.tail.size - 1, 0.0, lo)  # <= the exact p-value
+        ours = coarse.pvalue(s) <= p
+        ko = np.clip(np.floor(s / coarse.step + 0.5) - coarse.offset, 0, coarse.tail.size - 1)
+        rounded = coarse.tail[ko.astype(int)] <= p
+        ok, bad = hi <= p * (1 + 1e-12), lo > p * (1 + 1e-12)
+        c["pairhmm"] += int(ours.sum())
+        c["pass"] += int(ok.sum())
+        c["fail"] += int(bad.sum())
+        c["undecided"] += int((~ok & ~bad).sum())
+        c["pairhmm misses a pass"] += int((ok & ~ours).sum())
+        c["pairhmm reports a fail"] += int((bad & ours).sum())
+        c["rounded"] += int(rounded.sum())
+        c["rounded reports a fail"] += int((bad & rounded).sum())
+        c["rounded misses a pass"] += int((ok & ~rounded).sum())
+    print(f"\np-value check ({len(motifs)} motifs, p <= {p:g}, windows with p <= {3 * p:g}; exact "
+          f"by enumeration for width <= {enumerate_up_to}, else bracketed on a {refine}x finer grid):")
+    for key, v in c.items():
+        print(f"  {key}: {v}")
 
 
 if __name__ == "__main__":

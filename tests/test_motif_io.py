@@ -105,7 +105,7 @@ def test_unparseable_jaspar_names_motif_and_line():
     with pytest.raises(InputFormatError, match=r"line 9 \(motif 'MA0006.1'\): expected a row of counts"):
         read_motifs(io.StringIO(bad), "jaspar")
     missing = "\n".join(JASPAR.splitlines()[:3] + JASPAR.splitlines()[5:])
-    with pytest.raises(InputFormatError, match=r"motif 'MA0004.1' has 2 rows"):
+    with pytest.raises(InputFormatError, match=r"line 3 \(motif 'MA0004.1'\): the motif ends after 2 rows of counts"):
         read_motifs(io.StringIO(missing), "jaspar")
 
 

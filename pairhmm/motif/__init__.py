@@ -2,14 +2,15 @@
 
 Public entry points
 -------------------
-read_motifs, write_motifs
+read_motifs, write_motifs, select_motifs
     Motif files via :mod:`Bio.motifs` (JASPAR, MEME minimal, TRANSFAC, pfm, sites, HOMER, ...).
 Background
     Strand-symmetrised order-0 background (uniform, given, or estimated from sequences).
 LogOddsFilter
     A motif as a log-odds convolution filter (bits), with its reverse-complement filter.
-scan, Scanner, Hit, HitTable, write_hits
-    Many motifs over many sequences, both strands, with exact p-values and q-values.
+scan, scan_table, Scanner, Hit, HitTable, write_hits
+    Many motifs over many sequences, both strands, with exact p-values and q-values
+    (``scan`` returns a list of Hit, ``scan_table`` a columnar HitTable).
 score_threshold, pvalue_of_score, ScoreDistribution, qvalues
     The exact (discretised) score distribution of a filter.
 MotifCNN, dinucleotide_shuffle
@@ -22,8 +23,9 @@ from importlib import import_module
 from typing import Any
 
 from .pvalue import ScoreDistribution, pvalue_of_score, qvalues, score_distribution, score_threshold
-from .pwm import Background, LogOddsFilter, detect_motif_format, motif_ids, read_motifs, write_motifs
-from .scan import Hit, HitTable, Scanner, build_filters, scan, write_hits
+from .formats import detect_motif_format, motif_ids, read_motifs, select_motifs, write_motifs
+from .pwm import Background, LogOddsFilter
+from .scan import Hit, HitTable, Scanner, build_filters, parse_genomic_name, scan, scan_table, write_hits
 
 # The CNN learner is another module (heavier, written separately): load it on first use.
 _LAZY = {"MotifCNN": ".cnn", "dinucleotide_shuffle": ".cnn"}
@@ -36,8 +38,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "read_motifs", "write_motifs", "detect_motif_format", "motif_ids", "Background",
-    "LogOddsFilter", "scan", "Scanner", "Hit", "HitTable", "write_hits", "build_filters",
+    "read_motifs", "write_motifs", "detect_motif_format", "motif_ids", "select_motifs", "Background",
+    "LogOddsFilter", "scan", "scan_table", "Scanner", "Hit", "HitTable", "write_hits", "build_filters",
+    "parse_genomic_name",
     "ScoreDistribution", "score_distribution", "score_threshold", "pvalue_of_score", "qvalues",
     "MotifCNN", "dinucleotide_shuffle",
 ]

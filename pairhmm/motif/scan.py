@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 import warnings
 from typing import IO, Any, Iterable, Iterator, NamedTuple, Sequence
 
@@ -28,10 +29,11 @@ import numpy as np
 from .._kernels.motif import good_runs, qgram_index, rescore, scan_filters, scan_filters_serial
 from ..alphabet import DNA, RNA, encode
 from ..errors import AlphabetError, InvalidParameter
-from .pvalue import ScoreDistribution, check_pvalue, qvalues
+from .pvalue import ScoreDistribution, bh_by_value, check_pvalue, qvalues
 from .pwm import Background, LogOddsFilter
 
-__all__ = ["Hit", "HitTable", "Scanner", "scan", "build_filters", "write_hits", "OUTPUT_FORMATS"]
+__all__ = ["Hit", "HitTable", "Scanner", "scan", "scan_table", "build_filters", "write_hits",
+           "parse_genomic_name", "OUTPUT_FORMATS"]
 
 OUTPUT_FORMATS = ("tsv", "bed", "gff")
 _DNA_COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVNacgtryswkmbdhvn", "TGCAYRSWMKVHDBNtgcayrswmkvhdbn")
@@ -211,6 +213,30 @@ class _Bank:
         return start, q, table, float(vals.max() - vals.min()), float(vals.max())
 
 
+#: A FASTA name holding genomic coordinates, as FIMO's ``--parse-genomic-coord`` reads them (UCSC
+#: / samtools style ``chrom:start-end``, optional ``(+)``/``(-)`` and ``_tag`` suffixes).
+GENOMIC_NAME = re.compile(r"([^\s:]+):(\d+)-(\d+)(?:\(([+-])\))?(?:_\S*)?")
+
+
+def parse_genomic_name(name: str) -> "tuple[str, int, int, str] | None":
+    """Genomic coordinates of a FASTA name, as FIMO's ``--parse-genomic-coord`` reads them.
+
+    ``chr1:1000-2000`` means the record's first base is base 1000 of ``chr1`` counted from 1
+    (FIMO subtracts 1 from the start and counts from there; samtools faidx and the UCSC browser
+    write regions this way). ``(+)``/``(-)`` after the end and ``_anything`` are allowed.
+
+    Returns
+    -------
+    (chrom, start0, end, strand) or None
+        0-based start of the record's first base, 1-based inclusive end (= 0-based exclusive),
+        strand ``"+"``, ``"-"`` or ``""``; None when the name holds no coordinates.
+    """
+    m = GENOMIC_NAME.fullmatch(name)
+    if m is None:
+        return None
+    return m.group(1), int(m.group(2)) - 1, int(m.group(3)), m.group(4) or ""
+
+
 class HitTable:
     """Hits as columns (compact for many hits); :meth:`to_hits` gives :class:`Hit` tuples.
 
@@ -223,16 +249,21 @@ class HitTable:
         The site as read on its strand (decoded on first use).
     motif_ids, motif_alt_ids, widths : per motif
     sequence_names : per sequence
+    sequence_lengths : ndarray of int or None
+        Per sequence (None when not known, e.g. merged from a cluster run).
     tested : ndarray of int, shape (n_motifs,)
         Tested positions per motif (windows without ambiguity codes, times strands).
     """
 
+    _COLUMNS = ("motif", "seq", "start", "strand", "score", "pvalue", "qvalue", "site")
+
     def __init__(self, filters: Sequence[LogOddsFilter], names: list[str], cols: dict[str, np.ndarray],
-                 tested: np.ndarray, rna: bool = False) -> None:
+                 tested: np.ndarray, rna: bool = False, lengths: "np.ndarray | None" = None) -> None:
         self.motif_ids = [f.motif_id for f in filters]
         self.motif_alt_ids = [f.alt_id for f in filters]
         self.widths = np.array([f.width for f in filters], dtype=np.int64)
         self.sequence_names = names
+        self.sequence_lengths = lengths
         self.motif = cols["motif"]
         self.seq = cols["seq"]
         self.start = cols["start"]
@@ -251,9 +282,67 @@ class HitTable:
         """A new table with the rows ``idx`` (in that order)."""
         new = object.__new__(HitTable)
         new.__dict__.update(self.__dict__)
-        for k in ("motif", "seq", "start", "strand", "score", "pvalue", "qvalue", "site"):
+        for k in self._COLUMNS:
             setattr(new, k, getattr(self, k)[idx])
         return new
+
+    def sort(self, by: str = "position") -> "HitTable":
+        """A new table sorted ``by`` ``"position"`` (motif, sequence, start, strand: the default
+        order) or ``"pvalue"`` (ascending p-value as FIMO's tables; ties: higher score, then
+        position order)."""
+        pos = (self.strand, self.start, self.seq, self.motif)
+        if by == "position":
+            order = np.lexsort(pos)
+        elif by == "pvalue":
+            order = np.lexsort(pos + (-self.score, self.pvalue))
+        else:
+            raise InvalidParameter("sort", by, "choose 'position' or 'pvalue'")
+        return self.take(order)
+
+    def genomic(self) -> "HitTable":
+        """A new table in genome coordinates, from sequence names such as ``chr1:1000-2000``.
+
+        As FIMO's ``--parse-genomic-coord``: see :func:`parse_genomic_name` for the names read
+        (the start is 1-based, as FIMO reads it); the sequence name becomes the chromosome and
+        each start moves by the record's offset. A record named ``chr1:1000-2000(-)`` holds the
+        reverse complement of that region, so its hits are mirrored onto the genome's forward
+        strand and change strand (FIMO ignores the ``(-)``). Names without coordinates are kept
+        with record coordinates. Sorted by position.
+
+        Warns (once, naming the first such record) when a record's length is not ``end - start
+        + 1``: names written by ``bedtools getfasta`` (``chr1:999-2000`` for the same 1,001
+        bases) are 0-based, and their hits come out one base off.
+        """
+        parsed = [parse_genomic_name(n) for n in self.sequence_names]
+        names = [p[0] if p else n for n, p in zip(self.sequence_names, parsed)]
+        off = np.array([p[1] if p else 0 for p in parsed], dtype=np.int64)
+        end = np.array([p[2] if p else 0 for p in parsed], dtype=np.int64)
+        rev = np.array([bool(p) and p[3] == "-" for p in parsed], dtype=bool)
+        if self.sequence_lengths is not None:
+            bad = [k for k, p in enumerate(parsed)
+                   if p and self.sequence_lengths[k] != p[2] - p[1]]
+            if bad:
+                k = bad[0]
+                warnings.warn(
+                    f"{len(bad)} record name(s) with genomic coordinates do not match the record's "
+                    f"length, e.g. {self.sequence_names[k]!r} has {self.sequence_lengths[k]} bases "
+                    f"(--parse-genomic-coord reads the start as 1-based, as FIMO; bedtools getfasta "
+                    f"names are 0-based, so their hits come out one base off)", stacklevel=2)
+        new = self.take(np.arange(len(self)))
+        new.sequence_names = names
+        w = self.widths[self.motif]
+        r = rev[self.seq]
+        # a (-) record is the reverse complement of [off, end): record [b, b + w) is genome
+        # [end - b - w, end - b) on the other strand; its site, read on its strand, is unchanged
+        new.start = np.where(r, end[self.seq] - self.start - w, off[self.seq] + self.start)
+        new.strand = np.where(r, 1 - self.strand, self.strand).astype(self.strand.dtype)
+        if r.any():
+            comp = np.frombuffer(_complement_table(self._rna), dtype=np.uint8)
+            site = self.site.copy()
+            for k in np.flatnonzero(r):
+                site[k, : w[k]] = comp[self.site[k, : w[k]][::-1]]
+            new.site = site
+        return new.sort("position")
 
     @property
     def matched(self) -> list[str]:
@@ -277,16 +366,28 @@ class HitTable:
         ]
 
 
+@functools.lru_cache(maxsize=2)
+def _complement_table(rna: bool) -> bytes:
+    """256-byte table: byte -> its complement letter (case kept; other bytes unchanged)."""
+    table = bytearray(range(256))
+    src, dst = (("ACGURYSWKMBDHVNacguryswkmbdhvn", "UGCAYRSWMKVHDBNugcayrswmkvhdbn") if rna else
+                ("ACGTRYSWKMBDHVNacgtryswkmbdhvn", "TGCAYRSWMKVHDBNtgcayrswmkvhdbn"))
+    for a, b in zip(src, dst):
+        table[ord(a)] = ord(b)
+    return bytes(table)
+
+
 class Scanner:
-    """Scan a fixed set of motifs over any number of sequences (see :func:`scan`).
+    """Scan a fixed set of motifs over any number of sequences (see :func:`scan_table`).
 
     Parameters
     ----------
     motifs : list of Bio.motifs.Motif or LogOddsFilter
     background : Background, optional
         Uniform when omitted (estimate one with :meth:`Background.from_sequences` for ``auto``).
-    pvalue : float
-        Report windows with p-value <= this (default 1e-4); ignored when ``score`` is given.
+    pvalue : float, optional
+        Report windows with p-value <= this (default 1e-4 when neither ``score`` nor
+        ``qvalue`` is given); ignored when ``score`` is given.
     score : float, optional
         Report windows with log-odds score >= this (bits) instead.
     both_strands : bool
@@ -297,26 +398,52 @@ class Scanner:
         Window starts per kernel call (bounds the working memory).
     q : int
         Columns of the first lookup block (a table of ``4**q`` entries; 1..7, default 7).
+    qvalue : float, optional
+        Report windows with q-value <= this instead (FIMO's ``--qv-thresh``). A window's
+        q-value is never below its p-value, so the scan keeps every window with p <= ``qvalue``,
+        computes the q-values over all of them (exact Benjamini-Hochberg) and reports those with
+        q <= ``qvalue``.
+    max_stored : int, optional
+        Memory bound (FIMO's ``--max-stored-scores``): keep only the ``max_stored`` most
+        significant hits (smallest p-value, then highest score, then position order), holding at
+        most twice that many at any time. The p-values of the hits dropped are still counted
+        (as a histogram of distinct values), so the q-values stay exactly those of the full
+        scan; :meth:`result` warns once, saying how many were dropped. Default: no bound.
+
+    Attributes
+    ----------
+    thresholds : ndarray, shape (n_motifs,)
+        Score threshold of each motif (``inf``: it cannot reach the p-value).
+    bases_scanned : int
     """
 
     #: position segments of a chunk scanned in parallel (fixed, so results never depend on threads)
     N_SEGMENTS = 16
 
     def __init__(self, motifs: Iterable[Any], background: Background | None = None,
-                 pvalue: float = 1e-4, score: float | None = None, both_strands: bool = True,
-                 pseudocount: float = 0.1, chunk_size: int = 1 << 18, q: int = 7) -> None:
+                 pvalue: float | None = None, score: float | None = None, both_strands: bool = True,
+                 pseudocount: float = 0.1, chunk_size: int = 1 << 18, q: int = 7,
+                 qvalue: float | None = None, max_stored: int | None = None) -> None:
         self.filters = build_filters(motifs, background, pseudocount)
         self.background = self.filters[0].background
         self.both_strands = bool(both_strands)
         self.score = None if score is None else float(score)
         if self.score is not None and math.isnan(self.score):
             raise InvalidParameter("score", score, "must be a number")
-        self.pvalue = check_pvalue(pvalue)
+        if qvalue is not None and (score is not None or pvalue is not None):
+            raise InvalidParameter("qvalue", qvalue, "give one threshold: pvalue, score or qvalue")
+        self.qvalue = None if qvalue is None else check_pvalue(qvalue, "qvalue")
+        # the p-value threshold of the scan itself (a q-value threshold scans at p <= q)
+        self.pvalue = self.qvalue if self.qvalue is not None else check_pvalue(
+            1e-4 if pvalue is None else pvalue)
         if int(chunk_size) < 1:
             raise InvalidParameter("chunk_size", chunk_size, "must be >= 1")
         self.chunk_size = int(chunk_size)
         if not 1 <= int(q) <= 7:
             raise InvalidParameter("q", q, "must be between 1 and 7")
+        if max_stored is not None and (int(max_stored) != max_stored or max_stored < 1):
+            raise InvalidParameter("max_stored", max_stored, "must be a positive integer")
+        self.max_stored = None if max_stored is None else int(max_stored)
         alphas = {f.alphabet for f in self.filters}
         if len(alphas) > 1:
             raise AlphabetError("the motifs mix DNA (ACGT) and RNA (ACGU) alphabets; scan them separately")
@@ -325,6 +452,7 @@ class Scanner:
         self.thresholds = np.empty(n)
         # keep only the top of each score distribution: hits score at or above the threshold
         self.dists = []
+        unreachable = []
         for m, f in enumerate(self.filters):
             dist = getattr(f, "_score_distribution", None) or ScoreDistribution(
                 f.weights, f.background.freqs)
@@ -333,21 +461,38 @@ class Scanner:
             else:
                 self.thresholds[m] = dist.threshold(self.pvalue)
                 if self.thresholds[m] == math.inf:
-                    warnings.warn(
-                        f"motif {f.motif_id} (width {f.width}) cannot reach p <= {self.pvalue:g} "
-                        f"(its best p-value is {dist.best_pvalue:.3g}): it reports no hits",
-                        stacklevel=2)
+                    unreachable.append((f, dist.best_pvalue))
             self.dists.append(dist.upper_part(float(self.thresholds[m])))
+        if unreachable:
+            self._warn_unreachable(unreachable)
         self._bank = _Bank(self.filters, self.thresholds, self.both_strands, int(q))
         self._cap = 1024
         #: filters at or below this count run on one thread (identical results either way)
         self._serial_below = 4
         self._reset()
 
+    def _warn_unreachable(self, found: list[tuple[LogOddsFilter, float]]) -> None:
+        """One warning line for every motif that no window can bring below the threshold."""
+        goal = (f"q <= {self.qvalue:g} (which needs p <= {self.qvalue:g})" if self.qvalue is not None
+                else f"p <= {self.pvalue:g}")
+        shown = ", ".join(f"{f.motif_id} (width {f.width}, best p {bp:.3g})" for f, bp in found[:5])
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        warnings.warn(f"{len(found)} of {len(self.filters)} motif(s) cannot reach {goal} and report "
+                      f"no hits: {shown}{more}", stacklevel=3)
+
     def _reset(self) -> None:
+        # The scan's whole state: per-sequence names and lengths, hit columns in parts, tested
+        # positions per motif, and (under max_stored) the dropped hits' p-values per motif as
+        # (distinct values, counts). Two scanners with the same settings merge by concatenating
+        # names/lengths/parts (sequence indices shifted), adding tested/bases_scanned and
+        # concatenating the dropped histograms; result() then prunes to max_stored.
         self._names: list[str] = []
+        self._lengths: list[int] = []
         self._parts: list[dict[str, np.ndarray]] = []
         self._tested = np.zeros(len(self.filters), dtype=np.int64)
+        self._dropped: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._n_stored = 0
+        self._pvalue_cut = math.inf  # hits with a larger p-value cannot be among the kept ones
         self.bases_scanned = 0
 
     # -- scanning -------------------------------------------------------------------------
@@ -363,6 +508,7 @@ class Scanner:
                np.frombuffer(self.alphabet.symbols.encode(), dtype=np.uint8)[codes])
         sidx = len(self._names)
         self._names.append(name)
+        self._lengths.append(int(codes.size))
         n = codes.size
         self.bases_scanned += n
         self._count_tested(codes)
@@ -433,44 +579,119 @@ class Scanner:
         if not ok.any():
             return
         hpos, hmot, hstr, score, pval = hpos[ok], hmot[ok], hstr[ok], score[ok], pval[ok]
+        if self._pvalue_cut < math.inf:  # under max_stored: these cannot be kept, only counted
+            worse = pval > self._pvalue_cut
+            if worse.any():
+                self._count_dropped(hmot[worse], pval[worse])
+                keep = ~worse
+                hpos, hmot, hstr, score, pval = hpos[keep], hmot[keep], hstr[keep], score[keep], pval[keep]
+                if not hpos.size:
+                    return
         start = hpos + offset
         # the sites' letters (max_width bytes per hit; decoded to text only when output)
         idx = np.minimum(start[:, None] + np.arange(bank.max_width)[None, :], raw.size - 1)
         self._parts.append({"motif": hmot, "seq": np.full(hpos.size, sidx, dtype=np.int64),
                             "start": start, "strand": hstr, "score": score, "pvalue": pval,
                             "site": raw[idx]})
+        self._n_stored += hpos.size
+        if self.max_stored is not None and self._n_stored > 2 * self.max_stored:
+            self._prune()
+
+    # -- the memory bound ---------------------------------------------------------------
+
+    _KEYS = ("motif", "seq", "start", "strand", "score", "pvalue", "site")
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        """The stored hits as one set of columns (in storage order)."""
+        if not self._parts:
+            cols = {k: np.zeros(0, dtype=float if k in ("score", "pvalue") else np.int64)
+                    for k in self._KEYS}
+            cols["strand"] = cols["strand"].astype(np.int8)
+            cols["site"] = np.zeros((0, self._bank.max_width), dtype=np.uint8)
+            return cols
+        if len(self._parts) == 1:
+            return dict(self._parts[0])
+        return {k: np.concatenate([p[k] for p in self._parts]) for k in self._KEYS}
+
+    def _count_dropped(self, motif: np.ndarray, pvalue: np.ndarray) -> None:
+        """Add hits to the dropped p-value histograms (distinct values and counts per motif)."""
+        for m in np.unique(motif).tolist():
+            vals = pvalue[motif == m]
+            if m in self._dropped:
+                old_v, old_c = self._dropped[m]
+                vals = np.concatenate([old_v, vals])
+                counts = np.concatenate([old_c, np.ones(vals.size - old_v.size, dtype=np.int64)])
+            else:
+                counts = np.ones(vals.size, dtype=np.int64)
+            u, inv = np.unique(vals, return_inverse=True)
+            self._dropped[m] = (u, np.bincount(inv, weights=counts, minlength=u.size).astype(np.int64))
+
+    def _prune(self) -> None:
+        """Keep the ``max_stored`` most significant hits; count the rest in the histograms."""
+        if self.max_stored is None:
+            return
+        cols = self._columns()
+        n = cols["motif"].size
+        self._n_stored = n
+        if n <= self.max_stored:
+            return
+        # most significant first: p-value, then score, then position order (a total order, so
+        # the hits kept do not depend on when pruning happened)
+        order = np.lexsort((cols["strand"], cols["start"], cols["seq"], cols["motif"], -cols["score"],
+                            cols["pvalue"]))
+        keep, drop = np.sort(order[: self.max_stored]), order[self.max_stored:]
+        self._count_dropped(cols["motif"][drop], cols["pvalue"][drop])
+        self._pvalue_cut = float(cols["pvalue"][order[self.max_stored - 1]])
+        self._parts = [{k: v[keep] for k, v in cols.items()}]
+        self._n_stored = self.max_stored
 
     # -- results ------------------------------------------------------------------------
 
-    def result(self, max_hits: int | None = None, best_per_sequence: bool = False) -> HitTable:
-        """All hits so far as a :class:`HitTable`, with q-values, sorted by motif, sequence,
-        start, strand.
+    def result(self, max_hits: int | None = None, best_per_sequence: bool = False,
+               sort: str = "position") -> HitTable:
+        """All hits so far as a :class:`HitTable`, with q-values.
 
         Parameters
         ----------
         max_hits : int, optional
             Keep the ``max_hits`` hits with the smallest p-values (ties: higher score, then
-            input order); q-values are computed before this cut.
+            position order); q-values are computed before this cut.
         best_per_sequence : bool
             Keep only the best hit (smallest p-value, then highest score, then leftmost, ``+``
             first) of each motif in each sequence; after the q-values, before ``max_hits``.
+        sort : {"position", "pvalue"}
+            Output order: motif, sequence, start, strand (default), or ascending p-value (ties:
+            higher score, then position order).
         """
         if max_hits is not None and (int(max_hits) != max_hits or max_hits < 1):
             raise InvalidParameter("max_hits", max_hits, "must be a positive integer")
-        keys = ("motif", "seq", "start", "strand", "score", "pvalue", "site")
-        cols = {k: (np.concatenate([p[k] for p in self._parts]) if self._parts else
-                    np.zeros(0, dtype=float if k in ("score", "pvalue") else np.int64)) for k in keys}
-        if not self._parts:
-            cols["site"] = np.zeros((0, self._bank.max_width), dtype=np.uint8)
+        if sort not in ("position", "pvalue"):
+            raise InvalidParameter("sort", sort, "choose 'position' or 'pvalue'")
+        self._prune()
+        cols = self._columns()
         q = np.full(cols["motif"].size, np.nan)
-        for m in np.unique(cols["motif"]):
+        lost = 0  # dropped hits that pass the q-value threshold
+        for m in range(len(self.filters)):
             sel = np.flatnonzero(cols["motif"] == m)
-            q[sel] = qvalues(cols["pvalue"][sel], int(self._tested[m]))
+            dropped = self._dropped.get(m)
+            if sel.size:
+                q[sel] = qvalues(cols["pvalue"][sel], int(self._tested[m]), dropped)
+            if self.qvalue is not None and dropped is not None:
+                uniq, q_at = bh_by_value(np.concatenate([cols["pvalue"][sel], dropped[0]]),
+                                         np.concatenate([np.ones(sel.size, dtype=np.int64), dropped[1]]),
+                                         int(self._tested[m]))
+                qd = q_at[np.searchsorted(uniq, dropped[0])]
+                lost += int(dropped[1][qd <= self.qvalue].sum())
         cols["qvalue"] = q
+        if self._dropped:
+            self._warn_dropped(cols, lost)
+        lengths = (np.array(self._lengths, dtype=np.int64) if len(self._lengths) == len(self._names)
+                   else None)
         table = HitTable(self.filters, list(self._names), cols, self._tested.copy(),
-                         rna=self.alphabet is RNA)
-        order = np.lexsort((table.strand, table.start, table.seq, table.motif))
-        table = table.take(order)
+                         rna=self.alphabet is RNA, lengths=lengths)
+        if self.qvalue is not None:
+            table = table.take(np.flatnonzero(table.qvalue <= self.qvalue))
+        table = table.sort("position")
         if best_per_sequence and len(table):
             rank = np.lexsort((table.strand, table.start, -table.score, table.pvalue, table.seq, table.motif))
             mm, ss = table.motif[rank], table.seq[rank]
@@ -480,7 +701,18 @@ class Scanner:
         if max_hits is not None and len(table) > max_hits:
             rank = np.lexsort((np.arange(len(table)), -table.score, table.pvalue))
             table = table.take(np.sort(rank[: int(max_hits)]))
-        return table
+        return table.sort(sort) if sort != "position" else table
+
+    def _warn_dropped(self, cols: dict[str, np.ndarray], lost: int) -> None:
+        n_drop = sum(int(c.sum()) for _, c in self._dropped.values())
+        best = min(float(v[0]) for v, _ in self._dropped.values())
+        msg = (f"memory bound (max_stored / --max-stored-scores = {self.max_stored}): kept the "
+               f"{cols['motif'].size} most significant hits, dropped {n_drop} with p-value >= "
+               f"{best:.3g}; the q-values count every hit")
+        if self.qvalue is not None:
+            msg += (f"; {lost} dropped hit(s) had q-value <= {self.qvalue:g}, so the output is "
+                    f"incomplete" if lost else f"; no dropped hit had q-value <= {self.qvalue:g}")
+        warnings.warn(msg, stacklevel=3)
 
 
 def _iter_named(sequences: Any) -> Iterator[tuple[str, Any]]:
@@ -495,34 +727,43 @@ def _iter_named(sequences: Any) -> Iterator[tuple[str, Any]]:
             yield (getattr(item, "id", None) or f"sequence_{k + 1}"), item
 
 
-def scan(motifs: Iterable[Any], sequences: Any, background: "Background | str | None" = None,
-         pvalue: float = 1e-4, score: float | None = None, both_strands: bool = True,
-         pseudocount: float = 0.1, max_hits: int | None = None, best_per_sequence: bool = False,
-         progress: bool = False, table: bool = False, chunk_size: int = 1 << 18,
-         scheduler: Any = None) -> Any:
-    """Scan motifs over sequences; return the hits with p-values and q-values.
+def scan_table(motifs: Iterable[Any], sequences: Any, background: "Background | str | None" = None,
+               pvalue: float | None = None, score: float | None = None, qvalue: float | None = None,
+               both_strands: bool = True, pseudocount: float = 0.1, max_hits: int | None = None,
+               best_per_sequence: bool = False, max_stored: int | None = None,
+               sort: str = "position", parse_genomic_coord: bool = False, progress: bool = False,
+               chunk_size: int = 1 << 18, scheduler: Any = None) -> HitTable:
+    """Scan motifs over sequences; return the hits, with p-values and q-values, as a
+    :class:`HitTable` (columns; :func:`scan` gives a list of :class:`Hit`).
 
     Parameters
     ----------
     motifs : iterable of Bio.motifs.Motif or LogOddsFilter
         E.g. from :func:`pairhmm.motif.read_motifs`.
     sequences : iterable of SeqRecord, or of (name, str), or a FASTA path (plain or gzipped)
-    background : Background, "uniform", "auto", "A,C,G,T" numbers or a file, optional
+    background : Background, "uniform", "auto", "motif", "A,C,G,T" numbers or a file, optional
         Uniform when omitted; ``"auto"`` estimates it from ``sequences`` first (a path is read
-        twice; other iterables are materialised).
-    pvalue : float
+        twice; other iterables are materialised); ``"motif"`` takes the motif file's background
+        (:meth:`Background.from_motifs`).
+    pvalue : float, optional
         P-value threshold (0, 1], default 1e-4.
     score : float, optional
         Log-odds score threshold in bits, used instead of ``pvalue``.
+    qvalue : float, optional
+        q-value threshold instead of a p-value threshold (FIMO's ``--qv-thresh``).
     both_strands : bool
     pseudocount : float
     max_hits : int, optional
     best_per_sequence : bool
+    sort : {"position", "pvalue"}
         See :meth:`Scanner.result`.
+    max_stored : int, optional
+        Memory bound on the hits held (see :class:`Scanner`).
+    parse_genomic_coord : bool
+        Sequence names such as ``chr1:1000-2000`` give genome coordinates
+        (:meth:`HitTable.genomic`).
     progress : bool
         Show a tqdm progress bar over bases scanned (on stderr).
-    table : bool
-        Return a :class:`HitTable` instead of a list of :class:`Hit`.
     chunk_size : int
         Window starts per kernel call.
     scheduler : str or dask.distributed.Client, optional
@@ -531,47 +772,78 @@ def scan(motifs: Iterable[Any], sequences: Any, background: "Background | str | 
 
     Returns
     -------
-    hits : list of Hit (or HitTable)
-        Sorted by motif (input order), sequence (input order), start, strand. ``start``/``end``
-        are 0-based end-exclusive; :func:`write_hits` prints FIMO's 1-based coordinates.
+    HitTable
+        0-based ``start``; sorted by motif (input order), sequence (input order), start, strand
+        unless ``sort="pvalue"``.
     """
     bg = background
-    if isinstance(bg, str):
+    if isinstance(bg, str) and bg.strip().lower() == "motif":
+        motifs = list(motifs)
+        bg = Background.from_motifs(motifs)
+    elif isinstance(bg, str):
         bg = Background.parse(bg)
         if bg is None:  # auto
             if not isinstance(sequences, (str, os.PathLike)):
                 sequences = list(sequences)
             bg = Background.from_sequences(s for _, s in _iter_named(sequences))
-    scanner = Scanner(motifs, bg, pvalue=pvalue, score=score, both_strands=both_strands,
-                      pseudocount=pseudocount, chunk_size=chunk_size)
+    scanner = Scanner(motifs, bg, pvalue=pvalue, score=score, qvalue=qvalue,
+                      both_strands=both_strands, pseudocount=pseudocount, chunk_size=chunk_size,
+                      max_stored=max_stored)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(unit="bp", unit_scale=True, desc="scanning", leave=False)
-    if scheduler is not None:
-        # records in batches on a Dask cluster, merged in input order (same hits and q-values)
-        from ..distributed import scan_dask
+    try:
+        if scheduler is not None:
+            # records in batches on a Dask cluster, merged in input order (same hits and q-values)
+            from ..distributed import scan_dask
 
-        try:
             scan_dask(scanner, _iter_named(sequences), scheduler,
                       progress=None if bar is None else bar.update)
-        finally:
-            if bar is not None:
-                bar.close()
-        res = scanner.result(max_hits=max_hits, best_per_sequence=best_per_sequence)
-        return res if table else res.to_hits()
-    try:
-        for name, seq in _iter_named(sequences):
-            before = scanner.bases_scanned
-            scanner.add(name, seq)
-            if bar is not None:
-                bar.update(scanner.bases_scanned - before)
+        else:
+            for name, seq in _iter_named(sequences):
+                before = scanner.bases_scanned
+                scanner.add(name, seq)
+                if bar is not None:
+                    bar.update(scanner.bases_scanned - before)
     finally:
         if bar is not None:
             bar.close()
-    res = scanner.result(max_hits=max_hits, best_per_sequence=best_per_sequence)
-    return res if table else res.to_hits()
+    res = scanner.result(max_hits=max_hits, best_per_sequence=best_per_sequence,
+                         sort="position" if parse_genomic_coord else sort)
+    if parse_genomic_coord:
+        res = res.genomic()
+        if sort != "position":
+            res = res.sort(sort)
+    return res
+
+
+def scan(motifs: Iterable[Any], sequences: Any, background: "Background | str | None" = None,
+         pvalue: float | None = None, score: float | None = None, both_strands: bool = True,
+         pseudocount: float = 0.1, max_hits: int | None = None, best_per_sequence: bool = False,
+         progress: bool = False, table: bool | None = None, chunk_size: int = 1 << 18,
+         scheduler: Any = None, **options: Any) -> Any:
+    """Scan motifs over sequences; return the hits as a list of :class:`Hit`.
+
+    Takes the parameters of :func:`scan_table` (``qvalue``, ``max_stored``, ``sort``,
+    ``parse_genomic_coord`` as keywords). ``start``/``end`` of each hit are 0-based
+    end-exclusive; :func:`write_hits` prints FIMO's 1-based coordinates.
+
+    ``table=True`` (return a :class:`HitTable`) is deprecated: use :func:`scan_table`. It still
+    works in this release and emits a :class:`DeprecationWarning`.
+    """
+    res = scan_table(motifs, sequences, background=background, pvalue=pvalue, score=score,
+                     both_strands=both_strands, pseudocount=pseudocount, max_hits=max_hits,
+                     best_per_sequence=best_per_sequence, progress=progress,
+                     chunk_size=chunk_size, scheduler=scheduler, **options)
+    if table is not None:
+        warnings.warn("scan(table=...) is deprecated and will be removed in the next release: "
+                      "use scan_table() for a HitTable, scan() for a list of Hit",
+                      DeprecationWarning, stacklevel=2)
+        if table:
+            return res
+    return res.to_hits()
 
 
 # --------------------------------------------------------------------------- writers
