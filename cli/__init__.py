@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import warnings
 
 import click
 
@@ -55,7 +56,18 @@ class _LazyGroup(click.Group):
         # owns its process, so it sets the default before any kernel starts OpenMP; a value in
         # the environment is kept, and importing this module changes nothing.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        return run_guarded(lambda: super(_LazyGroup, self).invoke(ctx))
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning  # no file:line and source line for users
+            return run_guarded(lambda: super(_LazyGroup, self).invoke(ctx))
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as ``pairhmm: warning: MESSAGE`` (other libraries' warnings say their
+    category)."""
+    text = " ".join(str(message).split())
+    if not category.__module__.startswith("pairhmm"):
+        text = f"{category.__name__}: {text}"
+    click.echo(f"pairhmm: warning: {text}", err=True)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
