@@ -41,6 +41,7 @@ The format is detected from the content when not given (:func:`detect_alignment_
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -224,6 +225,7 @@ class AlignmentWriter:
         self.count = 0
         self._references = list(references)
         self._closed = False
+        self._warned_protein = False
 
     def __enter__(self) -> "AlignmentWriter":
         return self
@@ -253,6 +255,11 @@ class AlignmentWriter:
         """Write one pairwise alignment (a ``Bio.Align.Alignment`` of two SeqRecords)."""
         if self.count == 0:
             self.handle.write(self._header())
+        if self.fmt == "sam" and not self._warned_protein and _is_protein(str(aln.sequences[1].seq)):
+            self._warned_protein = True
+            warnings.warn("SAM text holds protein letters, but samtools and pysam store "
+                          "nucleotide codes only (BAM): other letters become N there",
+                          OutputWarning, stacklevel=2)
         self.handle.write(self.format(aln, first=self.count == 0))
         self.count += 1
 
@@ -308,7 +315,8 @@ class AlignmentWriter:
         head = f"# {rx.id} vs {ry.id}  method={self.method}  "
         if getattr(aln, "sample_index", None):
             head += f"sample={aln.sample_index}  "
-        head += f"score={aln.score:.4f}  length={aln.length}  identity={ident}/{aln.length}"
+        n = len(rows[0])
+        head += f"score={aln.score:.4f}  length={n}  identity={ident}/{n}"
         if post is not None:
             head += f"  mean_posterior={float(post.mean()):.3f}"
         if getattr(aln, "band", None) is not None:
@@ -453,7 +461,7 @@ def detect_alignment_format(path: "str | os.PathLike[str]") -> str:
             for k, line in enumerate(fh):
                 s = line.strip()
                 if first is None:
-                    if not s:
+                    if not s or s.startswith(";"):  # blank, or a FASTA comment
                         continue
                     first = s
                     if s.startswith("# STOCKHOLM"):
@@ -546,16 +554,24 @@ def _alignio(name: str, fmt: str) -> list[tuple[list[str], list[str]]]:
 
     from .seqio import open_text
 
+    try:
+        with open_text(name) as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise InputFormatError(f"{name}: not a text file (a {fmt} alignment was expected)") from None
+    if fmt == "clustal":
+        # the conservation lines ('*', ':', '.') carry nothing pairhmm reads, and Biopython
+        # fails on one that lost its trailing blanks (an editor, a copy-paste): drop them
+        text = "".join(line for line in text.splitlines(True)
+                       if not (line[:1].isspace() and line.strip() and not line.strip(" *:.\r\n")))
     variants = {"phylip": ("phylip-relaxed", "phylip", "phylip-sequential")}.get(fmt, (fmt,))
     error: "Exception | None" = None
     for variant in variants:
         try:
-            with open_text(name) as fh, warnings.catch_warnings():
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # BiopythonParserWarning on checksums etc.
                 found = [([rec.id for rec in a], [str(rec.seq) for rec in a])
-                         for a in AlignIO.parse(fh, variant)]
-        except UnicodeDecodeError:
-            raise InputFormatError(f"{name}: not a text file (a {fmt} alignment was expected)") from None
+                         for a in AlignIO.parse(io.StringIO(text), variant)]
         except Exception as e:  # try the next variant (phylip), else report the first error
             error = error or e
             continue

@@ -200,8 +200,8 @@ def iter_fasta(path: "str | os.PathLike[str]") -> Iterator[SeqRecord]:
         return SeqRecord(Seq(seq.decode("ascii")), id=rid, name=rid, description=title)
 
     for lineno, line in _lines(path):
-        first = line[:1]
-        if first == b">":
+        first = line[0]
+        if first == 62:               # '>'
             if start:
                 yield record()
             n += 1
@@ -213,7 +213,7 @@ def iter_fasta(path: "str | os.PathLike[str]") -> Iterator[SeqRecord]:
             rid = words[0]
             start = lineno
             chunks = []
-        elif first == b";":           # a comment line (Pearson FASTA)
+        elif first == 59:             # ';': a comment line (Pearson FASTA)
             any_text = True
             if start:
                 chunks.append(b"")
@@ -258,7 +258,8 @@ def is_tabular(path: "str | os.PathLike[str]") -> bool:
     if not lines:
         return False
     tok = lines[0].split()
-    return (len(tok) == 3 and tok[0].startswith(b">") and tok[1].isalpha()
+    # the sequence column is not checked here (read_tabular names a bad letter and its line)
+    return (len(tok) == 3 and tok[0].startswith(b">") and not tok[1].isdigit()
             and tok[2] in (b"0", b"1") and (len(lines) == 1 or lines[1].startswith(b">")))
 
 
