@@ -2,7 +2,8 @@
 
 Input is either unaligned pairs (two FASTA files with records matched by position, or one FASTA
 file of consecutive pairs: records 1+2, 3+4, ...) or, with ``--from-alignments``, alignment files
-in any format Biopython reads (every pair of rows of a multiple alignment counts).
+(:func:`pairhmm.alnio.read_alignment_file`: aligned FASTA, Stockholm, Clustal, GCG MSF, PHYLIP,
+A2M, NEXUS; every pair of rows of a multiple alignment counts).
 
 Output conventions: the model JSON goes to ``-o`` (written atomically: a failed run leaves no
 file); the summary table of the learned parameters goes to standard output (to standard error
@@ -19,9 +20,11 @@ from typing import Any, Callable
 
 import click
 
+from pairhmm.alnio import INPUT_FORMATS
+
 from ._common import atomic_output, fail
 
-ALIGNMENT_FORMATS = ["fasta", "clustal", "stockholm", "msf", "phylip", "a2m", "nexus"]  # alnio.INPUT_FORMATS
+ALIGNMENT_FORMATS = list(INPUT_FORMATS)
 FREEZABLE = ("match", "insert", "delta", "epsilon", "tau", "flank_loop")
 
 

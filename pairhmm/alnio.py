@@ -77,11 +77,17 @@ class PairAlignment(Alignment):
     ----------
     path : str
         The state path, one letter per column (``M`` both, ``X`` first only, ``Y`` second
-        only). Declared here because Biopython before 1.8x has a deprecated ``path`` property
-        on ``Alignment`` that would take the assignment for new coordinates.
+        only). Declared here because older Biopython (1.81, for one) has a deprecated ``path``
+        property on ``Alignment`` that would take the assignment as new coordinates.
     """
 
     path: "str | None" = None
+
+    if not hasattr(Alignment, "length"):  # older Biopython (1.81 has none): the number of columns
+        @property
+        def length(self) -> int:
+            """Number of columns."""
+            return int(self.shape[1])
 
 
 # ----------------------------------------------------------------------------------- helpers
