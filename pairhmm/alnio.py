@@ -303,7 +303,12 @@ class AlignmentWriter:
         if fmt == "nexus":
             for rec in shown.sequences:
                 rec.annotations["molecule_type"] = "protein" if _is_protein(str(rec.seq)) else "DNA"
-        return shown.format(fmt)
+        try:
+            return shown.format(fmt)
+        except Exception as e:  # a Biopython writer that cannot hold this alignment
+            rx, ry = aln.sequences
+            raise InvalidParameter("format", fmt, f"cannot write {rx.id} vs {ry.id} this way "
+                                   f"({e}); choose another format") from None
 
     def _skip(self, aln: Any) -> None:
         rx, ry = aln.sequences

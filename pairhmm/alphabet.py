@@ -238,16 +238,24 @@ def _resolve(kinds: "set[str]") -> "str | None":
 CONFIDENT_LENGTH = 8
 
 
-def _votes(seqs: "Iterable[Any]") -> dict[str, str]:
-    """kind -> the name of the first sequence of that kind, over the sequences that vote."""
-    texts = [as_text(s) for s in seqs]
-    long = [(t, n) for t, n in texts if len(t) >= CONFIDENT_LENGTH]
+def _votes(seqs: "Iterable[Any]", memo: "dict | None" = None) -> dict[str, str]:
+    """kind -> the name of the first sequence of that kind, over the sequences that vote
+    (``memo`` keeps each sequence object's kind, for sequences met in many pairs)."""
+    items = list(seqs)
+    texts = [as_text(s) for s in items]
+    long = [(s, t, n) for s, (t, n) in zip(items, texts) if len(t) >= CONFIDENT_LENGTH]
     if not long:
         joined = "".join(t for t, _ in texts)
         return {sequence_kind(joined): texts[0][1] or "sequence"} if texts else {}
     out: dict[str, str] = {}
-    for k, (t, n) in enumerate(long, 1):
-        out.setdefault(sequence_kind(t), n or f"#{k}")
+    for k, (s, t, n) in enumerate(long, 1):
+        if memo is None:
+            kind = sequence_kind(t)
+        else:
+            kind = memo.get(id(s))
+            if kind is None:
+                kind = memo[id(s)] = sequence_kind(t)
+        out.setdefault(kind, n or f"#{k}")
     return out
 
 
@@ -283,8 +291,9 @@ def pair_alphabets(pairs: "Sequence[tuple[Any, Any]]") -> list[Alphabet]:
         first such pair and the fix (``--alphabet``).
     """
     out = []
+    memo: dict = {}  # by object (alive in ``pairs``): with --all each record is in many pairs
     for k, (x, y) in enumerate(pairs, 1):
-        votes = _votes([x, y])
+        votes = _votes([x, y], memo)
         name = _resolve(set(votes))
         if name is None:
             ix, iy = as_text(x)[1] or "x", as_text(y)[1] or "y"
