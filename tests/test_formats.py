@@ -539,22 +539,26 @@ def test_pfam_stockholm_and_fasta_alignment_train(tmp_path):
 
 
 def test_real_balibase_msf(shared_data):
+    """Every BAliBASE 3 RV12 MSF file as distributed: detected, read, and its rows without gaps
+    are the family's unaligned sequences (.tfa)."""
+    from pairhmm.seqio import read_fasta
+
     folder = shared_data / "balibase3" / "RV12"
-    files = sorted(folder.glob("BB12*.msf"))
+    files = sorted(folder.glob("*.msf"))
     if not files:
         pytest.skip("no BAliBASE RV12 MSF files")
-    tfa = {}
+    checked = 0
     for path in files:
-        (ids, rows), = read_alignment_file(path)
         assert detect_alignment_format(path) == "msf"
+        (ids, rows), = read_alignment_file(path)
+        assert len({len(r) for r in rows}) == 1 and len(ids) >= 2
         tfa_path = path.with_suffix(".tfa")
-        if tfa_path.exists() and not tfa:
-            from pairhmm.seqio import read_fasta
-
+        if tfa_path.exists():
             tfa = {r.id: str(r.seq).upper() for r in read_fasta(tfa_path)}
-            # the rows without gaps are the family's unaligned sequences
             assert {i: r.replace("-", "").replace(".", "").upper() for i, r in zip(ids, rows)} == \
-                {i: tfa[i] for i in ids}
+                {i: tfa[i] for i in ids}, path.name
+            checked += 1
+    assert checked >= 1
     bb = folder / "BB12006.msf"
     if bb.exists():
         alns = read_alignments([bb])

@@ -123,7 +123,7 @@ _record = st.tuples(st.from_regex(r"[A-Za-z0-9_.|:-]{1,8}", fullmatch=True), _ti
                     st.lists(st.from_regex(r"[A-Za-z*\-]{1,15}", fullmatch=True), min_size=1, max_size=4))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(_record, min_size=1, max_size=5), st.booleans())
 def test_reader_agrees_with_biopython(records, crlf):
     """On any FASTA text without a comment, the records are Bio.SeqIO's (id, description,
