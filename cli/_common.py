@@ -139,8 +139,11 @@ def one_line_warnings() -> Iterator[None]:
     """Show every warning raised in the block as one line ``pairhmm: warning: MESSAGE`` (no
     source line, no file name: the command line is not a debugger)."""
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        text = " ".join(str(message).split())
+        if not category.__module__.startswith("pairhmm"):  # other libraries' warnings say what
+            text = f"{category.__name__}: {text}"
         with contextlib.suppress(OSError, ValueError):
-            (file or sys.stderr).write(f"pairhmm: warning: {message}\n")
+            (file or sys.stderr).write(f"pairhmm: warning: {text}\n")
 
     previous = warnings.showwarning
     warnings.showwarning = show

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import re
 from typing import Any, Callable
 
 import click
 
+from pairhmm.alnio import OUTPUT_FORMATS
+
 from ._common import OUTPUT_PATH, atomic_output, fail, writes
 
-#: Biopython alignment writers that can hold a pairwise alignment, plus our own views.
-ALIGNMENT_FORMATS = ["text", "fasta", "clustal", "stockholm", "phylip", "nexus", "maf", "sam",
-                     "psl", "bed", "json"]
+#: what `align -f` writes (pairhmm.alnio: each read back by its format's standard reader)
+ALIGNMENT_FORMATS = list(OUTPUT_FORMATS)
 
 
 def parse_size(text: str) -> int:
@@ -89,49 +88,89 @@ def band_options(default: str, allow_auto: bool = True) -> Callable:
     return deco
 
 
-def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset: str | None,
-                         alphabet: str | None, all_pairs: bool = False, consecutive: bool = False,
-                         mode: str | None = None):
-    """Read the pairs and choose the model; checks alphabets (library errors propagate)."""
+def load_models_and_pairs(files: tuple[str, ...], model_path: str | None, preset: str | None,
+                          alphabet: str | None, all_pairs: bool = False, consecutive: bool = False,
+                          mode: str | None = None):
+    """Read the pairs and choose a model for each: ``(models, pairs)``, ``models[k]`` for
+    ``pairs[k]`` (one shared object per alphabet).
+
+    With --model, --alphabet or --preset every pair uses that alphabet (records that look like
+    another one get a warning); otherwise each pair's alphabet is detected from its two
+    sequences, and a pair mixing nucleotide and protein is an error. Library errors propagate.
+    """
+    import warnings
+
     from pairhmm import PairHMM
-    from pairhmm.alphabet import guess_alphabet
-    from pairhmm.errors import AlphabetError
+    from pairhmm.alphabet import AlphabetWarning, alphabet_mismatches, pair_alphabets
     from pairhmm.seqio import read_pairs
 
     if model_path and preset:
         fail("give either --model or --preset, not both")
     pairs = read_pairs(files, all_pairs=all_pairs, consecutive=consecutive)
     model = PairHMM.load(model_path) if model_path else None
-    if model is not None:
-        if alphabet and alphabet != model.alphabet.name:
-            fail(f"--alphabet {alphabet} does not match the model's alphabet ({model.alphabet.name})")
-        alpha = model.alphabet.name
-    elif alphabet:
-        alpha = alphabet
-    elif preset:
-        alpha = preset
+    if model is not None and alphabet and alphabet != model.alphabet.name:
+        fail(f"--alphabet {alphabet} does not match the model's alphabet ({model.alphabet.name})")
+    forced = model.alphabet.name if model is not None else alphabet or preset
+    if forced is not None:
+        if model is None:
+            model = PairHMM.preset(preset or forced)
+            if model.alphabet.name != forced:
+                fail(f"--preset {preset} is for {model.alphabet.name} but --alphabet is {forced}")
+        models = [model] * len(pairs)
     else:
-        # guess per file, so that mixing DNA and protein files is caught (from the records
-        # already read: x of every pair comes from the first file, y from the last)
-        sides = {files[0]: [rx for rx, _ in pairs[:50]], files[-1]: [ry for _, ry in pairs[:50]]}
-        if len(files) == 1:
-            sides = {files[0]: [r for p in pairs[:25] for r in p]}
-        guesses = {f: guess_alphabet(*(str(r.seq) for r in recs)).name for f, recs in sides.items()}
-        if len(set(guesses.values())) > 1:
-            detail = ", ".join(f"{f} looks like {g}" for f, g in guesses.items())
-            raise AlphabetError(f"mixed alphabets: {detail}; pass --alphabet to choose one")
-        alpha = next(iter(guesses.values()))
-    if model is None:
-        model = PairHMM.preset(preset or alpha)
-        if model.alphabet.name != alpha:
-            fail(f"--preset {preset} is for {model.alphabet.name} but the sequences are {alpha}")
-    if mode is not None and mode != model.mode:
-        model = model.copy(mode=mode)
+        by_name: dict = {}
+        models = []
+        for alpha in pair_alphabets(pairs):
+            if alpha.name not in by_name:
+                by_name[alpha.name] = PairHMM.preset(alpha.name)
+            models.append(by_name[alpha.name])
+    if mode is not None:
+        changed = {id(m): (m if m.mode == mode else m.copy(mode=mode)) for m in models}
+        models = [changed[id(m)] for m in models]
     # encode every sequence once up front: bad characters fail before anything is written
-    for rx, ry in pairs:
-        model.encode(rx)
-        model.encode(ry)
-    return model, pairs
+    for m, (rx, ry) in zip(models, pairs):
+        m.encode(rx)
+        m.encode(ry)
+    if forced is not None:  # readable with the forced alphabet, but do they look like it?
+        records = {id(r): r for p in pairs for r in p}.values()
+        odd = alphabet_mismatches(records, models[0].alphabet)
+        if odd:
+            how = "the model" if model_path else "--alphabet" if alphabet else "--preset"
+            more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+            warnings.warn(f"{len(odd)} sequence(s) do not look like {models[0].alphabet.name}, "
+                          f"which {how} sets: {', '.join(odd[:3])}{more}", AlphabetWarning,
+                          stacklevel=2)
+    return models, pairs
+
+
+def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset: str | None,
+                         alphabet: str | None, all_pairs: bool = False, consecutive: bool = False,
+                         mode: str | None = None):
+    """Like :func:`load_models_and_pairs` for commands that need one model for every pair
+    (training, the posterior matrix): pairs of two alphabets are an error."""
+    from pairhmm.errors import AlphabetError
+
+    models, pairs = load_models_and_pairs(files, model_path, preset, alphabet, all_pairs,
+                                          consecutive, mode)
+    kinds: dict = {}
+    for k, m in enumerate(models, 1):
+        kinds.setdefault(m.alphabet.name, k)
+    if len(kinds) > 1:
+        detail = ", ".join(f"{name} (first: pair #{k})" for name, k in kinds.items())
+        raise AlphabetError(f"mixed alphabets: the pairs are {detail}; this command needs one "
+                            "alphabet: split the input, or pass --alphabet")
+    return models[0], pairs
+
+
+def _runs(models: list) -> list[tuple[Any, int, int]]:
+    """(model, start, end) of each run of consecutive pairs that share a model."""
+    out: list = []
+    for k, m in enumerate(models):
+        if out and out[-1][0] is m:
+            out[-1][2] = k + 1
+        else:
+            out.append([m, k, k + 1])
+    return [tuple(r) for r in out]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -149,7 +188,8 @@ def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset:
 @click.option("--all", "all_pairs", is_flag=True,
               help="Align every record of A with every record of B (one file: all vs all).")
 @click.option("-f", "--format", "fmt", type=click.Choice(ALIGNMENT_FORMATS), default="text",
-              show_default=True, help="Output format (Biopython writers, a text view, or json).")
+              show_default=True, help="Output format: a text view, json, or a standard alignment format "
+                   "(docs/cli.md says how each is written).")
 @click.option("-o", "--output", default="-", type=OUTPUT_PATH,
               help="Output file (default: standard output).")
 @click.option("--gap-factor", default=0.0, show_default=True, type=float,
@@ -179,10 +219,15 @@ def align(files, method, samples, seed, model_path, preset, alphabet, max_memory
     --max-memory is aligned in a band around exact k-mer anchors (a note on stderr says so);
     an alignment that runs along its band's edge gets a warning.
     """
+    import itertools
+
+    from pairhmm.alnio import AlignmentWriter, check_output
+
     limit = parse_size(max_memory)
-    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs,
-                                        mode=mode)
-    need_post = fmt in ("stockholm", "json", "text") or min_posterior is not None
+    models, pairs = load_models_and_pairs(files, model_path, preset, alphabet,
+                                          all_pairs=all_pairs, mode=mode)
+    check_output(fmt, pairs, len(pairs) * (samples if method == "sample" else 1))
+    need_post = fmt in ("stockholm", "json", "text", "bed") or min_posterior is not None
     from pairhmm.batch import align_pairs
 
     if method == "sample":
@@ -190,36 +235,33 @@ def align(files, method, samples, seed, model_path, preset, alphabet, max_memory
             fail("--min-posterior needs posterior annotation, which sampled alignments do not carry")
         if scheduler is not None:
             fail("--method sample runs in this process; drop --scheduler")
-        stream = _samples(model, pairs, samples, seed, limit, band, band_guide, kmer)
+        stream = _samples(models, pairs, samples, seed, limit, band, band_guide, kmer)
         stream = _band_notes(stream, band, max_memory)
         stream = _progress(stream, len(pairs) * samples, "alignments", progress)
     else:
-        stream = align_pairs(model, pairs, method=method, gap_factor=gap_factor, max_memory=limit,
-                             with_posterior=need_post, n_jobs=threads, scheduler=scheduler,
-                             band=band, band_guide=band_guide, kmer=kmer)
+        # one model per alphabet: consecutive pairs of one alphabet go through one batch
+        stream = itertools.chain.from_iterable(
+            align_pairs(m, pairs[a:b], method=method, gap_factor=gap_factor, max_memory=limit,
+                        with_posterior=need_post, n_jobs=threads, scheduler=scheduler,
+                        band=band, band_guide=band_guide, kmer=kmer)
+            for m, a, b in _runs(models))
         stream = _band_notes(stream, band, max_memory)
         stream = _progress(stream, len(pairs), "pairs", progress)
-    if method == "sample":
-        pairs = [p for p in pairs for _ in range(samples)]  # one output record per sample
     # results are written as they arrive (in input order) into a temporary file that replaces
     # the output only when every pair has succeeded
-    with atomic_output(output) as fh:
-        if fmt == "json":
-            fh.write("[")
-            for k, ((rx, ry), aln) in enumerate(zip(pairs, stream)):
-                fh.write(("," if k else "") + "\n" + json.dumps(_as_json(rx, ry, aln, method, min_posterior)))
-            fh.write("\n]\n")
-            return
-        for k, aln in enumerate(stream):
-            fh.write(_format_one(aln, fmt, method, min_posterior, first=k == 0))
+    with atomic_output(output) as fh, AlignmentWriter(
+            fh, fmt, references=[rx for rx, _ in pairs], method=method,
+            min_posterior=min_posterior) as writer:
+        for aln in stream:
+            writer.write(aln)
 
 
-def _samples(model: Any, pairs: list, n: int, seed: int, limit: int, band: Any, band_guide: str,
+def _samples(models: list, pairs: list, n: int, seed: int, limit: int, band: Any, band_guide: str,
              kmer: int | None):
     """``n`` posterior samples of every pair, in input order (pair k seeded by (seed, k))."""
     import numpy as np
 
-    for k, (rx, ry) in enumerate(pairs):
+    for k, (model, (rx, ry)) in enumerate(zip(models, pairs)):
         b = model.make_band(rx, ry, band, guide=band_guide, k=kmer) if isinstance(band, int) else band
         drawn = model.sample_alignments(rx, ry, n=n, random_state=np.random.default_rng([seed, k]),
                                         max_memory=limit, band=b)
@@ -276,105 +318,6 @@ def _progress(it, total: int, unit: str, enabled: bool | None):
     return tqdm(it, total=total, unit=unit, file=sys.stderr, dynamic_ncols=True)
 
 
-def _masked(aln: Any, min_posterior: float | None) -> Any:
-    """Copy of ``aln`` whose residues in low-posterior columns are lower case, annotated with PP."""
-    from Bio.Align import Alignment
-    from Bio.Seq import Seq
-    from Bio.SeqRecord import SeqRecord
-
-    from pairhmm.pair import posterior_codes
-
-    post = getattr(aln, "column_posterior", None)
-    records = []
-    for row, rec in enumerate(aln.sequences):
-        seq = str(rec.seq)
-        if post is not None:
-            rp = aln.residue_posterior[row]
-            if min_posterior is not None:
-                seq = "".join(c.lower() if p < min_posterior else c.upper() for c, p in zip(seq, rp))
-            new = SeqRecord(Seq(seq), id=rec.id, name=rec.name, description=rec.description)
-            new.letter_annotations["posterior probability"] = posterior_codes(rp)
-        else:
-            new = SeqRecord(Seq(seq), id=rec.id, name=rec.name, description=rec.description)
-        records.append(new)
-    out = Alignment(records, aln.coordinates)
-    out.score = aln.score
-    if post is not None:
-        out.column_annotations = {"consensus posterior probability": posterior_codes(post)}
-    return out
-
-
-def _format_one(aln: Any, fmt: str, method: str, min_posterior: float | None, first: bool) -> str:
-    shown = _masked(aln, min_posterior)
-    if fmt == "text":
-        post = getattr(aln, "column_posterior", None)
-        rx, ry = aln.sequences
-        ident = sum(1 for a, b in zip(aln[0].upper(), aln[1].upper()) if a == b and a != "-")
-        head = f"# {rx.id} vs {ry.id}  method={method}  "
-        if getattr(aln, "sample_index", None):
-            head += f"sample={aln.sample_index}  "
-        head += f"score={aln.score:.4f}  length={aln.length}  identity={ident}/{aln.length}"
-        if post is not None:
-            head += f"  mean_posterior={float(post.mean()):.3f}"
-        if getattr(aln, "band", None) is not None:
-            b = aln.band
-            head += f"  band_width={b.width}  band_guide={b.guide.split()[0]}"
-        body = _plain(shown)
-        if post is not None:
-            from pairhmm.pair import posterior_codes
-            body = _with_pp(body, posterior_codes(post))
-        return ("" if first else "\n") + head + "\n" + body
-    if fmt != "stockholm":
-        for rec in shown.sequences:
-            rec.letter_annotations.clear()
-        shown.column_annotations = {}
-    if fmt == "nexus":
-        for rec in shown.sequences:
-            rec.annotations["molecule_type"] = "protein" if _is_protein(rec) else "DNA"
-    try:
-        return shown.format(fmt)
-    except Exception as e:  # a Biopython writer that cannot hold this alignment
-        fail(f"cannot write this alignment as {fmt}: {e}")
-    raise AssertionError  # pragma: no cover
-
-
-def _is_protein(rec: Any) -> bool:
-    return bool(set(str(rec.seq).upper()) - set("ACGTUN"))
-
-
-def _plain(aln: Any) -> str:
-    rows = [str(aln[0]), str(aln[1])]
-    ids = [r.id for r in aln.sequences]
-    return "\n".join(f"{i}\t{r}" for i, r in zip(ids, rows)) + "\n"
-
-
-def _with_pp(body: str, pp: str) -> str:
-    return body + f"PP\t{pp}\n"
-
-
-def _as_json(rx: Any, ry: Any, aln: Any, method: str, min_posterior: float | None) -> dict:
-    shown = _masked(aln, min_posterior)
-    post = getattr(aln, "column_posterior", None)
-    out: dict = {"x": rx.id, "y": ry.id, "method": method}
-    if getattr(aln, "sample_index", None):
-        out["sample"] = aln.sample_index
-    out.update({
-        "score": aln.score,
-        "aligned": [str(shown[0]), str(shown[1])],
-        "path": aln.path,
-        "coordinates": aln.coordinates.tolist(),
-    })
-    if post is not None:
-        out["column_posterior"] = [round(float(p), 6) for p in post]
-    b = getattr(aln, "band", None)
-    if b is not None:
-        out["band"] = {"width": b.width, "guide": b.guide, "cells": b.n_cells,
-                       "anchors": int(len(b.anchors)), "edge_cells": aln.band_edge_cells}
-        if getattr(aln, "band_miss", None):
-            out["band"]["miss"] = aln.band_miss
-    return out
-
-
 # ------------------------------------------------------------------------------------------------
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
@@ -395,12 +338,15 @@ def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, outp
     Natural logarithms. With --band W, over the alignments inside the band only (faster on long
     pairs; lower bounds of the exact values).
     """
-    model, pairs = load_model_and_pairs(files, model_path, preset, alphabet, all_pairs=all_pairs,
-                                        mode=mode)
+    import itertools
+
+    models, pairs = load_models_and_pairs(files, model_path, preset, alphabet,
+                                          all_pairs=all_pairs, mode=mode)
     from pairhmm.batch import score_pairs
 
-    scores = score_pairs(model, pairs, n_jobs=threads, scheduler=scheduler, band=band,
-                         band_guide=band_guide, kmer=kmer)
+    scores = itertools.chain.from_iterable(
+        score_pairs(m, pairs[a:b], n_jobs=threads, scheduler=scheduler, band=band,
+                    band_guide=band_guide, kmer=kmer) for m, a, b in _runs(models))
     with atomic_output(output) as fh:
         fh.write("x\ty\tx_len\ty_len\tlog_likelihood\tlog_odds\tviterbi_logprob\n")
         for (rx, ry), (ll, lo, vit) in zip(pairs, scores):

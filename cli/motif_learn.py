@@ -141,8 +141,8 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
 
                 raise InvalidParameter("--logos", logos_dir,
                                        "needs matplotlib: pip install 'pairhmm[plot]'") from None
-        ids, seqs, labels = load_training_data(positives, negatives, labeled=labeled,
-                                               random_state=seed)
+        ids, seqs, labels, sources = load_training_data(positives, negatives, labeled=labeled,
+                                                        random_state=seed, return_sources=True)
         model = MotifCNN(n_filters=n_filters, width=width, rc_shared=rc_shared,
                          palindromic=_parse_palindromic(palindromic, n_filters), pooling=pooling,
                          activation=activation, dropout=dropout, init=init, augment_rc=augment_rc,
@@ -170,8 +170,7 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
             bar.set_postfix(loss=f"{entry['train_loss']:.4f}", val_loss=f"{entry['val_loss']:.4f}",
                             val_auroc=f"{entry['val_auroc']:.4f}")
 
-        n_first = int(labels.sum()) if negatives else len(ids)
-        named = _named(ids, seqs, [positives] * n_first + [negatives] * (len(ids) - n_first))
+        named = _named(ids, seqs, sources)
         try:
             model.fit(named, labels, callback=progress)
         finally:
@@ -237,7 +236,7 @@ def predict(model_path, sequences, output, threads):
         if threads is not None:
             model.n_jobs = threads
         labels = None
-        if sequences != "-" and is_tabular(sequences):
+        if is_tabular(sequences):
             ids, seqs, labels = read_labeled(sequences, fmt="tabular")
         else:
             ids, seqs = read_sequences(sequences, fmt="fasta")

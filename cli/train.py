@@ -2,7 +2,8 @@
 
 Input is either unaligned pairs (two FASTA files with records matched by position, or one FASTA
 file of consecutive pairs: records 1+2, 3+4, ...) or, with ``--from-alignments``, alignment files
-in any format Biopython reads (every pair of rows of a multiple alignment counts).
+(:func:`pairhmm.alnio.read_alignment_file`: aligned FASTA, Stockholm, Clustal, GCG MSF, PHYLIP,
+A2M, NEXUS; every pair of rows of a multiple alignment counts).
 
 Output conventions: the model JSON goes to ``-o`` (written atomically: a failed run leaves no
 file); the summary table of the learned parameters goes to standard output (to standard error
@@ -18,9 +19,11 @@ from typing import Any, Callable
 
 import click
 
+from pairhmm.alnio import INPUT_FORMATS
+
 from ._common import OUTPUT_PATH, atomic_output, fail, summary_to_stderr, writes
 
-ALIGNMENT_FORMATS = ["fasta", "clustal", "stockholm", "msf", "phylip", "a2m", "nexus"]
+ALIGNMENT_FORMATS = list(INPUT_FORMATS)
 FREEZABLE = ("match", "insert", "delta", "epsilon", "tau", "flank_loop")
 
 
@@ -29,9 +32,11 @@ def input_options(fn: Callable) -> Callable:
     """Options shared by both commands: how to read PAIRS and which model starts the fit."""
     for opt in reversed([
         click.option("--from-alignments", "from_alignments", is_flag=True,
-                     help="FILES are alignments (FASTA alignment, Clustal, Stockholm, MSF, ...)."),
+                     help="FILES are alignments (aligned FASTA, Clustal, Stockholm, GCG MSF, PHYLIP, "
+                          "A2M, NEXUS; plain or gzipped)."),
         click.option("--format", "aln_format", type=click.Choice(ALIGNMENT_FORMATS), default=None,
-                     help="Alignment format with --from-alignments (default: from the extension)."),
+                     help="Alignment format with --from-alignments (default: detected from each "
+                          "file's content)."),
         click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
                      help="Starting model JSON (default: the preset of the alphabet)."),
         click.option("--preset", type=click.Choice(["dna", "rna", "protein"]), default=None,
@@ -110,7 +115,9 @@ def load_inputs(files: tuple[str, ...], from_alignments: bool, aln_format: str |
                                             consecutive=len(files) == 1, mode=mode)
         return model, pairs, None
 
-    from pairhmm.alphabet import guess_alphabet
+    import warnings
+
+    from pairhmm.alphabet import AlphabetWarning, alphabet_mismatches, common_alphabet
     from pairhmm.train import read_alignments
 
     if model_path and preset:
@@ -122,16 +129,23 @@ def load_inputs(files: tuple[str, ...], from_alignments: bool, aln_format: str |
         if alphabet and alphabet != model.alphabet.name:
             fail(f"--alphabet {alphabet} does not match the model's alphabet ({model.alphabet.name})")
     else:
-        alpha = alphabet or preset or guess_alphabet(
-            *(str(s.seq) for p in pairs[:50] for s in p)).name
-        model = PairHMM.preset(preset or alpha)
-        if model.alphabet.name != alpha:
-            fail(f"--preset {preset} is for {model.alphabet.name} but the sequences are {alpha}")
+        model = PairHMM.preset(preset or alphabet) if (preset or alphabet) else None
+        if model is not None and alphabet and model.alphabet.name != alphabet:
+            fail(f"--preset {preset} is for {model.alphabet.name} but --alphabet is {alphabet}")
+    rows = list({id(s): s for p in pairs for s in p}.values())
+    forced = model is not None
+    if model is None:
+        # one model is trained, so every row of every file must be of one alphabet
+        model = PairHMM.preset(common_alphabet(rows, "the alignments").name)
     if mode is not None and mode != model.mode:
         model = model.copy(mode=mode)
-    for rx, ry in pairs:  # bad characters fail before any work
-        model.encode(rx, rx.id)
-        model.encode(ry, ry.id)
+    for rec in rows:  # bad characters fail before any work
+        model.encode(rec, rec.id)
+    odd = alphabet_mismatches(rows, model.alphabet) if forced else []
+    if odd:
+        more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+        warnings.warn(f"{len(odd)} sequence(s) do not look like {model.alphabet.name}: "
+                      f"{', '.join(odd[:3])}{more}", AlphabetWarning, stacklevel=2)
     return model, pairs, alignments
 
 

@@ -10,13 +10,20 @@ Lower case is accepted and means the same as upper case.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from .errors import AlphabetError
 
-__all__ = ["Alphabet", "DNA", "RNA", "PROTEIN", "get_alphabet", "encode", "guess_alphabet", "as_text"]
+
+class AlphabetWarning(UserWarning):
+    """Sequences look like another alphabet than the one they are read with (``--alphabet``,
+    ``--preset`` or a model file)."""
+
+__all__ = ["Alphabet", "DNA", "RNA", "PROTEIN", "get_alphabet", "encode", "guess_alphabet", "as_text",
+           "sequence_kind", "pair_alphabets", "common_alphabet", "alphabet_mismatches",
+           "AlphabetWarning", "CONFIDENT_LENGTH"]
 
 _IUPAC_DNA = {
     "N": "ACGT", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
@@ -197,3 +204,118 @@ def guess_alphabet(*texts: str) -> Alphabet:
             return RNA
         return DNA
     return PROTEIN
+
+
+def sequence_kind(seq: Any) -> str:
+    """What one sequence looks like: ``"dna"``, ``"rna"``, ``"nucleotide"`` (nucleotide letters
+    with neither T nor U, so DNA or RNA) or ``"protein"``, by the rule of :func:`guess_alphabet`.
+    """
+    text, _ = as_text(seq)
+    alpha = guess_alphabet(text)
+    if alpha is PROTEIN:
+        return "protein"
+    up = text.upper()
+    if "U" in up and "T" not in up:
+        return "rna"
+    if "T" in up:
+        return "dna"
+    return "nucleotide"
+
+
+def _resolve(kinds: "set[str]") -> "str | None":
+    """The alphabet name several sequence kinds agree on, or None when they cannot."""
+    if "protein" in kinds:
+        return "protein" if kinds == {"protein"} else None
+    if {"dna", "rna"} <= kinds:
+        return None
+    return "rna" if "rna" in kinds else "dna"
+
+
+#: sequences shorter than this do not vote on an alphabet: a peptide such as GAGTAC can be read
+#: either way. A protein's residues are A, C, G, T or N about 26% of the time (UniProt
+#: composition), so a protein of 8 residues looks like DNA with probability about 0.26^8 = 2e-5.
+#: When every sequence is shorter, their joined text is guessed.
+CONFIDENT_LENGTH = 8
+
+
+def _votes(seqs: "Iterable[Any]", memo: "dict | None" = None) -> dict[str, str]:
+    """kind -> the name of the first sequence of that kind, over the sequences that vote
+    (``memo`` keeps each sequence object's kind, for sequences met in many pairs)."""
+    items = list(seqs)
+    texts = [as_text(s) for s in items]
+    long = [(s, t, n) for s, (t, n) in zip(items, texts) if len(t) >= CONFIDENT_LENGTH]
+    if not long:
+        joined = "".join(t for t, _ in texts)
+        return {sequence_kind(joined): texts[0][1] or "sequence"} if texts else {}
+    out: dict[str, str] = {}
+    for k, (s, t, n) in enumerate(long, 1):
+        if memo is None:
+            kind = sequence_kind(t)
+        else:
+            kind = memo.get(id(s))
+            if kind is None:
+                kind = memo[id(s)] = sequence_kind(t)
+        out.setdefault(kind, n or f"#{k}")
+    return out
+
+
+def common_alphabet(seqs: "Iterable[Any]", what: str = "the sequences") -> Alphabet:
+    """The one alphabet of a set of sequences (see :func:`pair_alphabets` for the rule).
+
+    Raises
+    ------
+    AlphabetError
+        Some sequences look like protein and others like nucleotides (or DNA and RNA); the
+        message names one of each.
+    """
+    votes = _votes(seqs)
+    name = _resolve(set(votes)) if votes else "protein"
+    if name is None:
+        detail = ", ".join(f"{n} looks like {k}" for k, n in votes.items())
+        raise AlphabetError(f"mixed alphabets in {what}: {detail}; one model reads one alphabet: "
+                            "split the input, or pass --alphabet")
+    return _BY_NAME[name]
+
+
+def pair_alphabets(pairs: "Sequence[tuple[Any, Any]]") -> list[Alphabet]:
+    """The alphabet of every pair, detected from its two sequences (not from the whole file).
+
+    Each sequence of at least :data:`CONFIDENT_LENGTH` residues is classified by
+    :func:`sequence_kind` (two shorter ones are guessed together); a pair is protein when its
+    sequences look like protein, RNA when one has U and neither T, DNA otherwise.
+
+    Raises
+    ------
+    AlphabetError
+        A pair holds a nucleotide and a protein sequence (or DNA and RNA); the message names the
+        first such pair and the fix (``--alphabet``).
+    """
+    out = []
+    memo: dict = {}  # by object (alive in ``pairs``): with --all each record is in many pairs
+    for k, (x, y) in enumerate(pairs, 1):
+        votes = _votes([x, y], memo)
+        name = _resolve(set(votes))
+        if name is None:
+            ix, iy = as_text(x)[1] or "x", as_text(y)[1] or "y"
+            (kx, _), (ky, _) = votes.items()
+            raise AlphabetError(
+                f"mixed alphabets: pair #{k} ({ix} vs {iy}): {ix} looks like {kx}, {iy} like "
+                f"{ky}; align nucleotide and protein sequences separately, or pass --alphabet "
+                "to read both with one alphabet")
+        out.append(_BY_NAME[name])
+    return out
+
+
+def alphabet_mismatches(seqs: "Iterable[Any]", alphabet: "str | Alphabet") -> list[str]:
+    """Names of the sequences (of at least :data:`CONFIDENT_LENGTH` residues) that look like
+    another alphabet than ``alphabet``: a nucleotide sequence read as protein, a protein read as
+    DNA, RNA read as DNA, ..."""
+    alpha = get_alphabet(alphabet)
+    if _BY_NAME.get(alpha.name) is not alpha:
+        return []  # a user alphabet: nothing to compare with
+    bad = []
+    for k, s in enumerate(seqs, 1):
+        text, name = as_text(s)
+        if len(text) >= CONFIDENT_LENGTH and _resolve({sequence_kind(text), alpha.name}) is None:
+            bad.append(name or f"#{k}")
+    return bad

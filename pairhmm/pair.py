@@ -25,6 +25,7 @@ from Bio.Seq import Seq
 from Bio.SeqRecord import SeqRecord
 
 from ._kernels import pair as _k
+from .alnio import PairAlignment
 from .alphabet import Alphabet, as_text, encode, get_alphabet
 from .band import Band
 from .errors import InvalidParameter, MemoryLimitError, ModelFileError, ZeroProbabilityError
@@ -1502,7 +1503,7 @@ def _to_alignment(x: Any, y: Any, path: np.ndarray, alphabet: Alphabet) -> Align
     cols_i.append(i)
     cols_j.append(j)
     coords = np.array([cols_i, cols_j], dtype=np.int64)
-    aln = Alignment([rx, ry], coords)
+    aln = PairAlignment([rx, ry], coords)
     aln.column_annotations = {}  # the Stockholm writer expects the attribute
     aln.path = _path_string(path)
     return aln

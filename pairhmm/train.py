@@ -578,54 +578,27 @@ def _keep_masked(new: np.ndarray, old: np.ndarray, mask: np.ndarray) -> np.ndarr
 # supervised: counting on known alignments (Durbin section 3.3)
 # ---------------------------------------------------------------------------------------------
 def read_alignments(paths: Sequence["str | os.PathLike[str]"], fmt: str | None = None) -> list:
-    """Multiple alignments from files Biopython reads (fasta, clustal, stockholm, msf, ...).
+    """Multiple alignments from files: aligned FASTA, Clustal, Stockholm, GCG MSF, PHYLIP, A2M,
+    NEXUS (plain or gzipped), read by :func:`pairhmm.alnio.read_alignment_file`.
 
-    The format is taken from ``fmt`` or the file extension (.fa/.fasta/.afa/.tfa = fasta,
-    .aln/.clustal = clustal, .sto/.stk/.stockholm = stockholm, .msf = msf).
+    Parameters
+    ----------
+    paths : sequence of paths
+    fmt : str, optional
+        The format of every file; detected from each file's content when None.
+
+    Returns
+    -------
+    list of (path, row ids, gapped rows)
+        One entry per alignment (a Stockholm or Clustal file may hold several).
     """
-    from Bio import Align
+    from .alnio import read_alignment_file
 
-    ext_map = {".fa": "fasta", ".fasta": "fasta", ".afa": "fasta", ".fas": "fasta",
-               ".aln": "clustal", ".clustal": "clustal", ".sto": "stockholm", ".stk": "stockholm",
-               ".stockholm": "stockholm", ".msf": "msf", ".phy": "phylip", ".a2m": "a2m"}
     out = []
     for path in paths:
-        path = os.fspath(path)
-        f = fmt
-        if f is None:
-            base = path[:-3] if path.endswith(".gz") else path
-            f = ext_map.get(os.path.splitext(base)[1].lower())
-            if f is None:
-                raise InputFormatError(f"{path}: cannot tell the alignment format from the extension; "
-                                       "give it (e.g. --format clustal)")
-        if not os.path.isfile(path):
-            raise InputFormatError(f"{path}: no such file")
-        from .seqio import open_text
-        if f in ("fasta", "a2m"):
-            # Biopython's aligned-FASTA reader pads short rows with gaps silently; check the
-            # raw row lengths first
-            from Bio import SeqIO
-            with open_text(path) as fh:
-                raw = [(r.id, len(r.seq)) for r in SeqIO.parse(fh, "fasta")]
-            for rid, n in raw[1:]:
-                if n != raw[0][1]:
-                    raise InputFormatError(
-                        f"{path}: alignment rows differ in length (row {raw[0][0]!r} has {raw[0][1]} "
-                        f"columns, row {rid!r} has {n}); is this an unaligned FASTA file?")
-        try:
-            with open_text(path) as fh:
-                alns = list(Align.parse(fh, f))
-        except Exception as e:  # Biopython parsers raise ValueError, but also AssertionError ...
-            detail = str(e) or e.__class__.__name__
-            raise InputFormatError(f"{path}: not a valid {f} alignment ({detail})") from None
-        if not alns:
-            raise InputFormatError(f"{path}: no alignment found in this {f} file")
-        for a in alns:
-            rows = [str(a[i]) for i in range(len(a))]
-            lengths = {len(r) for r in rows}
-            if len(lengths) > 1:
-                raise InputFormatError(f"{path}: alignment rows differ in length ({sorted(lengths)})")
-            out.append((path, [getattr(a.sequences[i], "id", f"row{i}") for i in range(len(a))], rows))
+        name = os.fspath(path)
+        for ids, rows in read_alignment_file(name, fmt):
+            out.append((name, ids, rows))
     return out
 
 

@@ -544,7 +544,7 @@ def test_alignment_input_errors(tmp_path):
     with pytest.raises(InputFormatError, match=r"ragged.fa: alignment rows differ in length.*'b' has 3"):
         read_alignments([bad])
     unknown = tmp_path / "a.xyz"
-    unknown.write_text(CLUSTAL)
+    unknown.write_text("a table, not an alignment\n1\t2\n")
     with pytest.raises(InputFormatError, match="cannot tell the alignment format"):
         read_alignments([unknown])
     with pytest.raises(InputFormatError, match="no such file"):

@@ -271,45 +271,17 @@ def _fasta_records(path: "str | os.PathLike[str]") -> list:
 
 
 def is_tabular(path: "str | os.PathLike[str]") -> bool:
-    """True if the file's first line looks like tabular ``>id SEQUENCE LABEL`` input."""
-    from ..seqio import open_text
+    """True if the file's first line looks like tabular ``>id SEQUENCE LABEL`` input
+    (:func:`pairhmm.seqio.is_tabular`)."""
+    from ..seqio import is_tabular as _is_tabular
 
-    with open_text(path) as fh:
-        lines = []
-        for line in fh:
-            if line.strip():
-                lines.append(line)
-            if len(lines) == 2:
-                break
-    if not lines:
-        return False
-    tok = lines[0].split()
-    return (len(tok) == 3 and tok[0].startswith(">") and tok[1].isalpha()
-            and tok[2] in ("0", "1") and (len(lines) == 1 or lines[1].startswith(">")))
+    return _is_tabular(path)
 
 
 def _read_tabular(path: "str | os.PathLike[str]") -> tuple[list[str], list[str], list[int]]:
-    from ..seqio import open_text
+    from ..seqio import read_tabular
 
-    ids, seqs, labels = [], [], []
-    with open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            tok = line.split()
-            if len(tok) != 3 or not tok[0].startswith(">"):
-                raise InputFormatError(
-                    f"{os.fspath(path)}, line {lineno}: expected '>id SEQUENCE LABEL' (tabular "
-                    f"input), got {line.strip()[:40]!r}")
-            if tok[2] not in ("0", "1"):
-                raise InputFormatError(
-                    f"{os.fspath(path)}, line {lineno}: label must be 0 or 1, got {tok[2]!r}")
-            ids.append(tok[0][1:])
-            seqs.append(tok[1])
-            labels.append(int(tok[2]))
-    if not ids:
-        raise InputFormatError(f"{os.fspath(path)}: file is empty (expected labeled sequences)")
-    return ids, seqs, labels
+    return read_tabular(path)
 
 
 def read_sequences(path: "str | os.PathLike[str]", fmt: str | None = None) -> tuple[list[str], list[str]]:
@@ -373,11 +345,12 @@ def read_labeled(path: "str | os.PathLike[str]", fmt: str | None = None,
 def load_training_data(positives: "str | os.PathLike[str]",
                        negatives: "str | os.PathLike[str] | None" = None, *, labeled: bool = False,
                        random_state: "int | np.random.Generator | None" = None,
-                       ) -> tuple[list[str], list[str], np.ndarray]:
+                       return_sources: bool = False) -> tuple:
     """Assemble a labeled training set from files.
 
-    * ``positives`` and ``negatives`` given: label 1 and 0 (tabular files are read too; their
-      label column is ignored).
+    * ``positives`` and ``negatives`` given: label 1 and 0; a labeled ``positives`` file
+      (tabular, or FASTA headers ``>id LABEL`` with ``labeled=True``) keeps its own labels, so
+      its 0 rows stay unbound; a tabular ``negatives`` file must hold only 0 rows.
     * ``positives`` alone with ``labeled=True`` (or a tabular file): labels from the file
       (see :func:`read_labeled`).
     * ``positives`` alone otherwise: one negative per positive by :func:`dinucleotide_shuffle`,
@@ -387,19 +360,46 @@ def load_training_data(positives: "str | os.PathLike[str]",
     -------
     ids, sequences : list of str
     labels : ndarray of int8, shape (n,)
+    sources : list of str
+        With ``return_sources``: the file each sequence came from (as given).
     """
+    ids, seqs, labels, n_first = _training_data(positives, negatives, labeled, random_state)
+    if not return_sources:
+        return ids, seqs, labels
+    sources = [os.fspath(positives)] * n_first + [os.fspath(negatives or positives)] * (len(ids) - n_first)
+    return ids, seqs, labels, sources
+
+
+def _training_data(positives: Any, negatives: Any, labeled: bool, random_state: Any) -> tuple:
+    """(ids, sequences, labels, number of them read from ``positives``)."""
     if negatives is not None:
-        pid, pseq = read_sequences(positives)
-        nid, nseq = read_sequences(negatives)
-        labels = np.r_[np.ones(len(pid), np.int8), np.zeros(len(nid), np.int8)]
-        return pid + nid, pseq + nseq, labels
+        # labels written in a file win over its place on the command line: a labeled file
+        # (tabular, or FASTA with --labeled) keeps its 0 rows unbound beside NEGATIVES
+        if labeled or is_tabular(positives):
+            pid, pseq, plab = read_labeled(positives)
+        else:
+            pid, pseq = read_sequences(positives, fmt="fasta")
+            plab = np.ones(len(pid), np.int8)
+        if is_tabular(negatives):
+            nid, nseq, nlab = read_labeled(negatives, fmt="tabular")
+            if nlab.any():
+                raise InputFormatError(
+                    f"{os.fspath(negatives)}: NEGATIVES holds {int(nlab.sum())} sequence(s) "
+                    "labeled 1 (bound): give a labeled file as POSITIVES (alone, or with an "
+                    "unlabeled NEGATIVES file)")
+        else:
+            nid, nseq = read_sequences(negatives, fmt="fasta")
+        labels = np.r_[np.asarray(plab, np.int8), np.zeros(len(nid), np.int8)]
+        return pid + nid, pseq + nseq, labels, len(pid)
     if labeled or is_tabular(positives):
-        return read_labeled(positives)
+        ids, seqs, labels = read_labeled(positives)
+        return ids, seqs, labels, len(ids)
     rng = np.random.default_rng(random_state)
     pid, pseq = read_sequences(positives)
     nseq = [dinucleotide_shuffle(s, rng) for s in pseq]
     labels = np.r_[np.ones(len(pid), np.int8), np.zeros(len(pid), np.int8)]
-    return pid + [f"{i}_shuf" for i in pid], pseq + nseq, labels
+    ids = pid + [f"{i}_shuf" for i in pid]
+    return ids, pseq + nseq, labels, len(ids)
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
