@@ -66,25 +66,37 @@ def _display(path: "str | os.PathLike[str]") -> str:
     return "standard input" if name == "-" else name
 
 
+def _gunzip(data: bytes, name: str) -> bytes:
+    if data[:2] != _GZIP_MAGIC:
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputFormatError(f"{name}: broken gzip data ({e})") from None
+
+
+#: the bytes of inputs that can be read only once (pipes, ``<(...)``), by path
+_ONCE: dict = {}
+
+
 def open_binary(path: "str | os.PathLike[str]") -> BinaryIO:
     """Open a file for reading bytes, gunzipping it when it starts with the gzip magic bytes;
-    ``"-"`` is standard input (held in memory, so it can be opened again; gzip is recognised
-    there too).
+    ``"-"`` is standard input.
+
+    An input that can be read only once (standard input, a named pipe, a shell process
+    substitution such as ``<(zcat x.fa.gz)``) is read into memory the first time and served from
+    there when it is opened again (a format check, then the parse).
 
     Raises
     ------
     InputFormatError
-        The file does not exist or cannot be read, or standard input is a broken gzip stream.
+        The file does not exist or cannot be read, or a broken gzip stream.
     """
     path = os.fspath(path)
     if path == "-":
-        data = _stdin_bytes()
-        if data[:2] == _GZIP_MAGIC:
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError, zlib.error) as e:
-                raise InputFormatError(f"standard input: broken gzip data ({e})") from None
-        return io.BytesIO(data)
+        return io.BytesIO(_gunzip(_stdin_bytes(), "standard input"))
+    if path in _ONCE:
+        return io.BytesIO(_ONCE[path])
     try:
         fh = open(path, "rb")
     except FileNotFoundError:
@@ -94,11 +106,15 @@ def open_binary(path: "str | os.PathLike[str]") -> BinaryIO:
     except OSError as e:
         raise InputFormatError(f"{path}: cannot read ({e.strerror})") from None
     try:
-        magic = fh.read(2)
-        fh.seek(0)
+        if not fh.seekable():  # a pipe: it cannot be opened twice, so keep what it held
+            with fh:
+                data = _gunzip(fh.read(), path)
+            _ONCE[path] = data
+            return io.BytesIO(data)
+        magic = fh.peek(2)[:2]
     except OSError as e:
         fh.close()
-        raise InputFormatError(f"{path}: cannot read ({e.strerror})") from None
+        raise InputFormatError(f"{path}: cannot read ({e.strerror or e})") from None
     if magic == _GZIP_MAGIC:
         fh.close()
         return gzip.open(path, "rb")  # type: ignore[return-value]

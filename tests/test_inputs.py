@@ -321,3 +321,38 @@ def test_alphabet_detection_rules():
         import warnings as w
 
         w.warn("x", AlphabetWarning)
+
+
+def test_named_pipes_and_process_substitution(tmp_path):
+    """`pairhmm align <(zcat a.fa.gz) b.fa` and `motif scan M <(cat g.fa)`: a pipe can be read
+    only once, yet a command opens its input more than once (a format check, then the parse);
+    the pipe's bytes are kept and gzip is still recognised. Both failed with 'cannot read'."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    hba = (DATA / "example" / "HBA_HUMAN.fa").read_bytes()
+    hbb = (DATA / "example" / "HBB_HUMAN.fa").read_bytes()
+    a, b = tmp_path / "a.pipe", tmp_path / "b.pipe"
+    os.mkfifo(a)
+    os.mkfifo(b)
+
+    def feed(path, data):
+        with open(path, "wb") as fh:
+            fh.write(data)
+
+    threads = [threading.Thread(target=feed, args=(a, hba)),
+               threading.Thread(target=feed, args=(b, gzip.compress(hbb)))]
+    for t in threads:
+        t.start()
+    res = subprocess.run([sys.executable, "-m", "pairhmm", "align", str(a), str(b), "-f", "json"],
+                         capture_output=True, text=True, timeout=300)
+    for t in threads:
+        t.join(timeout=10)
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert [out[0]["x"], out[0]["y"]] == ["HBA_HUMAN", "HBB_HUMAN"]
+    direct = CliRunner().invoke(main, ["align", str(DATA / "example" / "HBA_HUMAN.fa"),
+                                       str(DATA / "example" / "HBB_HUMAN.fa"), "-f", "json"])
+    assert json.loads(direct.output)[0]["path"] == out[0]["path"]

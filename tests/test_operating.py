@@ -219,20 +219,34 @@ def test_signal_during_align_all_with_workers(tmp_path, sig, to_group):
 
 
 def test_sigterm_during_motif_scan(tmp_path):
-    fa = tmp_path / "genome.fa"
-    _random_fasta(fa, 6, 1_000_000, "ACGT")
+    """SIGTERM while the scan runs. A fixed input raced the scan on a fast machine, so the genome
+    grows until the scan is still running when the signal is sent."""
     err = tmp_path / "stderr.txt"
-    p = _start(["motif", "scan", str(MOTIFS), fa.name, "-o", "hits.tsv", "--progress"],
-               tmp_path, err)
-    try:
-        _wait_for(lambda: "scanning" in err.read_text() or p.poll() is not None)
-        time.sleep(0.3)
-        assert p.poll() is None, "finished before the signal: make the input larger"
-        p.send_signal(signal.SIGTERM)
-        rc = p.wait(timeout=60)
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
+    acgt = np.frombuffer(b"ACGT", dtype=np.uint8)
+    rng = np.random.default_rng(0)
+    for size in (8_000_000, 32_000_000, 128_000_000):
+        fa = tmp_path / "genome.fa"
+        with open(fa, "wb") as fh:
+            for i in range(4):
+                fh.write(f">s{i}\n".encode() + acgt[rng.integers(0, 4, size // 4)].tobytes() + b"\n")
+        p = _start(["motif", "scan", str(MOTIFS), fa.name, "-o", "hits.tsv", "--progress"],
+                   tmp_path, err)
+        try:
+            _wait_for(lambda: "scanning" in err.read_text() or p.poll() is not None)
+            time.sleep(0.1)
+            if p.poll() is not None:  # finished before the signal: a larger genome
+                continue
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(timeout=60)
+            if (tmp_path / "hits.tsv").exists():  # the signal came after the output was written
+                (tmp_path / "hits.tsv").unlink()
+                continue
+            break
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+    else:
+        pytest.fail("the scan always finished before the signal")
     text = err.read_text()
     assert rc == 143, text
     assert "Traceback" not in text
