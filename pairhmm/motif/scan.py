@@ -31,11 +31,11 @@ from ..errors import AlphabetError, InvalidParameter
 from .pvalue import ScoreDistribution, check_pvalue, qvalues
 from .pwm import Background, LogOddsFilter
 
-__all__ = ["Hit", "HitTable", "Scanner", "scan", "build_filters", "write_hits", "OUTPUT_FORMATS"]
+__all__ = ["Hit", "HitTable", "Scanner", "ScanPart", "scan", "scan_records", "build_filters", "write_hits", "OUTPUT_FORMATS"]
 
 OUTPUT_FORMATS = ("tsv", "bed", "gff")
-_DNA_COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVNacgtryswkmbdhvn", "TGCAYRSWMKVHDBNtgcayrswmkvhdbn")
-_RNA_COMPLEMENT = str.maketrans("ACGURYSWKMBDHVNacguryswkmbdhvn", "UGCAYRSWMKVHDBNugcayrswmkvhdbn")
+_DNA_COMPLEMENT = DNA.complement_translation()
+_RNA_COMPLEMENT = RNA.complement_translation()
 #: Columns of the TSV output (FIMO's, in FIMO's order).
 TSV_COLUMNS = ("motif_id", "motif_alt_id", "sequence_name", "start", "stop", "strand", "score",
                "p-value", "q-value", "matched_sequence")
@@ -277,6 +277,15 @@ class HitTable:
         ]
 
 
+class ScanPart(NamedTuple):
+    """The result of scanning some records (:meth:`Scanner.partial`), to be merged in order."""
+
+    names: list
+    hits: list
+    tested: np.ndarray
+    bases_scanned: int
+
+
 class Scanner:
     """Scan a fixed set of motifs over any number of sequences (see :func:`scan`).
 
@@ -349,6 +358,31 @@ class Scanner:
         self._parts: list[dict[str, np.ndarray]] = []
         self._tested = np.zeros(len(self.filters), dtype=np.int64)
         self.bases_scanned = 0
+
+    def options(self) -> dict[str, Any]:
+        """The settings that rebuild this scanner from its filters: ``Scanner(self.filters,
+        **self.options())`` scans the same way (a worker's scanner, see :func:`scan_records`)."""
+        return dict(background=self.background, pvalue=self.pvalue, score=self.score,
+                    both_strands=self.both_strands, chunk_size=self.chunk_size)
+
+    def partial(self) -> "ScanPart":
+        """What this scanner has found so far, to be merged into another scanner with the same
+        filters and settings (:meth:`merge`): the records' names, their hits, the tested
+        positions per motif and the bases scanned."""
+        return ScanPart(list(self._names), list(self._parts), self._tested.copy(),
+                        self.bases_scanned)
+
+    def merge(self, part: "ScanPart") -> None:
+        """Add the records of a :meth:`partial` result after those scanned so far, as if this
+        scanner had scanned them (hits, tested positions and so q-values are those of one scan)."""
+        off = len(self._names)
+        self._names.extend(part.names)
+        for hits in part.hits:
+            hits = dict(hits)
+            hits["seq"] = hits["seq"] + off
+            self._parts.append(hits)
+        self._tested += part.tested
+        self.bases_scanned += part.bases_scanned
 
     # -- scanning -------------------------------------------------------------------------
 
@@ -483,6 +517,33 @@ class Scanner:
         return table
 
 
+#: bases of records per task when scanning on a Dask cluster
+DASK_BATCH_BASES = 4_000_000
+
+
+def scan_records(records: list, filters: list, options: dict) -> ScanPart:
+    """Task of a distributed scan: ``(name, sequence)`` records scanned by a
+    ``Scanner(filters, **options)``; returns its :meth:`Scanner.partial` result."""
+    sc = Scanner(filters, **options)
+    for name, seq in records:
+        sc.add(name, seq)
+    return sc.partial()
+
+
+def _batches(named: Iterable[tuple[str, Any]], batch_bases: int) -> Iterator[list]:
+    """Records as text, grouped into lists of about ``batch_bases`` bases (read lazily)."""
+    cur, size = [], 0
+    for name, seq in named:
+        text = seq if isinstance(seq, str) else str(getattr(seq, "seq", seq))
+        cur.append((name, text))
+        size += len(text)
+        if size >= batch_bases:
+            yield cur
+            cur, size = [], 0
+    if cur:
+        yield cur
+
+
 def _iter_named(sequences: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(sequences, (str, os.PathLike)):
         from ..seqio import iter_fasta
@@ -551,11 +612,15 @@ def scan(motifs: Iterable[Any], sequences: Any, background: "Background | str | 
         bar = tqdm(unit="bp", unit_scale=True, desc="scanning", leave=False)
     if scheduler is not None:
         # records in batches on a Dask cluster, merged in input order (same hits and q-values)
-        from ..distributed import scan_dask
+        from ..parallel import ordered_map
 
         try:
-            scan_dask(scanner, _iter_named(sequences), scheduler,
-                      progress=None if bar is None else bar.update)
+            for part in ordered_map(scan_records, _batches(_iter_named(sequences), DASK_BATCH_BASES),
+                                    scheduler=scheduler,
+                                    args=(list(scanner.filters), scanner.options())):
+                scanner.merge(part)
+                if bar is not None:
+                    bar.update(part.bases_scanned)
         finally:
             if bar is not None:
                 bar.close()
