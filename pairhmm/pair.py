@@ -115,6 +115,15 @@ class PairHMM:
         A parameter has the wrong shape, is negative, is not a distribution, or makes a
         transition probability non-positive. The message names it and the value found.
 
+    Attributes
+    ----------
+    engine : pairhmm.engine.Engine
+        The engine of the full-matrix algorithms, chosen once per parameter set.
+    band_engine : pairhmm.engine.BandEngine
+        The banded log-space engine and the band policy.
+    monitor_, history_, log_likelihoods_, converged_, n_iter_
+        Set by :meth:`fit` (which trains the model in place and returns it).
+
     Notes
     -----
     X and Y are tied unless *any* of ``insert``, ``delta``, ``epsilon`` is given as a pair; then

@@ -69,8 +69,9 @@ from .pair import BLOCK, _NEG, _exp2i, _level, _reverse
 # graph tables
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _plan(kind, erow, T, pred, npred):
-    """Tables the row kernels share: (kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic).
+def _plan(kind, erow, T, pred, npred, succ, nsucc):
+    """Tables the row kernels share: (kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic,
+    succ, nsucc).
 
     ``ipred[s, :nip[s]]``: the predecessors of s without the Begin; ``ms``/``xs``/``ys``: the
     states of kind 0/1/2; ``yord``: the y-insert states in topological order of the edges
@@ -148,7 +149,7 @@ def _plan(kind, erow, T, pred, npred):
             for k in range(nip[s]):
                 if ipred[s, k] == t:
                     ypair[a] = 0
-    return kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic
+    return kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc
 
 
 @njit(cache=True)
@@ -247,7 +248,7 @@ def _fwd_y_sums(s, Fc, ic, T, ipred, nip, jy, j1):
 def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, LVc, tot):
     """Forward row i of every state into ``Fc[:, ic]`` from row i-1 in ``Fp[:, ip]`` (unused for
     i = 0), with the block exponents ``SC*`` and levels ``LV*`` of both rows."""
-    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc = plan
     m = prof.shape[1] - 1
     S1 = T.shape[0]
     S = S1 - 1
@@ -428,7 +429,7 @@ def g_forward(x, y, graph, probs):
     :class:`~pairhmm._kernels.bundles.GraphProbs` (as in every probability-space kernel here).
     """
     q, T, end = probs.q, probs.T, probs.end
-    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred)
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
     prof, qyc = _profiles(y, probs.em, q)
     n = x.shape[0]
     m = y.shape[0]
@@ -441,7 +442,7 @@ def g_forward(x, y, graph, probs):
 def g_forward_logprob(x, y, graph, probs):
     """log P(x, y) by the forward algorithm in linear memory (two rows of every state)."""
     q, T, end = probs.q, probs.T, probs.end
-    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred)
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
     prof, qyc = _profiles(y, probs.em, q)
     n = x.shape[0]
     m = y.shape[0]
@@ -494,8 +495,8 @@ def _bwd_y_sums(s, Bc, ic, T, kind, succ, nsucc, Ub, j0, j1):
 
 
 @njit(cache=True)
-def _g_backward_row(i, n, x, graph, probs, prof, qyc, plan, Bn, in_, Bc, ic, SCn, LVn, SCc, LVc,
-                    U, Ub, tot):
+def _g_backward_row(i, x, T, end, q, prof, qyc, plan, Bn, in_, Bc, ic, SCn, LVn, SCc, LVc, U, Ub,
+                    tot):
     """Backward row i of every state into ``Bc[:, ic]`` from row i+1 in ``Bn[:, in_]`` (unused
     for i = n). ``U`` (S, m+1) and ``Ub`` (S, BLOCK) are work arrays.
 
@@ -505,9 +506,8 @@ def _g_backward_row(i, n, x, graph, probs, prof, qyc, plan, Bn, in_, Bc, ic, SCn
     computed right to left inside the block (``Ub[s2, j - j0]``: emission times B of y-insert
     state s2 at (i, j+1), times the block factor).
     """
-    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
-    q, T, end = probs.q, probs.T, probs.end
-    succ, nsucc = graph.succ, graph.nsucc
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc = plan
+    n = x.shape[0]
     m = prof.shape[1] - 1
     S1 = T.shape[0]
     S = S1 - 1
@@ -680,7 +680,7 @@ def g_backward(x, y, graph, probs):
     (the Begin's other entries are 0)."""
     T = probs.T
     S1 = T.shape[0]
-    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred)
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
     prof, qyc = _profiles(y, probs.em, probs.q)
     n = x.shape[0]
     m = y.shape[0]
@@ -693,8 +693,8 @@ def g_backward(x, y, graph, probs):
     tot = np.empty(BLOCK)
     for i in range(n, -1, -1):
         r = min(i + 1, n)
-        _g_backward_row(i, n, x, graph, probs, prof, qyc, plan, B, r, B, i, SC[r], LV[r], SC[i],
-                        LV[i], U, Ub, tot)
+        _g_backward_row(i, x, T, probs.end, probs.q, prof, qyc, plan, B, r, B, i, SC[r], LV[r],
+                        SC[i], LV[i], U, Ub, tot)
     return B, SC
 
 
@@ -710,7 +710,7 @@ def g_posterior(x, y, graph, probs):
     with them.
     """
     q, T, end = probs.q, probs.T, probs.end
-    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred)
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
     ms = plan[4]
     prof, qyc = _profiles(y, probs.em, q)
     n = x.shape[0]
@@ -751,8 +751,8 @@ def g_posterior(x, y, graph, probs):
     for i in range(n, 0, -1):
         c = i & 1
         p = (i + 1) & 1 if i < n else c
-        _g_backward_row(i, n, x, graph, probs, prof, qyc, plan, R, p, R, c, SB[p], LB[p], SB[c],
-                        LB[c], U, Ub, tot)
+        _g_backward_row(i, x, T, end, q, prof, qyc, plan, R, p, R, c, SB[p], LB[p], SB[c], LB[c], U,
+                        Ub, tot)
         Pi = P[i - 1]
         for b in range(nb):
             j0 = b * BLOCK
@@ -795,7 +795,7 @@ def _counts_row(i, x, probs, prof, qyc, plan, F, off, Bc, c, fD, fU, fL, Tl, Eco
     emissions by x code, ``Qcol`` (R, m+1) y-insert emissions, ``XQ`` (R, C, m+1) x-insert
     emissions by x code.
     """
-    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc = plan
     q, T = probs.q, probs.T
     m = prof.shape[1] - 1
     S = T.shape[0] - 1
@@ -956,7 +956,7 @@ def g_counts_limited(x, y, graph, probs, out, full_cells):
     """
     em, q, T, end = probs
     out_T, out_end, out_em, out_q = out
-    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred)
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
     ipred, nip = plan[2], plan[3]
     prof, qyc = _profiles(y, em, q)
     n = x.shape[0]
@@ -1019,8 +1019,8 @@ def g_counts_limited(x, y, graph, probs, out, full_cells):
         for i in range(r1, r0 if seg > 0 else -1, -1):
             c = i & 1
             p = (i + 1) & 1 if i < n else c
-            _g_backward_row(i, n, x, graph, probs, prof, qyc, plan, Bc, p, Bc, c, SB[p], LB[p],
-                            SB[c], LB[c], U, Ub, tot)
+            _g_backward_row(i, x, T, end, q, prof, qyc, plan, Bc, p, Bc, c, SB[p], LB[p], SB[c],
+                            LB[c], U, Ub, tot)
             # per-column scale factors; blocks outside the double range go cell by cell
             for b in range(nb):
                 j0 = b * BLOCK
@@ -1161,7 +1161,7 @@ def _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, Vp, ip, Vc, ic, bp, ib):
     """Viterbi row i of every state into ``Vc[:, ic]`` from row i-1 in ``Vp[:, ip]``, the best
     predecessor of each cell into ``bp[:, ib]``. Ties go to the lowest predecessor number (the
     Begin last), as in a cell-by-cell scan of ``pred``."""
-    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc = plan
     m = lprof.shape[1] - 1
     S = lT.shape[0] - 1
     ninf = -np.inf
@@ -1306,7 +1306,8 @@ def g_viterbi(x, y, graph, lp):
     S1 = lT.shape[0]
     S = S1 - 1
     ninf = -np.inf
-    plan = _plan(kind, graph.erow, lT, graph.pred, graph.npred)  # uses lT for its shape only
+    # lT: for its shape only
+    plan = _plan(kind, graph.erow, lT, graph.pred, graph.npred, graph.succ, graph.nsucc)
     lprof, lqyc = _log_profiles(y, lem, lq)
     V = np.full((S1, 2, m + 1), ninf)
     bp = np.zeros((S, n + 1, m + 1), dtype=np.uint8)
@@ -1351,7 +1352,8 @@ def g_viterbi_score(x, y, graph, lp):
     S1 = lT.shape[0]
     S = S1 - 1
     ninf = -np.inf
-    plan = _plan(graph.kind, graph.erow, lT, graph.pred, graph.npred)  # uses lT for its shape only
+    # lT: for its shape only
+    plan = _plan(graph.kind, graph.erow, lT, graph.pred, graph.npred, graph.succ, graph.nsucc)
     lprof, lqyc = _log_profiles(y, lem, lq)
     V = np.full((S1, 2, m + 1), ninf)
     bp = np.zeros((S, 1, m + 1), dtype=np.uint8)
