@@ -219,7 +219,7 @@ def fit_model(start: Any, pairs: list[tuple[str, str]], max_iter: int | None, to
         kw["max_iter"] = max_iter
     if tol is not None:
         kw["tol"] = tol
-    fitted = start.fit(pairs, **kw)
+    fitted = start.copy().fit(pairs, **kw)
     return start if fitted is None else fitted
 
 
@@ -442,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fitted = fit_model(start, train_pairs, args.train_iter, args.train_tol,
                                    args.train_freeze, args.train_pseudocount)
                 fits[(m.model, k)] = (fitted, time.perf_counter() - t0)
-                hist = getattr(fitted, "history", None)
+                hist = getattr(fitted, "history_", None)
                 print(f"trained for fold {k} (families {', '.join(n for n in names if fold[n] == k)[:60]}...) "
                       f"on {len(train_pairs)} pairs of the other fold in {fits[(m.model, k)][1]:.0f} s"
                       + (f", {len(hist)} iterations" if hist else "") + f": {fitted!r}", file=sys.stderr)

@@ -73,7 +73,7 @@ def main() -> int:
         train = [(f.sequences[a], f.sequences[b]) for f in folds[1 - k] for a, b in f.pairs()]
         idx = rng.permutation(len(train))[: args.train_pairs]
         t0 = time.time()
-        fitted = start.fit([train[i] for i in idx], max_iter=args.max_iter, tol=args.tol,
+        fitted = start.copy().fit([train[i] for i in idx], max_iter=args.max_iter, tol=args.tol,
                            freeze=args.freeze or None)
         fit_s = time.time() - t0
         tasks = [(f.sequences[a], f.sequences[b], f.reference_pairs(a, b))
@@ -88,7 +88,7 @@ def main() -> int:
         desc = (f"delta {fitted.delta_x:.4f}, epsilon {fitted.epsilon_x:.3f}, tau {fitted.tau:.4f}"
                 + (f", long gaps {fitted.delta2_x:.4f}/{fitted.epsilon2_x:.3f}" if fitted.long_gaps else "")
                 + f" ({fit_s:.0f} s)")
-        print(f"| {k} | {len(idx)} | {len(fitted.history) - 1} | {desc} | {np.mean(res['untrained']):.4f} | "
+        print(f"| {k} | {len(idx)} | {len(fitted.history_) - 1} | {desc} | {np.mean(res['untrained']):.4f} | "
               f"{np.mean(res['trained']):.4f} | {len(tasks)} |", flush=True)
     print(f"\nstart {args.start}, frozen {args.freeze or 'nothing'}: MEA over all {len(all_scores)} pairs: untrained "
           f"{np.mean(untrained_all):.4f}, trained (cross-validated) {np.mean(all_scores):.4f}")

@@ -393,7 +393,7 @@ def posterior(files, model_path, preset, alphabet, max_memory, mode, output, plo
         if plot_path:
             fail("--plot draws the full matrix; it cannot be combined with --band")
         b = model.make_band(rx, ry, band, guide=band_guide, k=kmer)
-        _write_sparse_posterior(model.posterior(rx, ry, max_memory=limit, band=b), output)
+        _write_sparse_posterior(model.sparse_posterior(rx, ry, b, max_memory=limit), output)
         return
     P = model.posterior(rx, ry, max_memory=limit)
     if plot_path:

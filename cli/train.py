@@ -182,15 +182,15 @@ def summary_table(model: Any, start: Any, n_pairs: int, how: str) -> str:
         ("mode", model.mode),
         ("X/Y", "tied (symmetric indels)" if model.tied else "untied"),
         ("match matrix", "symmetric (p_ab = p_ba)" if model.symmetric_match else "asymmetric"),
-        ("free parameters", str(model.n_free_parameters())),
+        ("free parameters", str(model.n_parameters())),
     ]
-    # the log-likelihoods (with a pseudocount `history` holds the MAP objective instead)
-    h = getattr(model, "log_likelihoods", None) or model.history
+    # the log-likelihoods (with a pseudocount `history_` holds the MAP objective instead)
+    h = getattr(model, "log_likelihoods_", None) or []
     if h:
         rows += [("iterations", str(len(h) - 1)),
-                 ("converged", "yes" if model.converged else "no (raise --max-iter?)"),
+                 ("converged", "yes" if model.converged_ else "no (raise --max-iter?)"),
                  ("log-likelihood", f"{h[0]:.4f} -> {h[-1]:.4f}"),
-                 ("AIC", f"{2 * model.n_free_parameters() - 2 * h[-1]:.4f}")]
+                 ("AIC", f"{2 * model.n_parameters() - 2 * h[-1]:.4f}")]
     if model.tied:
         rows += [("delta", f"{_fmt(model.delta_x)}  (start {_fmt(start.delta_x)})"),
                  ("epsilon", f"{_fmt(model.epsilon_x)}  (start {_fmt(start.epsilon_x)})")]
@@ -278,10 +278,10 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
     start, pairs, alignments = load_inputs(files, from_alignments, aln_format, model_path, preset,
                                            alphabet, mode)
     if untied and start.tied:
-        start = start.untie()
+        start = start.untied()
     if asymmetric_match and start.symmetric_match:
         start = start.copy(symmetric_match=False)
-    model = start
+    model = start.copy()  # fit trains in place: keep the start for the summary
     how = []
     if alignments is not None:
         pc = 1.0 if pseudocount is None else pseudocount

@@ -51,6 +51,7 @@ from typing import Any, Iterable, Sequence, TextIO
 import numpy as np
 from Bio.Align import Alignment
 
+from .alignment import PairAlignment
 from .errors import InputFormatError, InvalidParameter
 
 __all__ = ["OUTPUT_FORMATS", "INPUT_FORMATS", "PairAlignment", "AlignmentWriter", "check_output",
@@ -70,24 +71,6 @@ class OutputWarning(UserWarning):
     """An alignment that a format cannot hold was left out of the output."""
 
 
-class PairAlignment(Alignment):
-    """A ``Bio.Align.Alignment`` of two sequences, as pairhmm's aligners return it.
-
-    Attributes
-    ----------
-    path : str
-        The state path, one letter per column (``M`` both, ``X`` first only, ``Y`` second
-        only). Declared here because older Biopython (1.81, for one) has a deprecated ``path``
-        property on ``Alignment`` that would take the assignment as new coordinates.
-    """
-
-    path: "str | None" = None
-
-    if not hasattr(Alignment, "length"):  # older Biopython (1.81 has none): the number of columns
-        @property
-        def length(self) -> int:
-            """Number of columns."""
-            return int(self.shape[1])
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -316,7 +299,7 @@ class AlignmentWriter:
                       "(the format describes aligned blocks)", OutputWarning, stacklevel=4)
 
     def _text(self, aln: Any) -> str:
-        from .pair import posterior_codes
+        from .alignment import posterior_codes
 
         shown = _masked(aln, self.min_posterior, False)
         post = getattr(aln, "column_posterior", None)

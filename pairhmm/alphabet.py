@@ -83,10 +83,26 @@ class Alphabet:
         return m
 
     def complement_codes(self) -> np.ndarray:
-        """Code of the complement of each canonical code (nucleotide alphabets)."""
+        """The reverse-complement table: the code of the complement of every code, ambiguity
+        codes included (``N`` -> ``N``, ``R`` <-> ``Y``, ``B`` <-> ``V``, ...), shape (n_codes,),
+        int64; an involution. Nucleotide alphabets only (raises :class:`AlphabetError`)."""
         if self.complement is None:
             raise AlphabetError(f"the {self.name} alphabet has no complement")
-        return np.array([self.letters.index(c) for c in self.complement], dtype=np.uint8)
+        member = self.membership()
+        comp = np.array([self.letters.index(c) for c in self.complement])
+        out = np.empty(len(member), dtype=np.int64)
+        for c in range(len(member)):
+            target = np.zeros(self.size)
+            target[comp[np.flatnonzero(member[c])]] = 1.0
+            out[c] = next(d for d in range(len(member)) if np.array_equal(member[d], target))
+        return out
+
+    def complement_translation(self) -> dict[int, int]:
+        """:meth:`complement_codes` as a ``str.translate`` table over the symbols, both cases."""
+        comp = self.complement_codes()
+        src = "".join(self.symbols)
+        dst = "".join(self.symbols[int(c)] for c in comp)
+        return str.maketrans(src + src.lower(), dst + dst.lower())
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "letters": self.letters, "ambiguous": dict(self.ambiguous),

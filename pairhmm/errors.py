@@ -16,6 +16,7 @@ __all__ = [
     "MemoryLimitError",
     "TrainingError",
     "ZeroProbabilityError",
+    "DistributedError",
 ]
 
 
@@ -69,3 +70,7 @@ class TrainingError(PairHMMError, ValueError):
 class ZeroProbabilityError(PairHMMError, ValueError):
     """The model gives probability 0 to every alignment of a pair (e.g. a residue whose emission
     probabilities are all 0, as maximum-likelihood training leaves residues it never saw)."""
+
+
+class DistributedError(PairHMMError, RuntimeError):
+    """The Dask scheduler cannot be reached, or Dask is not installed."""

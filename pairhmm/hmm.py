@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -32,6 +31,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .alphabet import Alphabet, get_alphabet
+from .em import (ConvergenceMonitor, ConvergenceWarning, LikelihoodDecreaseWarning,
+                 TiedDistributions, em_loop, first_slot_values)
 from .errors import AlphabetError, InvalidParameter, ModelFileError, TrainingError, ZeroProbabilityError
 from .tying import Tying
 
@@ -50,85 +51,11 @@ VERSION = 1
 _SUM_TOL = 1e-6
 
 
-class LikelihoodDecreaseWarning(RuntimeWarning):
-    """The EM objective fell between two iterations (a bug or a numerical problem)."""
-
-
-class ConvergenceWarning(RuntimeWarning):
-    """Baum-Welch stopped at ``n_iter`` iterations before the objective's gain fell below ``tol``
-    (raise ``n_iter``; ``monitor_.reached_tol`` is False)."""
-
-
 #: Initial weight of a self-transition relative to a move to another state (before the random
 #: factor in [1, 2) and row normalisation): states that persist, as in most sequence models.
 #: A near-uniform start lets EM settle in states that alternate every symbol (the casino rolls
 #: of data/hmm stopped there after 100 iterations); see ``TiedHMM._init_params``.
 _STICKY = 10.0
-
-
-class ConvergenceMonitor:
-    """Keeps the EM objective of every iteration and decides convergence (hmmlearn's monitor).
-
-    Parameters
-    ----------
-    tol : float
-        EM stops when the objective improves by less than ``tol`` between two iterations.
-    n_iter : int
-        Maximum number of iterations.
-    verbose : bool
-        Print one line per iteration on stderr.
-
-    Attributes
-    ----------
-    history : list of float
-        The objective (log-likelihood plus log-prior) before each M-step, one entry per iteration.
-    iter : int
-        Iterations done.
-    """
-
-    def __init__(self, tol: float, n_iter: int, verbose: bool = False) -> None:
-        self.tol = tol
-        self.n_iter = n_iter
-        self.verbose = verbose
-        self.history: list[float] = []
-        self.iter = 0
-
-    def _reset(self) -> None:
-        self.iter = 0
-        self.history = []
-
-    def report(self, objective: float) -> None:
-        """Record one iteration's objective; warn if it fell (beyond rounding)."""
-        if self.history:
-            prev = self.history[-1]
-            delta = objective - prev
-            if delta < -1e-9 * max(1.0, abs(prev)):
-                warnings.warn(
-                    f"EM objective decreased at iteration {self.iter + 1}: "
-                    f"{prev:.10g} -> {objective:.10g} (delta {delta:.3g})",
-                    LikelihoodDecreaseWarning, stacklevel=3)
-        else:
-            delta = float("nan")
-        if self.verbose:
-            print(f"{self.iter + 1:>10d} {objective:>16.8f} {delta:>+16.8f}", file=sys.stderr)
-        self.history.append(float(objective))
-        self.iter += 1
-
-    @property
-    def converged(self) -> bool:
-        """True when the last improvement is below ``tol`` or ``n_iter`` iterations are done
-        (hmmlearn's meaning: EM stops; :attr:`reached_tol` tells the two apart)."""
-        return self.iter >= self.n_iter or self.reached_tol
-
-    @property
-    def reached_tol(self) -> bool:
-        """True when EM converged: the last improvement of the objective was below ``tol``
-        (False when it stopped because ``n_iter`` iterations were done)."""
-        return len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
-
-    def __repr__(self) -> str:
-        return (f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, iter={self.iter}, "
-                f"history={self.history})")
 
 
 @dataclass(frozen=True)
@@ -153,119 +80,6 @@ class LikelihoodRatioTest:
     loglik_general: float
 
 
-# ---------------------------------------------------------------------------------- tying blocks
-class _Block:
-    """One parameter array (start, transitions or emissions) with its tying and row classes."""
-
-    def __init__(self, name: str, tying: Tying, user_labels: np.ndarray | None = None) -> None:
-        self.name = name
-        self.tying = tying
-        idx = tying.index
-        self.allowed = idx >= 0
-        self.n_free = tying.n_free
-        # multiplicity of each free parameter within one row, and its row class
-        self.class_of = np.full(self.n_free, -1, dtype=np.int64)
-        self.mult = np.zeros(self.n_free)
-        self._check_row_classes(user_labels)
-
-    def _check_row_classes(self, user_labels: np.ndarray | None) -> None:
-        idx = self.tying.index
-        n_rows = idx.shape[0]
-        lab = user_labels if user_labels is not None else idx
-        rows_of: dict[int, list[int]] = {}
-        for r in range(n_rows):
-            for f in np.unique(idx[r][idx[r] >= 0]):
-                rows_of.setdefault(int(f), []).append(r)
-        multiset = [tuple(sorted(idx[r][idx[r] >= 0].tolist())) for r in range(n_rows)]
-        for f, rows in rows_of.items():
-            r0 = rows[0]
-            for r in rows[1:]:
-                if multiset[r] != multiset[r0]:
-                    def show(row: int) -> str:
-                        vals = lab[row][lab[row] >= 0].tolist()
-                        return "{" + ", ".join(str(v) for v in sorted(vals)) + "}"
-                    shared = int(lab[r0][idx[r0] == f][0])
-                    raise InvalidParameter(
-                        f"{self.name}", lab.tolist(),
-                        f"rows {r0} and {r} share label {shared} but row {r0} uses labels "
-                        f"{show(r0)} and row {r} uses {show(r)}; rows that share a label must use "
-                        "the same labels, each the same number of times (a row class), so that "
-                        "every row sums to 1 and the M-step stays closed-form")
-        # union of rows linked by shared labels = row classes (all rows of a class are equal)
-        cls_id: dict[tuple, int] = {}
-        for r in range(n_rows):
-            free = idx[r][idx[r] >= 0]
-            if free.size == 0:
-                continue
-            c = cls_id.setdefault(multiset[r], len(cls_id))
-            vals, counts = np.unique(free, return_counts=True)
-            self.class_of[vals] = c
-            self.mult[vals] = counts
-        self.n_classes = len(cls_id)
-
-    # ---------------------------------------------------------------- M-step
-    def mstep(self, counts: np.ndarray, prior: np.ndarray, current: np.ndarray,
-              frozen_free: np.ndarray, soft: float | None) -> np.ndarray:
-        """New expanded array from expected ``counts`` (same shape), closed form per row class."""
-        t = self.tying
-        pc = np.where(self.allowed, np.maximum(counts + prior - 1.0, 0.0), 0.0)
-        n = t.pool(pc)
-        cur_free = _first_slot_values(t, current)
-        theta = cur_free.copy()
-        nc = self.n_classes
-        free = ~frozen_free
-        tot = np.bincount(self.class_of[free], weights=n[free], minlength=nc)
-        frozen_mass = np.bincount(self.class_of[frozen_free],
-                                  weights=self.mult[frozen_free] * cur_free[frozen_free], minlength=nc)
-        # a class without counts (no data reached it) keeps its current values
-        upd = free & (tot[self.class_of] > 0)
-        cls = self.class_of[upd]
-        theta[upd] = (1.0 - frozen_mass[cls]) * n[upd] / (self.mult[upd] * tot[cls])
-        hard = t.expand(theta)
-        if soft is None:
-            return hard
-        return self._soft(pc, hard, current, frozen_free, float(soft))
-
-    def _soft(self, pc: np.ndarray, hard: np.ndarray, current: np.ndarray,
-              frozen_free: np.ndarray, lam: float) -> np.ndarray:
-        """Untied M-step with a Dirichlet prior of strength ``lam`` centred on the tied estimate.
-
-        Each row: ``theta_r = (c_r + lam * tau_r) / (C_r + lam)`` over its free slots, with ``tau``
-        the hard-tied estimate from the same counts; ``lam = 0`` is the untied M-step and
-        ``lam -> inf`` the tied one.
-        """
-        idx = self.tying.index
-        frozen_slot = np.zeros(idx.shape, dtype=bool)
-        frozen_slot[self.allowed] = frozen_free[idx[self.allowed]]
-        free_slot = self.allowed & ~frozen_slot
-        out = np.where(frozen_slot, current, 0.0)
-        for r in range(idx.shape[0]):
-            f = free_slot[r]
-            if not f.any():
-                continue
-            mass = 1.0 - float(out[r].sum())
-            tau = hard[r] * f
-            ts = tau.sum()
-            tau = tau / ts if ts > 0 else f / f.sum()
-            c = pc[r] * f
-            den = c.sum() + lam
-            if den <= 0.0:
-                out[r][f] = current[r][f]
-                continue
-            out[r][f] = mass * ((c + lam * tau) / den)[f]
-        return out
-
-
-def _first_slot_values(t: Tying, full: np.ndarray) -> np.ndarray:
-    """Value of each free parameter read at its first slot (no equality check)."""
-    flat_idx = t.index.ravel()
-    flat = np.asarray(full, dtype=np.float64).ravel()
-    out = np.zeros(t.n_free)
-    pos = np.flatnonzero(flat_idx >= 0)
-    out[flat_idx[pos][::-1]] = flat[pos][::-1]
-    return out
-
-
 def _rng(random_state: Any) -> "np.random.Generator | np.random.RandomState":
     if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
         return random_state
@@ -285,7 +99,7 @@ def resolve_alphabet(alphabet: "str | Alphabet | None") -> Alphabet | None:
         raise InvalidParameter("alphabet", alphabet, str(e)) from None
 
 
-def _free_mask(block: _Block, frozen: Any, name: str) -> np.ndarray:
+def _free_mask(block: TiedDistributions, frozen: Any, name: str) -> np.ndarray:
     """Element-wise freeze mask -> per free parameter; tied slots must agree."""
     out = np.zeros(block.n_free, dtype=bool)
     if frozen is None:
@@ -460,9 +274,9 @@ class TiedHMM:
                                        "state needs at least one outgoing transition")
         t_tying = Tying.from_labels(labels)
         blocks = {
-            "s": _Block("startprob", Tying.untied((1, K))),
-            "t": _Block("transition_labels", t_tying, labels),
-            "e": _Block("emission_ties", e_tying),
+            "s": TiedDistributions("startprob", Tying.untied((1, K))),
+            "t": TiedDistributions("transition_labels", t_tying, labels),
+            "e": TiedDistributions("emission_ties", e_tying),
         }
         sf = self.startprob_frozen
         if sf is not None:
@@ -634,7 +448,7 @@ class TiedHMM:
                 try:
                     blk.tying.gather(vv)
                 except ValueError:
-                    free = _first_slot_values(blk.tying, vv)
+                    free = first_slot_values(blk.tying, vv)
                     diff = np.abs(blk.tying.expand(free) - vv)
                     bad = np.argwhere(diff > 1e-12 * np.maximum(1, np.abs(vv)))[0].tolist()
                     raise InvalidParameter(attr, v.tolist(),
@@ -688,23 +502,30 @@ class TiedHMM:
         self._init_params(st, x)
         _, (self.startprob_, self.transmat_, self.emissionprob_) = self._check_params(st)
         self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
-        for it in range(self.n_iter):
-            ll_seq, start_c, trans_c, code_c = K_.pick("estep", offsets)(
+        estep_kernel = K_.drivers(offsets).estep
+
+        def estep() -> tuple:
+            ll_seq, start_c, trans_c, code_c = estep_kernel(
                 x, offsets, self.startprob_, self.transmat_,
                 self._emission_table(st, self.emissionprob_))
             if not np.all(np.isfinite(ll_seq)):
                 s = int(np.flatnonzero(~np.isfinite(ll_seq))[0])
                 raise TrainingError(
                     f"sequence {s} has probability 0 under the current parameters (iteration "
-                    f"{it + 1}): an impossible move or a zero emission probability is needed; "
-                    "allow it, unfreeze it, or use a pseudocount (prior > 1)")
+                    f"{self.monitor_.iter + 1}): an impossible move or a zero emission probability "
+                    "is needed; allow it, unfreeze it, or use a pseudocount (prior > 1)")
             objective = float(np.sum(ll_seq)) + self._log_prior(st)
+            return (start_c, trans_c, code_c), objective
+
+        def mstep(stats: tuple) -> None:
+            start_c, trans_c, code_c = stats
             self._mstep(st, start_c, trans_c, self._emission_counts(st, code_c, self.emissionprob_))
-            self.monitor_.report(objective)
+
+        def report(k: int, objective: float, stats: tuple) -> None:
             if callback is not None:
-                callback(it + 1, objective)
-            if self.monitor_.converged:
-                break
+                callback(k, objective)
+
+        em_loop(estep, mstep, self.monitor_, report)
         mon = self.monitor_
         if not mon.reached_tol and mon.iter >= self.n_iter and self.tol > -math.inf:
             gain = (f"the objective still gaining {mon.history[-1] - mon.history[-2]:.3g} per "
@@ -802,14 +623,14 @@ class TiedHMM:
         from ._kernels import hmm as K_
 
         args = self._ready(X, lengths)
-        return float(np.sum(K_.pick("loglik", args[1])(*args)))
+        return float(np.sum(K_.drivers(args[1]).loglik(*args)))
 
     def score_per_sequence(self, X: Any, lengths: "Sequence[int] | None" = None) -> np.ndarray:
         """Log-likelihood of each sequence, shape (n_seq,)."""
         from ._kernels import hmm as K_
 
         args = self._ready(X, lengths)
-        return K_.pick("loglik", args[1])(*args)
+        return K_.drivers(args[1]).loglik(*args)
 
     def score_samples(self, X: Any, lengths: "Sequence[int] | None" = None) -> tuple[float, np.ndarray]:
         """Log-likelihood and posterior state probabilities.
@@ -825,7 +646,7 @@ class TiedHMM:
         from ._kernels import hmm as K_
 
         args = self._ready(X, lengths)
-        ll, post = K_.pick("posteriors", args[1])(*args)
+        ll, post = K_.drivers(args[1]).posteriors(*args)
         self._check_possible(args[0], args[1], args[4], ll)  # else the posteriors are NaN
         return float(np.sum(ll)), post
 
@@ -862,7 +683,7 @@ class TiedHMM:
                 return float(np.sum(np.log(post.max(axis=1)))), post.argmax(axis=1)
         x, offsets, start, trans, table = self._ready(X, lengths)
         with np.errstate(divide="ignore"):
-            path, lp = K_.pick("viterbi", offsets)(x, offsets, np.log(start), np.log(trans),
+            path, lp = K_.drivers(offsets).viterbi(x, offsets, np.log(start), np.log(trans),
                                                    np.log(table))
         self._check_possible(x, offsets, table, lp)
         return float(np.sum(lp)), path
@@ -931,7 +752,7 @@ class TiedHMM:
                 continue
             blk = st["blocks"][code]
             if soft and code != "s":
-                blk = _Block(blk.name, _untied_like(blk.tying))
+                blk = TiedDistributions(blk.name, _untied_like(blk.tying))
                 frozen = _free_mask(blk, _slot_mask(st["blocks"][code], st["frozen"][code]), "frozen")
             else:
                 frozen = st["frozen"][code]
@@ -979,6 +800,17 @@ class TiedHMM:
 
     # ------------------------------------------------------------------ persistence
     def to_json(self) -> dict[str, Any]:
+        """Deprecated name of :meth:`to_dict`."""
+        _deprecated("TiedHMM.to_json()", "TiedHMM.to_dict()")
+        return self.to_dict()
+
+    @classmethod
+    def from_json(cls, d: Any, source: str = "model") -> "TiedHMM":
+        """Deprecated name of :meth:`from_dict`."""
+        _deprecated("TiedHMM.from_json()", "TiedHMM.from_dict()")
+        return cls.from_dict(d, source)
+
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (``"format": "pairhmm.TiedHMM"``, ``"version": 1``)."""
         st = self._structure()
         alpha = st["alphabet"]
@@ -1009,13 +841,13 @@ class TiedHMM:
         return out
 
     def to_json_text(self) -> str:
-        """:meth:`to_json` as text: one field per line, each array on one line (diff-friendly)."""
-        d = self.to_json()
+        """:meth:`to_dict` as text: one field per line, each array on one line (diff-friendly)."""
+        d = self.to_dict()
         return "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in d.items()) + "\n}\n"
 
     @classmethod
-    def from_json(cls, d: Any, source: str = "model") -> "TiedHMM":
-        """Build a model from :meth:`to_json` output; raises :class:`ModelFileError` if invalid."""
+    def from_dict(cls, d: Any, source: str = "model") -> "TiedHMM":
+        """Build a model from :meth:`to_dict` output; raises :class:`ModelFileError` if invalid."""
         if not isinstance(d, dict):
             raise ModelFileError(f"{source}: expected a JSON object, got {type(d).__name__}")
         if d.get("format") != FORMAT:
@@ -1065,7 +897,7 @@ class TiedHMM:
         """Read a model written by :meth:`save`; raises :class:`ModelFileError` if invalid."""
         from ._jsonio import read_json
 
-        return cls.from_json(read_json(path), source=os.fspath(path))
+        return cls.from_dict(read_json(path), source=os.fspath(path))
 
     def __repr__(self) -> str:
         return (f"TiedHMM(n_states={self.n_states}, n_symbols={self.n_symbols}, "
@@ -1078,7 +910,7 @@ def _untied_like(t: Tying) -> Tying:
     return Tying.from_labels(idx)
 
 
-def _slot_mask(block: _Block, frozen_free: np.ndarray) -> np.ndarray:
+def _slot_mask(block: TiedDistributions, frozen_free: np.ndarray) -> np.ndarray:
     m = np.zeros(block.tying.shape, dtype=bool)
     m[block.allowed] = frozen_free[block.tying.index[block.allowed]]
     return m
@@ -1122,3 +954,10 @@ def likelihood_ratio_test(restricted: TiedHMM, general: TiedHMM, X: Any,
                                f"not more than the restricted model's {restricted.n_parameters()}")
     stat = max(2.0 * (l1 - l0), 0.0)
     return LikelihoodRatioTest(stat, int(df), float(chi2.sf(stat, df)), l0, l1)
+
+
+def _deprecated(old: str, new: str) -> None:
+    import warnings
+
+    warnings.warn(f"{old} is deprecated and will be removed in the next release: use {new}",
+                  DeprecationWarning, stacklevel=3)

@@ -16,44 +16,31 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+import warnings
+from functools import cached_property
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 from Bio.Align import Alignment
-from Bio.Seq import Seq
-from Bio.SeqRecord import SeqRecord
 
-from ._kernels import pair as _k
-from .alnio import PairAlignment
-from .alphabet import Alphabet, as_text, encode, get_alphabet
-from .band import Band
-from .errors import InvalidParameter, MemoryLimitError, ModelFileError, ZeroProbabilityError
+from .alignment import annotate_columns, annotate_posterior, note_band, posterior_codes, to_alignment
+from .alphabet import Alphabet, encode, get_alphabet
+from .band import Band, BandMissWarning
+from .baumwelch import baum_welch
+from .engine import BandEngine, EncodedPairs, Engine, choose_engine
+from .engine.banded import (AUTO_BAND_CHECK_WIDTH, AUTO_BAND_MAX_OUTSIDE, AUTO_BAND_MAX_WIDTH,
+                            AUTO_BAND_MIN_WIDTH, AUTO_BAND_START_WIDTH)
+from .engine.base import (BLOCK_COLUMNS, DEFAULT_MAX_MEMORY, Tables, check_memory, is_extreme,
+                          kernel_tables, zero_probability_error)
+from .errors import InvalidParameter, ModelFileError
 from .tying import Tying
+from .variants import build_graph
 
-__all__ = ["PairHMM", "DEFAULT_MAX_MEMORY", "posterior_codes"]
-
-#: Default cap on the memory of one full-matrix DP request (bytes).
-DEFAULT_MAX_MEMORY = 4 * 1024**3
-#: Columns per scaling block of the full-matrix kernels.
-BLOCK_COLUMNS = _k.BLOCK
-#: Widest band ``band="auto"`` tries (cells either side of the guide path); minimap2 uses the
-#: same bandwidth (500) for assembly-to-reference alignment.
-AUTO_BAND_MAX_WIDTH = 500
-#: First band ``band="auto"`` tries (doubled until the alignment passes both checks: it does
-#: not touch the band's edge, and the band holds the alignment's probability, see
-#: :data:`AUTO_BAND_MAX_OUTSIDE`).
-AUTO_BAND_START_WIDTH = 100
-#: ``band="auto"`` accepts a band only when alignments leaving it carry at most this share of
-#: the probability of the alignments in its check region (:meth:`pairhmm.band.Band.expanded`):
-#: then every banded posterior is within about this much of the region's.
-AUTO_BAND_MAX_OUTSIDE = 1e-3
-#: How far (cells either side of the guide) the check region of ``band="auto"`` reaches between
-#: anchors that lie far apart: twice the widest automatic band, so that even a miss of that band
-#: is seen (the forward sum used by the check runs in linear memory).
-AUTO_BAND_CHECK_WIDTH = 2 * AUTO_BAND_MAX_WIDTH
-#: Narrowest band ``band="auto"`` accepts before refusing for lack of memory.
-AUTO_BAND_MIN_WIDTH = 16
+# the band policy's constants live with the band code (pairhmm.engine.banded), the alignment
+# builders in pairhmm.alignment: re-exported here for code written against earlier versions
+__all__ = ["PairHMM", "DEFAULT_MAX_MEMORY", "posterior_codes", "blosum62_joint",
+           "AUTO_BAND_CHECK_WIDTH", "AUTO_BAND_MAX_OUTSIDE", "AUTO_BAND_MAX_WIDTH",
+           "AUTO_BAND_MIN_WIDTH", "AUTO_BAND_START_WIDTH", "BLOCK_COLUMNS"]
 _FORMAT = "pairhmm.PairHMM"
 _VERSION = 1
 _TOL = 1e-6
@@ -83,32 +70,6 @@ def _pair(value: Any, name: str) -> tuple[float, float, bool]:
     if len(seq) != 2:
         raise InvalidParameter(name, value, "give one number (tied) or a pair (x, y) (untied)")
     return float(seq[0]), float(seq[1]), False
-
-
-def posterior_codes(p: np.ndarray) -> str:
-    """HMMER's one-character posterior probability codes: '*' >= 0.95, else round(10 p)."""
-    p = np.asarray(p, dtype=float)
-    out = []
-    for v in p:
-        if v >= 0.95:
-            out.append("*")
-        else:
-            out.append(str(min(9, max(0, int(math.floor(v * 10 + 0.5))))))
-    return "".join(out)
-
-
-@dataclass(frozen=True)
-class _Tables:
-    """Emission and transition tables in the form the kernels take (extended codes)."""
-
-    em: np.ndarray   # (n_codes, n_codes) match emission, ambiguity codes marginalised
-    qx: np.ndarray   # (n_codes,)
-    qy: np.ndarray
-    t: np.ndarray    # (10,) transition probabilities, kernel order
-    lem: np.ndarray  # logs of the above
-    lqx: np.ndarray
-    lqy: np.ndarray
-    lt: np.ndarray
 
 
 class PairHMM:
@@ -153,6 +114,15 @@ class PairHMM:
     InvalidParameter
         A parameter has the wrong shape, is negative, is not a distribution, or makes a
         transition probability non-positive. The message names it and the value found.
+
+    Attributes
+    ----------
+    engine : pairhmm.engine.Engine
+        The engine of the full-matrix algorithms, chosen once per parameter set.
+    band_engine : pairhmm.engine.BandEngine
+        The banded log-space engine and the band policy.
+    monitor_, history_, log_likelihoods_, converged_, n_iter_
+        Set by :meth:`fit` (which trains the model in place and returns it).
 
     Notes
     -----
@@ -275,10 +245,7 @@ class PairHMM:
         else:
             self._match_free = match.ravel().copy()
         self.tau = tau
-        self._tables: _Tables | None = None
-        #: log-likelihood per Baum-Welch iteration (set by :meth:`fit`)
-        self.history: list[float] = []
-        self.converged: bool | None = None
+        self._reset_derived()
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -342,13 +309,10 @@ class PairHMM:
         """True for the variants that run on the general state-graph kernels."""
         return self.mode != "global" or self.long_gaps
 
-    @property
+    @cached_property
     def graph(self):
         """The model's state graph (:class:`pairhmm.variants.Graph`), built once."""
-        if getattr(self, "_graph", None) is None:
-            from .variants import build_graph
-            self._graph = build_graph(self)
-        return self._graph
+        return build_graph(self)
 
     @property
     def delta(self) -> "float | tuple[float, float]":
@@ -368,30 +332,27 @@ class PairHMM:
 
     def transitions(self) -> np.ndarray:
         """Transition matrix over (M, X, Y) -> (M, X, Y, End), shape (3, 4)."""
-        t = self._transition_vector()
-        return np.array([
-            [t[_k.T_MM], t[_k.T_MX], t[_k.T_MY], t[_k.T_ME]],
-            [t[_k.T_XM], t[_k.T_XX], 0.0, t[_k.T_XE]],
-            [t[_k.T_YM], 0.0, t[_k.T_YY], t[_k.T_YE]],
-        ])
-
-    def _transition_vector(self) -> np.ndarray:
         dx, dy, ex, ey = self.gap_tying.expand(self._gap_free)[:4]
         tau = self.tau
-        t = np.zeros(_k.N_TRANS)
-        t[_k.T_MM] = 1.0 - dx - dy - tau
-        t[_k.T_MX] = dx
-        t[_k.T_MY] = dy
-        t[_k.T_ME] = tau
-        t[_k.T_XM] = 1.0 - ex - tau
-        t[_k.T_XX] = ex
-        t[_k.T_XE] = tau
-        t[_k.T_YM] = 1.0 - ey - tau
-        t[_k.T_YY] = ey
-        t[_k.T_YE] = tau
-        return t
+        return np.array([
+            [1.0 - dx - dy - tau, dx, dy, tau],
+            [1.0 - ex - tau, ex, 0.0, tau],
+            [1.0 - ey - tau, 0.0, ey, tau],
+        ])
+
+    def free_parameters(self) -> dict[str, np.ndarray]:
+        """Copies of the free parameters behind the tyings: ``match`` (of :attr:`match_tying`),
+        ``insert`` (of :attr:`insert_tying`) and ``gaps`` (of :attr:`gap_tying`: delta and
+        epsilon of X and Y, and of the long-gap class)."""
+        return {"match": self._match_free.copy(), "insert": self._insert_free.copy(),
+                "gaps": self._gap_free.copy()}
 
     def n_free_parameters(self) -> int:
+        """Deprecated name of :meth:`n_parameters`."""
+        _deprecated("PairHMM.n_free_parameters()", "PairHMM.n_parameters()")
+        return self.n_parameters()
+
+    def n_parameters(self) -> int:
         """Number of free parameters (for AIC/BIC and likelihood-ratio tests).
 
         Each distribution of k free probabilities counts k - 1; tied slots count once.
@@ -403,7 +364,23 @@ class PairHMM:
         n_flank = 1 if self.mode != "global" else 0  # lambda (phi is a fixed setting)
         return n_match + n_insert + n_gap + 1 + n_flank  # + tau
 
-    @property
+    #: what is derived from the parameters, built on first use (functools.cached_property)
+    _DERIVED = ("tables", "graph", "extreme", "engine", "band_engine")
+
+    def _reset_derived(self) -> None:
+        """Forget what is derived from the parameters (kernel tables, graph, engines): they are
+        rebuilt on first use after the parameters change."""
+        for name in self._DERIVED:
+            self.__dict__.pop(name, None)
+
+    def __getstate__(self) -> dict:
+        # what is derived from the parameters is rebuilt where the model lands (a worker)
+        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    @cached_property
     def extreme(self) -> bool:
         """True when the scaled full-matrix kernels cannot represent this model safely.
 
@@ -414,35 +391,23 @@ class PairHMM:
         pseudocounts can produce on small data) the forward, posterior and E-step run in log
         space instead (exact, about 10x slower). Viterbi is always in log space.
         """
-        cached = getattr(self, "_extreme", None)
-        if cached is None:
-            A = self.alphabet.size
-            G = self.graph
-            loops = [G.T[s, s] for s in range(len(G.names)) if G.kind[s] != 0 and G.T[s, s] > 0]
-            qmin = min(float(self.insert_x[:A].min()), float(self.insert_y[:A].min()))
-            g = qmin * (min(loops) if loops else 1.0)
-            cached = bool(g <= 0.0 or BLOCK_COLUMNS * math.log10(g) < -250.0)
-            self._extreme = cached
-        return cached
+        return is_extreme(self)
 
-    def _full_band_call(self, name: str, ex: np.ndarray, ey: np.ndarray):
-        """A banded log-space kernel over every cell (the exact path for :attr:`extreme` models)."""
-        return self._bcall(name, ex, ey, Band.full(ex.size, ey.size))
+    @cached_property
+    def tables(self) -> Tables:
+        """Kernel tables (built once per parameter set, cached)."""
+        return kernel_tables(self)
 
-    @property
-    def tables(self) -> _Tables:
-        """Kernel tables (built once, cached; the model is immutable)."""
-        if self._tables is None:
-            mem = self.alphabet.membership()
-            em = mem @ self.match @ mem.T
-            qx = mem @ self.insert_x
-            qy = mem @ self.insert_y
-            t = self._transition_vector()
-            with np.errstate(divide="ignore"):
-                self._tables = _Tables(
-                    np.ascontiguousarray(em), qx, qy, t,
-                    np.log(em), np.log(qx), np.log(qy), np.log(t))
-        return self._tables
+    @cached_property
+    def engine(self) -> Engine:
+        """The engine that runs this model's full-matrix algorithms, chosen once per parameter
+        set (see :func:`pairhmm.engine.choose_engine`): 3-state, state graph, or log space."""
+        return choose_engine(self)
+
+    @cached_property
+    def band_engine(self) -> BandEngine:
+        """The banded log-space engine of this model, with the band policy of ``band="auto"``."""
+        return BandEngine(self)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -474,7 +439,7 @@ class PairHMM:
             np.fill_diagonal(match, pid / 4.0)
             q = np.full(4, 0.25)
         model = cls(match, q, p["delta"], p["epsilon"], p["tau"], alphabet=kind)
-        return model if tied else model.untie()
+        return model if tied else model.untied()
 
     @classmethod
     def preset(cls, kind: str = "protein", tied: bool = True) -> "PairHMM":
@@ -491,10 +456,16 @@ class PairHMM:
         shipped = _shipped_preset(kind)
         if shipped is None:
             return cls.default(kind, tied=tied)
-        return shipped if tied else shipped.untie()
+        return shipped if tied else shipped.untied()
 
     def untie(self) -> "PairHMM":
-        """The same numbers with X and Y untied (a starting point for an untied fit)."""
+        """Deprecated name of :meth:`untied`."""
+        _deprecated("PairHMM.untie()", "PairHMM.untied()")
+        return self.untied()
+
+    def untied(self) -> "PairHMM":
+        """The same numbers with X and Y untied (a new model: a starting point for an untied
+        fit)."""
         lg = None
         if self.long_gaps:
             lg = ((self.delta2_x, self.delta2_y), (self.epsilon2_x, self.epsilon2_y))
@@ -519,6 +490,10 @@ class PairHMM:
         """Encode a sequence for this model's alphabet (see :func:`pairhmm.encode`)."""
         return encode(seq, self.alphabet, name)
 
+    def encode_pairs(self, pairs: Iterable[tuple[Any, Any]]) -> EncodedPairs:
+        """Encode many pairs once, for the many-pair engine methods (``counts_many``, ...)."""
+        return EncodedPairs.from_pairs(pairs, self.alphabet)
+
     def _prepare(self, x: Any, y: Any, allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
         ex = self.encode(x, "x")
         ey = self.encode(y, "y")
@@ -526,15 +501,6 @@ class PairHMM:
             which = "x" if ex.size == 0 else "y"
             raise InvalidParameter(which, "", "sequence is empty")
         return ex, ey
-
-    def _check_memory(self, n: int, m: int, bytes_per_cell: float, what: str,
-                      max_memory: float | None) -> None:
-        limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
-        need = bytes_per_cell * (n + 1) * (m + 1)
-        if need > limit:
-            raise MemoryLimitError(
-                f"{what} of a {n} x {m} pair needs about {_human(need)} of DP matrices, over the "
-                f"limit of {_human(limit)}: raise --max-memory, or use `pairhmm score` (linear memory)")
 
     # ------------------------------------------------------------------ algorithms
     def log_likelihood(self, x: Any, y: Any, band: "int | Band | None" = None) -> float:
@@ -551,30 +517,9 @@ class PairHMM:
         """
         ex, ey = self._prepare(x, y, allow_empty=band is None)
         if band is not None:
-            b = self._band(ex, ey, band, 0.0, "the forward algorithm", None)
-            return float(self._bcall("band_forward_logprob", ex, ey, b))
-        T = self.tables
-        if self.extreme and ex.size and ey.size:
-            return float(self._full_band_call("band_forward_logprob", ex, ey))
-        if self.is_general:
-            return float(self._gcall("g_forward_logprob", ex, ey))
-        return float(_k.forward_logprob(ex, ey, T.em, T.qx, T.qy, T.t))
-
-    def _gcall(self, name: str, ex: np.ndarray, ey: np.ndarray, log: bool = False):
-        """Call a general state-graph kernel with this model's tables."""
-        from ._kernels import gpair
-
-        G = self.graph
-        T = self.tables
-        q = np.stack([T.qx, T.qy])
-        if name in ("g_viterbi", "g_viterbi_score"):
-            with np.errstate(divide="ignore"):
-                return getattr(gpair, name)(ex, ey, G.kind, G.erow, T.lem, np.log(q), np.log(G.T),
-                                            np.log(G.end), G.pred, G.npred)
-        fn = getattr(gpair, name)
-        if name in ("g_forward", "g_forward_logprob"):
-            return fn(ex, ey, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred)
-        return fn(ex, ey, G.kind, G.erow, T.em, q, G.T, G.end, G.pred, G.npred, G.succ, G.nsucc)
+            be = self.band_engine
+            return be.forward(ex, ey, be.resolve(ex, ey, band, 0.0, "the forward algorithm", None))
+        return self.engine.forward(ex, ey)
 
     # ------------------------------------------------------------------ bands
     def make_band(self, x: Any, y: Any, width: int, guide: str = "anchors",
@@ -601,213 +546,6 @@ class PairHMM:
         if guide == "diagonal":
             return Band.diagonal(ex.size, ey.size, int(width))
         raise InvalidParameter("guide", guide, "choose anchors or diagonal")
-
-    def _full_posterior_bytes(self) -> float:
-        """Memory per DP cell of the full-matrix posterior: the output matrix plus the stored
-        forward values of the pair states (kept in the output itself when there is one)."""
-        if not self.is_general:
-            return 16.0
-        k = int(np.count_nonzero(self.graph.kind == 0))
-        return 8.0 if k == 1 else 8.0 + 8.0 * k
-
-    def _full_viterbi_bytes(self) -> float:
-        """Memory per DP cell of the full-matrix Viterbi of a variant: a traceback byte per state."""
-        return float(len(self.graph.names))
-
-    def _band_bytes(self, what: str) -> float:
-        """Memory per band cell of a banded algorithm."""
-        S = len(self.graph.names)
-        return {"viterbi": S, "posterior": 8.0 * S + 8, "mea": 8.0 * S + 9, "forward": 0.0,
-                "sampling": 8.0 * S}[what]
-
-    def _band(self, ex: np.ndarray, ey: np.ndarray, band: Any, bytes_per_cell: float, what: str,
-              max_memory: float | None) -> Band:
-        """A :class:`Band` from ``band`` (int width or Band), checked against the pair and memory."""
-        if not isinstance(band, Band):
-            band = self.make_band(ex, ey, band)
-        if band.shape != (ex.size, ey.size):
-            raise InvalidParameter("band", repr(band),
-                                   f"is for a {band.n} x {band.m} pair, not {ex.size} x {ey.size}")
-        limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
-        need = bytes_per_cell * band.n_cells + 8.0 * (len(self.graph.names) + 1) * 2 * (ey.size + 1)
-        if need > limit:
-            raise MemoryLimitError(
-                f"{what} in a band of {band.n_cells:,} cells ({band.describe()}) needs about "
-                f"{_human(need)}, over the limit of {_human(limit)}: narrow the band or raise "
-                f"--max-memory")
-        return band
-
-    def _auto_band(self, ex: np.ndarray, ey: np.ndarray, full_bytes_per_cell: float, what: str,
-                   max_memory: float | None) -> "Band | None":
-        """None when the full DP fits in ``max_memory``; else the widest anchored band (up to
-        :data:`AUTO_BAND_MAX_WIDTH`) that fits. ``full_bytes_per_cell``: the full DP's memory
-        per cell (``math.inf`` when the caller already knows it does not fit)."""
-        limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
-        n, m = ex.size, ey.size
-        if full_bytes_per_cell * (n + 1) * (m + 1) <= limit:
-            return None
-        bpc = self._band_bytes(what)
-        rows = 8.0 * (len(self.graph.names) + 1) * 2 * (m + 1)
-        width = int((limit - rows) / bpc - n - m) // (2 * (n + 1))
-        width = min(width, AUTO_BAND_MAX_WIDTH)
-        while width >= AUTO_BAND_MIN_WIDTH:
-            band = self.make_band(ex, ey, width)
-            if bpc * band.n_cells + rows <= limit:
-                return band
-            width = int(width * 0.8)
-        raise MemoryLimitError(
-            f"{_LABEL[what]} of a {n} x {m} pair does not fit in {_human(limit)}, not even in a band of "
-            f"+-{AUTO_BAND_MIN_WIDTH} cells: raise --max-memory, or use `pairhmm score` (linear memory)")
-
-    @staticmethod
-    def _auto_widths(widest: Band) -> list[int]:
-        """Band widths ``band="auto"`` tries before ``widest``: :data:`AUTO_BAND_START_WIDTH`,
-        doubled while narrower than ``widest``."""
-        widths = []
-        w = AUTO_BAND_START_WIDTH
-        while widest.width is not None and w < widest.width:
-            widths.append(w)
-            w *= 2
-        return widths
-
-    def _widening(self, ex: np.ndarray, ey: np.ndarray, widest: Band, run: Any,
-                  check: str = "forward", prepare: Any = None) -> Alignment:
-        """``band="auto"``: align in anchored bands of :data:`AUTO_BAND_START_WIDTH`, doubled until
-        a band passes two tests, up to ``widest`` (the widest band that fits in memory):
-
-        1. the alignment does not touch the band's edge (``band_edge_cells == 0``);
-        2. the band holds the alignment: it is compared with its check region
-           (:meth:`Band.expanded`: the band plus, between anchors further apart than its width,
-           every path through both anchors, up to :data:`AUTO_BAND_CHECK_WIDTH` from the guide),
-           which is where a band that misses the alignment (an insertion compensated by a
-           deletion between two anchors) leaves it. ``check="forward"`` (MEA): alignments
-           leaving the band carry at most :data:`AUTO_BAND_MAX_OUTSIDE` of the region's
-           probability (the band's and the region's forward sums, the latter in linear memory;
-           tested before the alignment is run, so a failing band costs no MEA search).
-           ``check="viterbi"``: the best path of the region
-           scores no higher than the band's (one banded Viterbi over the region; the forward
-           test when the region's traceback would not fit in ``widest``'s memory).
-
-        ``prepare(band) -> (state, log_likelihood)``, if given, runs first on each band: its
-        log-likelihood replaces the band's forward sum in the forward test, and ``state`` is
-        handed to ``run(band, state)`` (the MEA computes the band's posterior once, for both).
-
-        ``widest`` is used when no narrower band passes; when it fails a test too, the
-        alignment's ``band_miss`` says why and a :class:`pairhmm.band.BandMissWarning` is raised
-        (a touched edge raises the usual :class:`BandEdgeWarning`). Accepted alignments have
-        ``band_miss = None``.
-        """
-        import warnings
-
-        from .band import BandEdgeWarning, BandMissWarning
-
-        cache: dict = {}
-
-        def start(band: Band) -> tuple:
-            if prepare is None:
-                return (band,), None
-            state, ll = prepare(band)
-            return (band, state), ll
-
-        for w in self._auto_widths(widest):
-            band = self.make_band(ex, ey, w)
-            args, ll = start(band)
-            if check == "forward" and self._band_miss(ex, ey, band, cache,
-                                                      log_likelihood=ll) is not None:
-                continue  # the alignment lies (partly) outside: no need to run it here
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", BandEdgeWarning)
-                aln = run(*args)
-            if aln.band_edge_cells:
-                continue
-            if check == "viterbi" and self._band_miss(ex, ey, band, cache, aln.score, widest):
-                continue
-            aln.band_miss = None
-            return aln
-        args, ll = start(widest)
-        aln = run(*args)
-        aln.band_miss = self._band_miss(ex, ey, widest, cache,
-                                        aln.score if check == "viterbi" else None, widest,
-                                        log_likelihood=ll)
-        if aln.band_miss is not None:
-            warnings.warn(aln.band_miss, BandMissWarning, stacklevel=3)
-        return aln
-
-    def _band_miss(self, ex: np.ndarray, ey: np.ndarray, band: Band, cache: dict,
-                   score: float | None = None, widest: "Band | None" = None,
-                   log_likelihood: float | None = None,
-                   what: str = "the alignment") -> "str | None":
-        """None when ``band`` holds the alignment (see :meth:`_widening`), else why not.
-
-        With ``score`` (the band's Viterbi score) the best path of the check region is compared
-        with it, provided the region's traceback takes no more memory than ``widest``'s; else
-        the probability outside the band is (``log_likelihood``: the band's forward value when
-        already known). ``what`` names the result in the message. ``cache`` keeps the last
-        region's forward value (a region often repeats while the band widens).
-        """
-        region = band.expanded(max(AUTO_BAND_CHECK_WIDTH, 2 * (band.width or 0)))
-        if score is not None and widest is not None and region.n_cells <= widest.n_cells:
-            best, _ = self._bcall("band_viterbi", ex, ey, region)
-            gain = float(best) - float(score)
-            if gain <= 1e-9 * max(1.0, abs(float(score))):
-                return None
-            return (f"a path outside the band {band.describe()} scores {gain:.4g} nats higher "
-                    f"(found within +-{region.width} of its guide); {what} may be wrong: "
-                    f"raise --max-memory or use a wider --band")
-        if log_likelihood is None:
-            log_likelihood = float(self._bcall("band_forward_logprob", ex, ey, band))
-        key = (region.lo.tobytes(), region.hi.tobytes())
-        if cache.get("key") != key:
-            cache["key"] = key
-            cache["ll"] = float(self._bcall("band_forward_logprob", ex, ey, region))
-        total = cache["ll"]
-        if not math.isfinite(total):
-            return None  # no alignment at all: the banded run reports the zero-probability pair
-        # P(leaves the band | inside the region) = 1 - P_band / P_region
-        outside = 1.0 if not math.isfinite(log_likelihood) else -math.expm1(log_likelihood - total)
-        outside = max(0.0, outside)  # the band's sum is part of the region's: rounding only
-        if outside <= AUTO_BAND_MAX_OUTSIDE:
-            return None
-        return (f"alignments outside the band {band.describe()} carry {100 * outside:.3g}% of the "
-                f"probability of those within +-{region.width} of its guide (at most "
-                f"{100 * AUTO_BAND_MAX_OUTSIDE:g}% accepted); {what} may be wrong: raise --max-memory "
-                f"or use a wider --band")
-
-    def _bcall(self, name: str, ex: np.ndarray, ey: np.ndarray, band: Band, out: tuple = ()):
-        """Call a banded kernel with this model's state graph in log space (``out``: the count
-        arrays of ``band_counts``)."""
-        from ._kernels import band as bk
-
-        G = self.graph
-        T = self.tables
-        with np.errstate(divide="ignore"):
-            lq = np.log(np.stack([T.qx, T.qy]))
-            lT = np.log(G.T)
-            lend = np.log(G.end)
-        args = (ex, ey, band.lo, band.hi, band.start, G.kind, G.erow, T.lem, lq, lT, lend,
-                G.pred, G.npred)
-        if name in ("band_posterior", "band_counts"):
-            args = args + (G.succ, G.nsucc) + tuple(out)
-        return getattr(bk, name)(*args)
-
-    def _zero_probability(self, ex: np.ndarray, ey: np.ndarray) -> ZeroProbabilityError:
-        """The error for a pair that no alignment can explain, naming the residues the model
-        cannot emit at all (probability 0 both as an insertion and in every match)."""
-        T = self.tables
-        dead = {int(c) for c in np.unique(ex) if T.qx[c] == 0 and not np.any(T.em[c, :] > 0)}
-        dead |= {int(c) for c in np.unique(ey) if T.qy[c] == 0 and not np.any(T.em[:, c] > 0)}
-        msg = "no alignment of these sequences has non-zero probability under this model"
-        letters = ""
-        if dead:  # an ambiguity code (N, X, U = C, ...) is dead when all its letters are
-            member = self.alphabet.membership()
-            codes = sorted({int(b) for c in dead for b in np.flatnonzero(member[c])})
-            letters = ", ".join(self.alphabet.letters[b] for b in codes)
-            msg += (f": it gives probability 0 to every emission of {letters}, which these "
-                    f"sequences contain (maximum-likelihood training, pseudocount 0, does that to "
-                    f"residues its training data lacked: train with a pseudocount)")
-        err = ZeroProbabilityError(msg)
-        err.residues = letters  # "" when no single residue is to blame
-        return err
 
     def random_log_likelihood(self, x: Any, y: Any) -> float:
         """log P(x, y | R): Durbin's random model, x and y emitted independently.
@@ -843,8 +581,8 @@ class PairHMM:
             :data:`AUTO_BAND_MAX_WIDTH`), until the path does not touch the band's edge and no
             better path lies in the band's check region (:meth:`pairhmm.band.Band.expanded`:
             every path through the anchors, so a band that misses the alignment between two
-            anchors is caught; see :meth:`_widening`). When even the widest band fails,
-            it is used and a :class:`pairhmm.band.BandMissWarning` is raised.
+            anchors is caught; see :meth:`pairhmm.engine.BandEngine.widening`). When even the
+            widest band fails, it is used and a :class:`pairhmm.band.BandMissWarning` is raised.
             A path that touches the band's edge raises a :class:`pairhmm.band.BandEdgeWarning`.
 
         Returns
@@ -857,58 +595,31 @@ class PairHMM:
             else the reason it did not.
         """
         ex, ey = self._prepare(x, y)
-        T = self.tables
+        be = self.band_engine
         if isinstance(band, str):
             if band != "auto":
                 raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
-            if self.is_general:
-                band = self._auto_band(ex, ey, self._full_viterbi_bytes(), "viterbi", max_memory)
-            else:  # exact by checkpoints whenever they fit
-                limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
-                fits = _checkpoint_plan(ex.size, ey.size)[1] <= limit
-                # the checkpoints do not fit: a band (full_bytes_per_cell=inf skips the full-DP test)
-                band = None if fits else self._auto_band(ex, ey, math.inf, "viterbi", max_memory)
+            limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+            # exact (for the 3-state model by checkpoints) whenever it fits; else a band
+            # (full_bytes_per_cell=inf skips the full-DP test)
+            band = None if self.engine.viterbi_memory(ex.size, ey.size) <= limit else be.auto(
+                ex, ey, math.inf, "viterbi", max_memory)
             if band is not None:
-                return self._widening(ex, ey, band, lambda b: self.viterbi(
+                return be.widening(ex, ey, band, lambda b: self.viterbi(
                     x, y, max_memory=max_memory, traceback=traceback, band=b), check="viterbi")
         if band is not None:
-            band = self._band(ex, ey, band, self._band_bytes("viterbi"), "Viterbi", max_memory)
-            score, states = self._bcall("band_viterbi", ex, ey, band)
-            path = self.graph.kind[states].astype(np.int8) if states.size else states
-        elif self.is_general:
-            self._check_memory(ex.size, ey.size, self._full_viterbi_bytes(), "Viterbi", max_memory)
-            score, states = self._gcall("g_viterbi", ex, ey)
-            path = self.graph.kind[states].astype(np.int8) if states.size else states
+            band = be.resolve(ex, ey, band, be.bytes_per_cell("viterbi"), "Viterbi", max_memory)
+            res = be.viterbi(ex, ey, band)
         else:
-            score, path = self._viterbi_3state(ex, ey, max_memory, traceback)
-        if not math.isfinite(score):
-            raise self._zero_probability(ex, ey)
-        aln = _to_alignment(x, y, path, self.alphabet)
-        aln.score = float(score)
-        if self.is_general or band is not None:
-            aln.states = [self.graph.names[s] for s in states]
-        _note_band(aln, band, path, "the Viterbi path")
+            res = self.engine.viterbi(ex, ey, max_memory, traceback)
+        if not math.isfinite(res.score):
+            raise zero_probability_error(self, ex, ey)
+        aln = to_alignment(x, y, res.path, self.alphabet)
+        aln.score = float(res.score)
+        if res.states is not None:
+            aln.states = [self.graph.names[s] for s in res.states]
+        note_band(aln, band, res.path, "the Viterbi path")
         return aln
-
-    def _viterbi_3state(self, ex: np.ndarray, ey: np.ndarray, max_memory: float | None,
-                        traceback: str = "auto"):
-        """Full traceback (1 byte per cell) when it fits in ``max_memory``, else checkpoints:
-        DP rows kept every sqrt(24 n) rows, segments recomputed during the traceback (about twice
-        the time, O(m sqrt(n)) memory, the same path)."""
-        T = self.tables
-        limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
-        n, m = ex.size, ey.size
-        if traceback not in ("auto", "full", "checkpoint"):
-            raise InvalidParameter("traceback", traceback, "choose auto, full or checkpoint")
-        if traceback == "full" or (traceback == "auto" and (n + 1) * (m + 1) <= limit):
-            self._check_memory(n, m, 1, "Viterbi", max_memory)
-            return _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt)
-        seg, need = _checkpoint_plan(n, m)
-        if need > limit:
-            raise MemoryLimitError(
-                f"Viterbi of a {n} x {m} pair needs at least {_human(need)} even with checkpoints, "
-                f"over the limit of {_human(limit)}: raise --max-memory")
-        return _k.viterbi_checkpointed(ex, ey, T.lem, T.lqx, T.lqy, T.lt, seg)
 
     def viterbi_score(self, x: Any, y: Any, band: "int | Band | None" = None) -> float:
         """log P(x, y, best path) in linear memory (no traceback): for very long pairs.
@@ -918,14 +629,11 @@ class PairHMM:
         """
         if band is not None:
             ex, ey = self._prepare(x, y)
-            b = self._band(ex, ey, band, 0.0, "the Viterbi score", None)  # checks the band's shape
-            return float(self._bcall("band_viterbi_logprob", ex, ey, b))
+            be = self.band_engine
+            b = be.resolve(ex, ey, band, 0.0, "the Viterbi score", None)  # checks the band's shape
+            return be.viterbi_score(ex, ey, b)
         ex, ey = self._prepare(x, y, allow_empty=True)
-        T = self.tables
-        if self.is_general:
-            return float(self._gcall("g_viterbi_score", ex, ey))
-        score, _ = _k.viterbi(ex, ey, T.lem, T.lqx, T.lqy, T.lt, False)
-        return float(score)
+        return self.engine.viterbi_score(ex, ey)
 
     def path_log_probability(self, x: Any, y: Any, path: str) -> float:
         """log P(x, y, path) for an explicit state path (``M``/``X``/``Y`` string)."""
@@ -955,39 +663,50 @@ class PairHMM:
         return float(lp + tr[idx[prev], 3])
 
     def posterior(self, x: Any, y: Any, max_memory: float | None = None,
-                  band: "int | Band | None" = None) -> Any:
-        """Posterior match probabilities.
+                  band: "int | Band | None" = None) -> np.ndarray:
+        """Posterior match probabilities, by forward-backward over the full DP matrix.
 
         Parameters
         ----------
         band : int or Band, optional
-            Forward-backward inside a band only (an int is the half-width of a band around k-mer
-            anchors, see :meth:`make_band`); memory grows with the band, not with the matrix.
+            Deprecated: use :meth:`sparse_posterior` (with ``band`` this returned a sparse
+            array; it still does for one release, with a DeprecationWarning).
 
         Returns
         -------
-        P : ndarray, shape (len(x), len(y)); ``scipy.sparse.csr_array`` with ``band``
-            ``P[i, j]`` = P(x_i aligned to y_j | x, y), by forward-backward (zero outside the
-            band).
+        P : ndarray, shape (len(x), len(y))
+            ``P[i, j]`` = P(x_i aligned to y_j | x, y).
+        """
+        if band is not None:
+            _deprecated("PairHMM.posterior(..., band=...)", "PairHMM.sparse_posterior(x, y, band)")
+            return self.sparse_posterior(x, y, band, max_memory=max_memory)
+        ex, ey = self._prepare(x, y)
+        P, logp = self.engine.posterior(ex, ey, max_memory)
+        if not math.isfinite(logp):
+            raise zero_probability_error(self, ex, ey)
+        return P
+
+    def sparse_posterior(self, x: Any, y: Any, band: "int | Band",
+                         max_memory: float | None = None) -> Any:
+        """Posterior match probabilities inside a band (forward-backward in the band only:
+        memory grows with the band, not with the matrix).
+
+        Parameters
+        ----------
+        band : int or Band
+            A band (an int is the half-width of a band around k-mer anchors, see
+            :meth:`make_band`).
+
+        Returns
+        -------
+        P : scipy.sparse.csr_array, shape (len(x), len(y))
+            ``P[i, j]`` = P(x_i aligned to y_j | x, y) among the alignments inside the band
+            (zero outside it).
         """
         ex, ey = self._prepare(x, y)
-        if band is not None:
-            b = self._band(ex, ey, band, self._band_bytes("posterior"), "the posterior", max_memory)
-            return b.to_sparse(self._band_posterior(ex, ey, b))
-        T = self.tables
-        self._check_memory(ex.size, ey.size, self._full_posterior_bytes(), "the posterior", max_memory)
-        if self.extreme:
-            self._check_memory(ex.size, ey.size, 8.0 * len(self.graph.names) + 8,
-                               "the posterior (log space)", max_memory)
-            flat, logp = self._full_band_call("band_posterior", ex, ey)
-            P = flat.reshape(ex.size + 1, ey.size + 1)[1:, 1:].copy()
-        elif self.is_general:
-            P, logp = self._gcall("g_posterior", ex, ey)
-        else:
-            P, logp = _k.posterior_match(ex, ey, T.em, T.qx, T.qy, T.t)
-        if not math.isfinite(logp):
-            raise self._zero_probability(ex, ey)
-        return P
+        be = self.band_engine
+        b = be.resolve(ex, ey, band, be.bytes_per_cell("posterior"), "the posterior", max_memory)
+        return b.to_sparse(be.checked_posterior(ex, ey, b))
 
     def mea(self, x: Any, y: Any, gap_factor: float = 0.0,
             max_memory: float | None = None, band: "int | Band | str | None" = None) -> Alignment:
@@ -1027,111 +746,82 @@ class PairHMM:
         ex, ey = self._prepare(x, y)
         if not (gap_factor >= 0.0 and math.isfinite(gap_factor)):
             raise InvalidParameter("gap_factor", gap_factor, "must be a finite number >= 0")
+        be = self.band_engine
         if isinstance(band, str):
             if band != "auto":
                 raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
-            # the MEA search adds a score (8 bytes) and a traceback byte per cell
-            band = self._auto_band(ex, ey, self._full_posterior_bytes() + 9, "mea", max_memory)
+            band = be.auto(ex, ey, self.engine.bytes_per_cell("mea"), "mea", max_memory)
             if band is not None:
                 def posterior(b: Band) -> tuple:
-                    b = self._band(ex, ey, b, self._band_bytes("mea"), "MEA alignment", max_memory)
-                    P, logp = self._bcall("band_posterior", ex, ey, b)
-                    return (P, float(logp)), float(logp)
+                    b = be.resolve(ex, ey, b, be.bytes_per_cell("mea"), "MEA alignment", max_memory)
+                    P, logp = be.posterior(ex, ey, b)
+                    return (P, logp), logp
 
-                return self._widening(ex, ey, band, lambda b, post: self._mea_band(
+                return be.widening(ex, ey, band, lambda b, post: self._mea_in_band(
                     x, y, ex, ey, gap_factor, max_memory, b, post), prepare=posterior)
         if band is not None:
-            return self._mea_band(x, y, ex, ey, gap_factor, max_memory, band)
-        self._check_memory(ex.size, ey.size, self._full_posterior_bytes() + 9, "MEA alignment",
-                           max_memory)
+            return self._mea_in_band(x, y, ex, ey, gap_factor, max_memory, band)
+        check_memory(ex.size, ey.size, self.engine.bytes_per_cell("mea"), "MEA alignment",
+                     max_memory)
         P = self.posterior(ex, ey, max_memory=max_memory)
         gx = gap_factor * np.clip(1.0 - P.sum(axis=1), 0.0, 1.0)
         gy = gap_factor * np.clip(1.0 - P.sum(axis=0), 0.0, 1.0)
-        score, path = _k.mea_align(P, gx, gy)
-        aln = _to_alignment(x, y, path, self.alphabet)
-        aln.score = float(score)
-        _annotate_posterior(aln, path, P)
-        _note_band(aln, None, path, "")
+        score, path = self.engine.mea(P, gx, gy)
+        aln = to_alignment(x, y, path, self.alphabet)
+        aln.score = score
+        annotate_posterior(aln, path, P)
+        note_band(aln, None, path, "")
         return aln
 
-    def _mea_band(self, x: Any, y: Any, ex: np.ndarray, ey: np.ndarray, gap_factor: float,
-                  max_memory: float | None, band: "int | Band",
-                  posterior: tuple | None = None) -> Alignment:
-        """MEA alignment in a band (``posterior``: the ``band_posterior`` result, when already
-        computed)."""
-        from ._kernels import band as bk
-
-        b = self._band(ex, ey, band, self._band_bytes("mea"), "MEA alignment", max_memory)
-        P = self._band_posterior(ex, ey, b, posterior)
-        px_gap, py_gap = _band_gap_posteriors(P, b)
-        score, path = bk.band_mea(P, ex.size, ey.size, b.lo, b.hi, b.start, gap_factor * px_gap,
-                                  gap_factor * py_gap)
-        aln = _to_alignment(x, y, path, self.alphabet)
-        aln.score = float(score)
-        _annotate_columns(aln, path, _band_match_posteriors(P, b, path), px_gap, py_gap)
-        _note_band(aln, b, path, "the MEA alignment")
+    def _mea_in_band(self, x: Any, y: Any, ex: np.ndarray, ey: np.ndarray, gap_factor: float,
+                     max_memory: float | None, band: "int | Band",
+                     posterior: tuple | None = None) -> Alignment:
+        """MEA alignment in a band (``posterior``: the band's ``(P, log_likelihood)``, when
+        already computed)."""
+        be = self.band_engine
+        b = be.resolve(ex, ey, band, be.bytes_per_cell("mea"), "MEA alignment", max_memory)
+        P = be.checked_posterior(ex, ey, b, posterior)
+        px_gap, py_gap = be.gap_posteriors(P, b)
+        score, path = be.mea(P, b, gap_factor * px_gap, gap_factor * py_gap)
+        aln = to_alignment(x, y, path, self.alphabet)
+        aln.score = score
+        annotate_columns(aln, path, be.match_posteriors(P, b, path), px_gap, py_gap)
+        note_band(aln, b, path, "the MEA alignment")
         return aln
 
-    def _band_posterior(self, ex: np.ndarray, ey: np.ndarray, b: Band,
-                        result: tuple | None = None) -> np.ndarray:
-        """Flat banded posterior match probabilities (see :func:`_kernels.band.band_posterior`;
-        ``result``: its ``(P, log_likelihood)`` when already computed)."""
-        P, logp = self._bcall("band_posterior", ex, ey, b) if result is None else result
-        if not math.isfinite(logp):
-            err = self._zero_probability(ex, ey)
-            if err.residues:  # the model, not the band, is the cause
-                raise err
-            raise InvalidParameter("band", b.describe(),
-                                   "no alignment inside the band has non-zero probability")
-        return P
+    def annotate_posterior(self, aln: Alignment, x: Any, y: Any, max_memory: float | None = None,
+                           band: "Band | str | None" = None) -> None:
+        """Annotate an alignment of ``x`` and ``y`` (e.g. a Viterbi path) with posterior
+        probabilities: ``column_posterior`` and ``residue_posterior``.
 
-    def _attach_posterior(self, aln: Alignment, x: Any, y: Any, max_memory: float | None,
-                          band: "Band | str | None") -> None:
-        """Annotate an alignment (e.g. a Viterbi path) with posterior probabilities, from the
-        full matrix or, with ``band`` (a Band, or "auto" when the full matrix does not fit), a
-        banded one. "auto" takes the narrowest band of :data:`AUTO_BAND_START_WIDTH` doubled
-        that holds the path well inside and passes the forward test of :meth:`_widening`, else
-        the widest that fits (``aln.band_miss`` and a :class:`~pairhmm.band.BandMissWarning` when
-        that one fails the test)."""
+        Parameters
+        ----------
+        aln : Bio.Align.Alignment
+            An alignment with ``path`` (the ``M``/``X``/``Y`` string), as :meth:`viterbi`
+            returns.
+        band : Band or "auto", optional
+            None: the full posterior matrix. A Band: the posterior in that band. ``"auto"``:
+            the full matrix when it fits in ``max_memory``, else the narrowest band of
+            :data:`AUTO_BAND_START_WIDTH` doubled that holds the path well inside and passes the
+            forward test of ``band="auto"``, else the widest that fits (``aln.band_miss`` and
+            a :class:`~pairhmm.band.BandMissWarning` when that one fails the test).
+        """
         ex, ey = self._prepare(x, y)
         path = np.array(["MXY".index(c) for c in aln.path], dtype=np.int8)
+        be = self.band_engine
         P = None
         if isinstance(band, str):
-            band = self._auto_band(ex, ey, self._full_posterior_bytes(), "posterior", max_memory)
+            band = be.auto(ex, ey, self.engine.bytes_per_cell("posterior"), "posterior", max_memory)
             if band is not None:
-                band, P = self._posterior_band(aln, ex, ey, path, band, max_memory)
+                band, P = be.annotation_band(aln, ex, ey, path, band, max_memory)
         if band is None:
-            _annotate_posterior(aln, path, self.posterior(ex, ey, max_memory=max_memory))
+            annotate_posterior(aln, path, self.posterior(ex, ey, max_memory=max_memory))
             return
-        b = self._band(ex, ey, band, self._band_bytes("posterior"), "the posterior", max_memory)
+        b = be.resolve(ex, ey, band, be.bytes_per_cell("posterior"), "the posterior", max_memory)
         if P is None:
-            P = self._band_posterior(ex, ey, b)
-        px_gap, py_gap = _band_gap_posteriors(P, b)
-        _annotate_columns(aln, path, _band_match_posteriors(P, b, path), px_gap, py_gap)
-
-    def _posterior_band(self, aln: Alignment, ex: np.ndarray, ey: np.ndarray, path: np.ndarray,
-                        widest: Band, max_memory: float | None) -> tuple[Band, np.ndarray]:
-        """The band of an automatic posterior annotation of ``path`` and its flat posterior."""
-        import warnings
-
-        from .band import BandMissWarning
-
-        cache: dict = {}
-        for w in self._auto_widths(widest):
-            b = self.make_band(ex, ey, w)
-            i, j = b.path_cells(path)
-            if np.all((j >= b.lo[i]) & (j <= b.hi[i])) and b.edge_cells(path) == 0:
-                b = self._band(ex, ey, b, self._band_bytes("posterior"), "the posterior", max_memory)
-                P, logp = self._bcall("band_posterior", ex, ey, b)
-                if self._band_miss(ex, ey, b, cache, log_likelihood=float(logp)) is None:
-                    return b, P
-        b = self._band(ex, ey, widest, self._band_bytes("posterior"), "the posterior", max_memory)
-        P = self._band_posterior(ex, ey, b)
-        miss = self._band_miss(ex, ey, b, cache, what="its posterior annotation")
-        if miss is not None:
-            aln.band_miss = miss
-            warnings.warn(miss, BandMissWarning, stacklevel=3)
-        return b, P
+            P = be.checked_posterior(ex, ey, b)
+        px_gap, py_gap = be.gap_posteriors(P, b)
+        annotate_columns(aln, path, be.match_posteriors(P, b, path), px_gap, py_gap)
 
     def sample_alignments(self, x: Any, y: Any, n: int = 1, random_state: "int | np.random.Generator | None" = None,
                           max_memory: float | None = None,
@@ -1163,61 +853,32 @@ class PairHMM:
             raise InvalidParameter("n", n, "must be >= 0")
         rng = np.random.default_rng(random_state)
         seed = int(rng.integers(0, 2**31 - 1))
-        log_space = self.is_general or self.extreme
+        be = self.band_engine
         auto = isinstance(band, str)
         if auto:
             if band != "auto":
                 raise InvalidParameter("band", band, "give a width, a Band, 'auto' or None")
-            full = 8.0 * len(self.graph.names) if log_space else 32.0
-            band = self._auto_band(ex, ey, full, "sampling", max_memory)
-        if band is not None or log_space:
-            # log space over the state graph: every variant, extreme values, bands
-            from ._kernels import band as bk
-
-            b = (Band.full(ex.size, ey.size) if band is None else band)
-            b = self._band(ex, ey, b, self._band_bytes("sampling"), "sampling", max_memory)
-            F, logp = self._bcall("band_forward", ex, ey, b)
-            if not math.isfinite(logp):
-                raise self._zero_probability(ex, ey)
-            miss = None
-            if auto and band is not None:  # the forward test of band="auto" (see _widening)
-                import warnings
-
-                from .band import BandMissWarning
-
-                miss = self._band_miss(ex, ey, b, {}, log_likelihood=float(logp), what="the samples")
+            band = be.auto(ex, ey, self.engine.bytes_per_cell("sampling"), "sampling", max_memory)
+        miss = None
+        if band is None:
+            samples = self.engine.sample(ex, ey, n, seed, max_memory)
+        else:
+            samples, logp, band = be.sample_in(ex, ey, band, n, seed, max_memory)
+            if auto:  # the forward test of band="auto" (see BandEngine.widening)
+                miss = be.miss(ex, ey, band, {}, log_likelihood=logp, what="the samples")
                 if miss is not None:
                     warnings.warn(miss, BandMissWarning, stacklevel=2)
-            G = self.graph
-            with np.errstate(divide="ignore"):
-                lq = np.log(np.stack([self.tables.qx, self.tables.qy]))
-                paths, lps = bk.band_sample(ex, ey, b.lo, b.hi, b.start, G.kind, G.erow,
-                                            self.tables.lem, lq, np.log(G.T), np.log(G.end),
-                                            G.pred, G.npred, F, int(n), seed)
-            out = []
-            for row, lp in zip(paths, lps):
-                states = row[row >= 0]
-                aln = _to_alignment(x, y, G.kind[states].astype(np.int8), self.alphabet)
-                aln.score = float(lp)
-                aln.states = [G.names[s] for s in states]
-                if band is not None:
-                    aln.band = b
-                    aln.band_edge_cells = b.edge_cells(G.kind[states].astype(np.int8))
-                    if auto:
-                        aln.band_miss = miss
-                out.append(aln)
-            return out
-        self._check_memory(ex.size, ey.size, 32, "sampling", max_memory)
-        T = self.tables
-        F, S, logp = _k.forward_full(ex, ey, T.em, T.qx, T.qy, T.t)
-        if not math.isfinite(logp):
-            raise self._zero_probability(ex, ey)
-        paths = _k.sample_paths(ex, ey, T.em, T.qx, T.qy, T.t, F, int(n), seed)
         out = []
-        for row in paths:
-            p = row[row >= 0]
-            aln = _to_alignment(x, y, p, self.alphabet)
-            aln.score = self.path_log_probability(ex, ey, _path_string(p))
+        for s in samples:
+            aln = to_alignment(x, y, s.path, self.alphabet)
+            aln.score = s.score
+            if s.states is not None:
+                aln.states = [self.graph.names[k] for k in s.states]
+            if band is not None:
+                aln.band = band
+                aln.band_edge_cells = band.edge_cells(s.path)
+                if auto:
+                    aln.band_miss = miss
             out.append(aln)
         return out
 
@@ -1263,17 +924,56 @@ class PairHMM:
 
         Returns
         -------
-        PairHMM
-            A new fitted model; ``history`` lists the EM objective of each iteration's model
-            (the total log-likelihood, plus the log Dirichlet prior when ``pseudocount > 0``),
-            the last entry being the returned model's; ``log_likelihoods`` the plain
-            log-likelihoods; ``converged`` says whether ``tol`` was met.
-        """
-        from .train import fit
+        self : PairHMM
+            The model, trained in place (its parameters are replaced once, at the end: a fit
+            that fails leaves them as they were). ``monitor_`` keeps the EM objective of each
+            iteration's parameters in ``monitor_.history`` (also ``history_``: the total
+            log-likelihood, plus the log Dirichlet prior when ``pseudocount > 0``), the last
+            entry being the final parameters'; ``log_likelihoods_`` the plain log-likelihoods;
+            ``converged_`` says whether ``tol`` was met; ``n_iter_`` counts the M-steps.
 
-        return fit(self, pairs, max_iter=max_iter, tol=tol, pseudocount=pseudocount, freeze=freeze,
-                   random_state=random_state, init=init, n_jobs=n_jobs, callback=callback,
-                   scheduler=scheduler)
+        Notes
+        -----
+        Changed in 0.2: ``fit`` trains the model itself and returns it (it returned a new model
+        and left this one unchanged). To keep a starting point, fit a copy:
+        ``fitted = start.copy().fit(pairs)``. Models from :meth:`default`, :meth:`preset`,
+        :meth:`load` and :meth:`from_dict` are new objects every time, never shared.
+        """
+        res = baum_welch(self, pairs, max_iter=max_iter, tol=tol, pseudocount=pseudocount,
+                         freeze=freeze, random_state=random_state, init=init, n_jobs=n_jobs,
+                         callback=callback, scheduler=scheduler)
+        self.__dict__.update(res.model.__getstate__())  # the parameters
+        self._reset_derived()  # tables, graph and engines are rebuilt for them
+        self.monitor_ = res.monitor
+        self.log_likelihoods_ = list(res.log_likelihoods)
+        self.converged_ = res.monitor.reached_tol
+        self.n_iter_ = res.monitor.iter - 1
+        return self
+
+    @property
+    def history_(self) -> list[float]:
+        """The EM objective of each iteration of the last :meth:`fit` (``monitor_.history``)."""
+        if not hasattr(self, "monitor_"):
+            raise AttributeError("history_ is set by fit(): this model has not been fitted")
+        return self.monitor_.history
+
+    @property
+    def history(self) -> list[float]:
+        """Deprecated name of :attr:`history_` (an empty list before :meth:`fit`)."""
+        _deprecated("PairHMM.history", "PairHMM.history_")
+        return self.monitor_.history if hasattr(self, "monitor_") else []
+
+    @property
+    def log_likelihoods(self) -> list[float]:
+        """Deprecated name of :attr:`log_likelihoods_`."""
+        _deprecated("PairHMM.log_likelihoods", "PairHMM.log_likelihoods_")
+        return self.log_likelihoods_
+
+    @property
+    def converged(self) -> "bool | None":
+        """Deprecated name of :attr:`converged_` (None before :meth:`fit`)."""
+        _deprecated("PairHMM.converged", "PairHMM.converged_")
+        return getattr(self, "converged_", None)
 
     def sample_pairs(self, n: int, random_state: Any = None) -> list[tuple[str, str, str]]:
         """Draw ``n`` (x, y, path) triples from the model (the generative process).
@@ -1402,14 +1102,6 @@ def _check_distribution(name: str, p: np.ndarray) -> None:
         raise InvalidParameter(name, round(s, 8), "must sum to 1 (it is a probability distribution)")
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"  # pragma: no cover
-
-
 def blosum62_joint() -> tuple[np.ndarray, np.ndarray]:
     """Joint pair distribution implied by BLOSUM62 and its background frequencies.
 
@@ -1455,119 +1147,6 @@ def _shipped_preset(kind: str) -> "PairHMM | None":
         return None
 
 
-_LABEL = {"viterbi": "Viterbi", "mea": "MEA alignment", "posterior": "the posterior",
-          "forward": "the forward algorithm", "sampling": "sampling"}
-
-
-def _checkpoint_plan(n: int, m: int) -> tuple[int, float]:
-    """Rows between checkpoints of the checkpointed 3-state Viterbi, and its memory in bytes."""
-    seg = max(1, int(math.ceil(math.sqrt(24.0 * n))))  # minimises 24 (n / seg) m + seg m
-    return seg, 24.0 * (n // seg + 1) * (m + 1) + seg * (m + 1) + 8.0 * (n + m)
-
-
-def _path_string(path: np.ndarray) -> str:
-    return "".join("MXY"[int(s)] for s in path)
-
-
-def _record(seq: Any, default_id: str, alphabet: Alphabet) -> SeqRecord:
-    if isinstance(seq, SeqRecord):
-        return seq
-    if isinstance(seq, np.ndarray):
-        text = "".join(alphabet.symbols[int(c)] for c in seq)
-        return SeqRecord(Seq(text), id=default_id, description="")
-    text, _ = as_text(seq)
-    return SeqRecord(Seq(text), id=default_id, description="")
-
-
-def _to_alignment(x: Any, y: Any, path: np.ndarray, alphabet: Alphabet) -> Alignment:
-    """Turn a state path (0 M, 1 X, 2 Y) into a Bio.Align.Alignment over the input records."""
-    rx = _record(x, "x", alphabet)
-    ry = _record(y, "y", alphabet)
-    i = j = 0
-    cols_i = [0]
-    cols_j = [0]
-    prev = -1
-    for s in path:
-        s = int(s)
-        if s != prev and prev != -1:
-            cols_i.append(i)
-            cols_j.append(j)
-        if s == 0:
-            i += 1
-            j += 1
-        elif s == 1:
-            i += 1
-        else:
-            j += 1
-        prev = s
-    cols_i.append(i)
-    cols_j.append(j)
-    coords = np.array([cols_i, cols_j], dtype=np.int64)
-    aln = PairAlignment([rx, ry], coords)
-    aln.column_annotations = {}  # the Stockholm writer expects the attribute
-    aln.path = _path_string(path)
-    return aln
-
-
-def _annotate_posterior(aln: Alignment, path: Any, P: Any) -> None:
-    """Attach per-column and per-residue posterior probabilities to an alignment (``P`` dense, or
-    a sparse array from a banded posterior)."""
-    px_gap = np.clip(1.0 - np.asarray(P.sum(axis=1)).ravel(), 0.0, 1.0)
-    py_gap = np.clip(1.0 - np.asarray(P.sum(axis=0)).ravel(), 0.0, 1.0)
-    i, j = _residue_indices(path)
-    mm = np.asarray(path) == 0
-    pmatch = np.asarray(P[i[mm], j[mm]]).ravel() if mm.any() else np.zeros(0)
-    _annotate_columns(aln, path, pmatch, px_gap, py_gap)
-
-
-def _residue_indices(path: Any) -> tuple[np.ndarray, np.ndarray]:
-    """0-based index of the x and y residue each column of ``path`` consumes (or last consumed)."""
-    i, j = Band.path_cells(path)
-    return i - 1, j - 1
-
-
-def _annotate_columns(aln: Alignment, path: Any, pmatch: np.ndarray, px_gap: np.ndarray,
-                      py_gap: np.ndarray) -> None:
-    """Column and residue posteriors of a path: ``pmatch`` = P(x_i ~ y_j) of its matched columns
-    in order, ``p*_gap`` = the probability of each residue being unaligned."""
-    p = np.asarray(path, dtype=np.int64)
-    i, j = _residue_indices(p)
-    col = np.empty(p.size)
-    rx = np.empty(px_gap.size)
-    ry = np.empty(py_gap.size)
-    mm = p == 0
-    col[mm] = pmatch
-    xs = p == 1
-    ys = p == 2
-    col[xs] = px_gap[i[xs]]
-    col[ys] = py_gap[j[ys]]
-    rx[i[mm | xs]] = col[mm | xs]
-    ry[j[mm | ys]] = col[mm | ys]
-    aln.column_posterior = col
-    aln.residue_posterior = (rx, ry)
-
-
-def _band_gap_posteriors(P: np.ndarray, b: Band) -> tuple[np.ndarray, np.ndarray]:
-    """P(residue unaligned) of each x and y residue from a flat banded posterior."""
-    from ._kernels import band as bk
-
-    rx, ry = bk.band_gap_posteriors(P, b.n, b.m, b.lo, b.hi, b.start)
-    return np.clip(1.0 - rx, 0.0, 1.0), np.clip(1.0 - ry, 0.0, 1.0)
-
-
-def _band_match_posteriors(P: np.ndarray, b: Band, path: Any) -> np.ndarray:
-    """P(x_i ~ y_j) of the matched columns of ``path`` from a flat banded posterior (zero for
-    cells outside the band)."""
-    ci, cj = b.path_cells(path)   # DP cell after each column: (i, j) of a match is x_i ~ y_j
-    match = np.asarray(path) == 0
-    i, j = ci[match], cj[match]
-    inside = (j >= b.lo[i]) & (j <= b.hi[i])
-    out = np.zeros(i.size)
-    out[inside] = P[b.start[i[inside]] + j[inside] - b.lo[i[inside]]]
-    return out
-
-
-def _note_band(aln: Alignment, band: "Band | None", path: Any, what: str) -> None:
-    """Record the band an alignment was found in, and warn when the path touched its edge."""
-    aln.band = band
-    aln.band_edge_cells = 0 if band is None else band.warn_if_touched(path, what)
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated and will be removed in the next release: use {new}",
+                  DeprecationWarning, stacklevel=3)

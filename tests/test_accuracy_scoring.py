@@ -206,10 +206,12 @@ class _RecordingModel:
     def __init__(self) -> None:
         self.seen: set[str] = set()
 
-    def fit(self, pairs, **kw):
-        fitted = _RecordingModel()
-        fitted.seen = {s for p in pairs for s in p}
-        return fitted
+    def copy(self) -> "_RecordingModel":
+        return _RecordingModel()
+
+    def fit(self, pairs, **kw):  # trains in place, as PairHMM.fit does
+        self.seen = {s for p in pairs for s in p}
+        return self
 
 
 def _write_balifam(folder: Path, n_families: int) -> None:

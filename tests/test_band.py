@@ -67,7 +67,7 @@ def test_banded_algorithms_equal_enumeration_inside_the_band(kw):
             warnings.simplefilter("ignore", BandEdgeWarning)
             assert model.viterbi(x, y, band=band).score == pytest.approx(math.log(best), rel=1e-10)
         assert model.viterbi_score(x, y, band=band) == pytest.approx(math.log(best), rel=1e-10)
-        P = model.posterior(x, y, band=band)
+        P = model.sparse_posterior(x, y, band)
         np.testing.assert_allclose(P.toarray(), post, rtol=1e-9, atol=1e-12)
 
 
@@ -81,7 +81,7 @@ def test_a_band_over_the_whole_matrix_equals_the_full_dp(kw):
     assert model.log_likelihood(x, y, band=band) == pytest.approx(model.log_likelihood(x, y), rel=1e-12)
     v, vb = model.viterbi(x, y), model.viterbi(x, y, band=band)
     assert vb.score == pytest.approx(v.score, rel=1e-12) and vb.path == v.path
-    np.testing.assert_allclose(model.posterior(x, y, band=band).toarray(), model.posterior(x, y), atol=1e-12)
+    np.testing.assert_allclose(model.sparse_posterior(x, y, band).toarray(), model.posterior(x, y), atol=1e-12)
     a, ab = model.mea(x, y), model.mea(x, y, band=band)
     assert ab.path == a.path and ab.score == pytest.approx(a.score, rel=1e-12)
     np.testing.assert_allclose(ab.column_posterior, a.column_posterior, atol=1e-12)
@@ -226,7 +226,7 @@ def test_band_rows_are_valid_and_posteriors_sum_to_at_most_one(n, m, width, seed
     band = Band.diagonal(n, m, width)
     assert band.lo[0] == 0 and band.hi[-1] == m
     assert np.all(band.lo[1:] <= band.hi[:-1] + 1)
-    P = model.posterior(x, y, band=band).toarray()
+    P = model.sparse_posterior(x, y, band).toarray()
     assert np.all(P >= 0)
     assert P.sum(axis=1).max() <= 1 + 1e-9 and P.sum(axis=0).max() <= 1 + 1e-9
 
@@ -351,14 +351,11 @@ def test_cli_explicit_band_score_and_posterior(tmp_path):
 # full-matrix kernels: fuzz both with extreme parameters
 def _scaled(model, x, y):
     """log P and posterior from the scaled full-matrix kernels, bypassing the routing."""
-    from pairhmm._kernels import pair as pk
+    from pairhmm.engine import GraphEngine, ThreeStateEngine
 
-    T = model.tables
-    if model.is_general:
-        P, lp = model._gcall("g_posterior", x, y)
-        return model._gcall("g_forward_logprob", x, y), P
-    P, lp = pk.posterior_match(x, y, T.em, T.qx, T.qy, T.t)
-    return pk.forward_logprob(x, y, T.em, T.qx, T.qy, T.t), P
+    engine = GraphEngine(model) if model.is_general else ThreeStateEngine(model)
+    P, lp = engine.posterior(x, y)
+    return engine.forward(x, y), P
 
 
 @settings(max_examples=40, deadline=None)
@@ -380,7 +377,7 @@ def test_scaled_kernels_agree_with_log_space_under_extreme_parameters(seed, expo
     y = rng.integers(0, 4, m).astype(np.uint8)
     band = Band.full(n, m)
     reference = model.log_likelihood(x, y, band=band)
-    reference_P = model.posterior(x, y, band=band).toarray()
+    reference_P = model.sparse_posterior(x, y, band).toarray()
     if not model.extreme:
         lp, P = _scaled(model, x, y)
         assert lp == pytest.approx(reference, rel=1e-9, abs=1e-9)
@@ -413,13 +410,17 @@ def test_extreme_models_train_in_log_space():
     safe = PairHMM.preset("protein")
     prot = [(rng.integers(0, 20, 40).astype(np.uint8), rng.integers(0, 20, 35).astype(np.uint8))
             for _ in range(3)]
-    scaled = expected_stats(safe, prot)
-    safe._extreme = True  # force the log-space path
-    logspace = expected_stats(safe, prot)
+    from pairhmm.engine import LogSpaceEngine
+
+    encoded = safe.encode_pairs(prot)
+    general = safe.is_general
+    scaled = safe.engine.counts_many(encoded).totals(general)
+    logspace = LogSpaceEngine(safe, safe.engine).counts_many(encoded).totals(general)
     assert logspace.log_likelihood == pytest.approx(scaled.log_likelihood, rel=1e-12)
     np.testing.assert_allclose(logspace.graph_trans, scaled.graph_trans, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(logspace.match, scaled.match, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(logspace.insert, scaled.insert, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(logspace.insert_x, scaled.insert_x, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(logspace.insert_y, scaled.insert_y, rtol=1e-9, atol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -538,9 +539,10 @@ def test_cli_sampled_alignments(data_dir):
 def _spy_widening(monkeypatch):
     """Record what band='auto' does: MEA runs as (width, edge cells), checks as (width, passed)."""
     import pairhmm.pair as pp
+    from pairhmm.engine import BandEngine
 
     runs, checks = [], []
-    real_run, real_check = pp.PairHMM._mea_band, pp.PairHMM._band_miss
+    real_run, real_check = pp.PairHMM._mea_in_band, BandEngine.miss
 
     def run(self, x_, y_, ex, ey, gap_factor, max_memory, band, posterior=None):
         aln = real_run(self, x_, y_, ex, ey, gap_factor, max_memory, band, posterior)
@@ -552,8 +554,8 @@ def _spy_widening(monkeypatch):
         checks.append((band.width, miss is None))
         return miss
 
-    monkeypatch.setattr(pp.PairHMM, "_mea_band", run)
-    monkeypatch.setattr(pp.PairHMM, "_band_miss", check)
+    monkeypatch.setattr(pp.PairHMM, "_mea_in_band", run)
+    monkeypatch.setattr(BandEngine, "miss", check)
     return runs, checks
 
 
@@ -561,14 +563,14 @@ def test_auto_band_starts_narrow_and_doubles_until_the_band_holds_the_alignment(
     """band='auto' tries a narrow band first and doubles it while the band fails the forward
     test (then the MEA is not even run) or the alignment touches its edge; the widest band
     that fits is the last resort."""
-    import pairhmm.pair as pp
+    import pairhmm.engine.banded as banded
 
     rng = np.random.default_rng(17)
     model = PairHMM.default("dna")
     x = "".join(rng.choice(list("ACGT"), 1200))
     y = mutate(x, rng, 0.25)
     full = model.mea(x, y)
-    monkeypatch.setattr(pp, "AUTO_BAND_START_WIDTH", 1)
+    monkeypatch.setattr(banded, "AUTO_BAND_START_WIDTH", 1)
     runs, checks = _spy_widening(monkeypatch)
     auto = model.mea(x, y, band="auto", max_memory=20_000_000)  # full MEA: ~36 MB
     widths = [w for w, _ in checks]
@@ -589,19 +591,25 @@ def test_auto_band_stops_at_the_first_band_on_an_ordinary_pair(monkeypatch):
     y = mutate(x, rng, 0.15)
     full = model.mea(x, y)
     runs, checks = _spy_widening(monkeypatch)
+    from pairhmm.engine import BandEngine
+
     calls = []
-    real_bcall = PairHMM._bcall
 
-    def bcall(self, name, ex, ey, band, out=()):
-        calls.append((name, band.guide))
-        return real_bcall(self, name, ex, ey, band, out)
+    def spy(name):
+        real = getattr(BandEngine, name)
 
-    monkeypatch.setattr(PairHMM, "_bcall", bcall)
+        def run(self, ex, ey, band, *args):
+            calls.append((name, band.guide))
+            return real(self, ex, ey, band, *args)
+        return run
+
+    for name in ("forward", "forward_matrix", "viterbi", "viterbi_score", "posterior", "counts"):
+        monkeypatch.setattr(BandEngine, name, spy(name))
     auto = model.mea(x, y, band="auto", max_memory=40_000_000)  # full MEA: ~56 MB
     assert checks == [(100, True)] and runs == [(100, 0)]
     # one posterior in the band (its log-likelihood serves the check and the MEA reuses it),
     # one forward sum over the check region
-    assert sorted(calls) == [("band_forward_logprob", "expanded"), ("band_posterior", "anchors")]
+    assert sorted(calls) == [("forward", "expanded"), ("posterior", "anchors")]
     assert auto.band.width == 100 and auto.band_miss is None and auto.path == full.path
 
 
@@ -729,7 +737,7 @@ def test_auto_posterior_annotation_takes_a_band_that_holds_the_probability(monke
     posterior (1e-5 measured)."""
     import copy
 
-    import pairhmm.pair as pp
+    import pairhmm.engine.banded as banded
 
     rng = np.random.default_rng(17)
     model = PairHMM.default("dna")
@@ -737,14 +745,14 @@ def test_auto_posterior_annotation_takes_a_band_that_holds_the_probability(monke
     y = mutate(x, rng, 0.25)
     v = model.viterbi(x, y)
     full = copy.copy(v)
-    model._attach_posterior(full, x, y, None, None)
+    model.annotate_posterior(full, x, y, None, None)
     old = copy.copy(v)
-    model._attach_posterior(old, x, y, None, model.make_band(x, y, 8))
+    model.annotate_posterior(old, x, y, None, model.make_band(x, y, 8))
     assert np.abs(old.column_posterior - full.column_posterior).max() > 2e-3
-    monkeypatch.setattr(pp, "AUTO_BAND_START_WIDTH", 1)
+    monkeypatch.setattr(banded, "AUTO_BAND_START_WIDTH", 1)
     runs, checks = _spy_widening(monkeypatch)
     new = copy.copy(v)
-    model._attach_posterior(new, x, y, 20_000_000, "auto")  # the full posterior needs 23 MB
+    model.annotate_posterior(new, x, y, 20_000_000, "auto")  # the full posterior needs 23 MB
     assert checks == [(8, False), (16, True)]  # +-1 to +-4 do not hold the path
     assert np.abs(new.column_posterior - full.column_posterior).max() < 1e-3
     assert getattr(new, "band_miss", None) is None

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from pairhmm import PairHMM
 from pairhmm._kernels import gpair
+from pairhmm._kernels.bundles import GraphArrays, GraphCounts, GraphLogProbs, GraphProbs
 from pairhmm._kernels.pair import BLOCK
 from pairhmm.variants import _adjacency
 
@@ -93,14 +94,46 @@ def kernel_args(kind, erow, T, end, em, q):
     return pred, npred, succ, nsucc
 
 
+# the kernels take argument bundles; these spell them out from the arrays the tests build
+def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
+    return gpair.g_forward(x, y, GraphArrays(kind, erow, pred, npred, pred, npred),
+                           GraphProbs(em, q, T, end))
+
+
+def g_forward_logprob(x, y, kind, erow, em, q, T, end, pred, npred):
+    return gpair.g_forward_logprob(x, y, GraphArrays(kind, erow, pred, npred, pred, npred),
+                                   GraphProbs(em, q, T, end))
+
+
+def g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc):
+    pred, npred = _adjacency(T.T)
+    return gpair.g_backward(x, y, GraphArrays(kind, erow, pred, npred, succ, nsucc),
+                            GraphProbs(em, q, T, end))
+
+
+def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
+    return gpair.g_posterior(x, y, GraphArrays(kind, erow, pred, npred, succ, nsucc),
+                             GraphProbs(em, q, T, end))
+
+
+def g_viterbi(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
+    return gpair.g_viterbi(x, y, GraphArrays(kind, erow, pred, npred, pred, npred),
+                           GraphLogProbs(lem, lq, lT, lend))
+
+
+def g_viterbi_score(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
+    return gpair.g_viterbi_score(x, y, GraphArrays(kind, erow, pred, npred, pred, npred),
+                                 GraphLogProbs(lem, lq, lT, lend))
+
+
 def run_counts(x, y, kind, erow, T, end, em, q, pred, npred, succ, nsucc, full_cells=None):
-    """g_counts, or with ``full_cells`` its implementation with that limit on the forward
+    """g_counts, or with ``full_cells`` g_counts_limited with that limit on the forward
     matrices kept whole (0: always by checkpoints)."""
     S1 = T.shape[0]
-    o = [np.zeros((S1, S1)), np.zeros(S1 - 1), np.zeros(em.shape), np.zeros(q.shape)]
-    a = (x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, *o)
-    lp = gpair.g_counts(*a) if full_cells is None else gpair._g_counts_impl(*a, full_cells)
-    return lp, o
+    o = GraphCounts(np.zeros((S1, S1)), np.zeros(S1 - 1), np.zeros(em.shape), np.zeros(q.shape))
+    a = (x, y, GraphArrays(kind, erow, pred, npred, succ, nsucc), GraphProbs(em, q, T, end), o)
+    lp = gpair.g_counts(*a) if full_cells is None else gpair.g_counts_limited(*a, full_cells)
+    return lp, list(o)
 
 
 @settings(max_examples=40, deadline=None)
@@ -114,16 +147,16 @@ def test_random_graphs_equal_brute_force(seed, y_cycle):
     y = rng.integers(0, C, m).astype(np.uint8)
     ref = brute_force(kind, erow, T, end, em, q, x, y)
     fargs = (x, y, kind, erow, em, q, T, end, pred, npred)
-    _, _, lp = gpair.g_forward(*fargs)
+    _, _, lp = g_forward(*fargs)
     if ref["total"] == 0.0:
-        assert lp == -np.inf and gpair.g_forward_logprob(*fargs) == -np.inf
+        assert lp == -np.inf and g_forward_logprob(*fargs) == -np.inf
         return
     assert lp == pytest.approx(math.log(ref["total"]), rel=1e-12, abs=1e-12)
-    assert gpair.g_forward_logprob(*fargs) == lp
-    B, SB = gpair.g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc)
+    assert g_forward_logprob(*fargs) == lp
+    B, SB = g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc)
     S = kind.size
     assert math.log(B[S, 0, 0]) + SB[0, 0] * math.log(2) == pytest.approx(lp, rel=1e-12, abs=1e-12)
-    P, lp2 = gpair.g_posterior(*fargs, succ, nsucc)
+    P, lp2 = g_posterior(*fargs, succ, nsucc)
     assert lp2 == lp
     np.testing.assert_allclose(P, ref["post"], rtol=1e-10, atol=1e-13)
     for full_cells in (None, 0):
@@ -134,9 +167,9 @@ def test_random_graphs_equal_brute_force(seed, y_cycle):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)
     with np.errstate(divide="ignore"):
         largs = (x, y, kind, erow, np.log(em), np.log(q), np.log(T), np.log(end), pred, npred)
-    score, states = gpair.g_viterbi(*largs)
+    score, states = g_viterbi(*largs)
     assert score == pytest.approx(math.log(ref["best"]), rel=1e-12, abs=1e-12)
-    assert gpair.g_viterbi_score(*largs) == score
+    assert g_viterbi_score(*largs) == score
     # the returned path has the returned score
     lpath, i, j, prev = 0.0, 0, 0, S
     for s in states:
@@ -170,11 +203,11 @@ def test_y_cycle_path_equals_the_chain_path(mode):
     x = rng.integers(0, 20, 150).astype(np.uint8)
     y = np.concatenate([rng.integers(0, 20, 40), x[20:130]]).astype(np.uint8)
     a = (x, y, G.kind, G.erow, tab.em, q)
-    _, _, lp = gpair.g_forward(*a, G.T, G.end, G.pred, G.npred)
-    _, _, lpc = gpair.g_forward(*a, Tc, G.end, pc, npc)
+    _, _, lp = g_forward(*a, G.T, G.end, G.pred, G.npred)
+    _, _, lpc = g_forward(*a, Tc, G.end, pc, npc)
     assert lpc == pytest.approx(lp, rel=1e-14)
-    P, _ = gpair.g_posterior(*a, G.T, G.end, G.pred, G.npred, G.succ, G.nsucc)
-    Pc, _ = gpair.g_posterior(*a, Tc, G.end, pc, npc, sc, nsc)
+    P, _ = g_posterior(*a, G.T, G.end, G.pred, G.npred, G.succ, G.nsucc)
+    Pc, _ = g_posterior(*a, Tc, G.end, pc, npc, sc, nsc)
     np.testing.assert_allclose(Pc, P, rtol=1e-12, atol=1e-14)
     _, o = run_counts(x, y, G.kind, G.erow, G.T, G.end, tab.em, q, G.pred, G.npred, G.succ, G.nsucc)
     _, oc = run_counts(x, y, G.kind, G.erow, Tc, G.end, tab.em, q, pc, npc, sc, nsc)
@@ -182,16 +215,16 @@ def test_y_cycle_path_equals_the_chain_path(mode):
         np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-20)
     with np.errstate(divide="ignore"):
         la = (x, y, G.kind, G.erow, tab.lem, np.log(q))
-        s1, p1 = gpair.g_viterbi(*la, np.log(G.T), np.log(G.end), G.pred, G.npred)
-        s2, p2 = gpair.g_viterbi(*la, np.log(Tc), np.log(G.end), pc, npc)
+        s1, p1 = g_viterbi(*la, np.log(G.T), np.log(G.end), G.pred, G.npred)
+        s2, p2 = g_viterbi(*la, np.log(Tc), np.log(G.end), pc, npc)
     assert s2 == pytest.approx(s1, rel=1e-14)
     np.testing.assert_array_equal(p1, p2)
 
 
 def counts_from_matrices(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
     """Expected transition counts summed over the full forward and backward matrices."""
-    F, SF, lp = gpair.g_forward(x, y, kind, erow, em, q, T, end, pred, npred)
-    B, SB = gpair.g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc)
+    F, SF, lp = g_forward(x, y, kind, erow, em, q, T, end, pred, npred)
+    B, SB = g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc)
     n, m = len(x), len(y)
     S = kind.size
     ln2 = math.log(2)
@@ -316,7 +349,7 @@ def test_viterbi_ties_go_to_the_lowest_state(seed, y_cycle):
     y = rng.integers(0, C, m).astype(np.uint8)
     with np.errstate(divide="ignore"):
         lg = [np.log(a) for a in (T, end, em, q)]
-    score, path = gpair.g_viterbi(x, y, kind, erow, lg[2], lg[3], lg[0], lg[1], pred, npred)
+    score, path = g_viterbi(x, y, kind, erow, lg[2], lg[3], lg[0], lg[1], pred, npred)
     ref_score, ref_path = viterbi_cell_by_cell(kind, erow, lg[0], lg[1], lg[2], lg[3], x, y)
     assert score == ref_score
     if score > -np.inf:
@@ -345,7 +378,7 @@ def test_viterbi_tie_between_a_y_chain_and_another_y_state(dup_first):
     y = np.array([3, 2, 1, 0, 1, 2], dtype=np.uint8)
     with np.errstate(divide="ignore"):
         lg = [np.log(a) for a in (T, end, em, q)]
-    score, path = gpair.g_viterbi(x, y, kind, erow, lg[2], lg[3], lg[0], lg[1], pred, npred)
+    score, path = g_viterbi(x, y, kind, erow, lg[2], lg[3], lg[0], lg[1], pred, npred)
     ref_score, ref_path = viterbi_cell_by_cell(kind, erow, lg[0], lg[1], lg[2], lg[3], x, y)
     assert score == ref_score
     assert list(path) == ref_path

@@ -613,7 +613,7 @@ def test_bad_model_files(tmp_path):
     p.write_text(json.dumps({"format": "other", "version": 1}))
     with pytest.raises(ModelFileError, match="expected 'pairhmm.TiedHMM'"):
         TiedHMM.load(p)
-    good = TiedHMM(2, 2, random_state=0, n_iter=1).fit(np.array([0, 1, 1])).to_json()
+    good = TiedHMM(2, 2, random_state=0, n_iter=1).fit(np.array([0, 1, 1])).to_dict()
     p.write_text(json.dumps({**good, "transmat": [[0.5, 0.6], [0.5, 0.5]]}))
     with pytest.raises(ModelFileError, match="transmat_ .*row 0 must sum to 1"):
         TiedHMM.load(p)

@@ -429,19 +429,19 @@ def test_symmetry_test_stays_inside_the_parameter_space(seed, one_numba_thread):
 
     pairs = _tail_pairs(seed)
     res = symmetry_test(pairs, alphabet="protein")
-    from pairhmm.train import MIN_RETURN
+    from pairhmm.baumwelch import MIN_RETURN
     u = res.untied
     x_to_m = 1.0 - u.epsilon_x - u.tau
     assert 0 < x_to_m <= 1.01 * MIN_RETURN * (1 - u.tau)  # at the boundary, not below
     for m in (res.tied, u):
         t = m.transitions()
         assert (t[:, [0]] > 0).all() and np.allclose(t.sum(axis=1), 1.0)
-        h = np.array(m.history)
+        h = np.array(m.history_)
         assert (np.diff(h) > -1e-6 * np.abs(h[1:])).all()  # EM never went down
     assert np.isfinite(res.statistic) and res.statistic >= 0 and 0 <= res.pvalue <= 1
     # the boundary costs nothing: a longer run moves the likelihood by less than the tolerance
-    again = u.fit(pairs, max_iter=50, tol=0)
-    assert again.history[-1] - u.history[-1] < 1e-3
+    again = u.copy().fit(pairs, max_iter=50, tol=0)
+    assert again.history_[-1] - u.history_[-1] < 1e-3
 
 
 def test_test_symmetry_command_on_such_pairs_and_shared_options(tmp_path):

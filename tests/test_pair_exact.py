@@ -93,7 +93,7 @@ def test_tied_model_is_symmetric():
     y = rng.integers(0, 20, 41).astype(np.uint8)
     assert model.log_likelihood(x, y) == pytest.approx(model.log_likelihood(y, x), rel=1e-13)
     np.testing.assert_allclose(model.posterior(x, y), model.posterior(y, x).T, atol=1e-12)
-    untied = model.untie().copy(delta=(0.01, 0.05))
+    untied = model.untied().copy(delta=(0.01, 0.05))
     assert untied.log_likelihood(x, y) != pytest.approx(untied.log_likelihood(y, x), rel=1e-6)
 
 

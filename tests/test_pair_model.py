@@ -40,10 +40,10 @@ def test_untied_model():
 
 
 def test_free_parameter_counts():
-    assert dna().n_free_parameters() == (10 - 1) + 3 + 2 + 1
-    assert dna().untie().n_free_parameters() == (10 - 1) + 6 + 4 + 1
+    assert dna().n_parameters() == (10 - 1) + 3 + 2 + 1
+    assert dna().untied().n_parameters() == (10 - 1) + 6 + 4 + 1
     asym = np.arange(1, 17, dtype=float).reshape(4, 4)
-    assert dna(match=asym / asym.sum()).n_free_parameters() == 15 + 3 + 2 + 1
+    assert dna(match=asym / asym.sum()).n_parameters() == 15 + 3 + 2 + 1
 
 
 def test_blosum62_emissions_recover_the_matrix():

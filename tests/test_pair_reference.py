@@ -64,7 +64,7 @@ def durbin_aligner(model: PairHMM) -> PairwiseAligner:
 def test_viterbi_log_odds_equals_biopython_global_score(tied):
     model = PairHMM.default("protein")
     if not tied:
-        model = model.untie().copy(delta=(0.015, 0.03), epsilon=(0.7, 0.85))
+        model = model.untied().copy(delta=(0.015, 0.03), epsilon=(0.7, 0.85))
     aligner = durbin_aligner(model)
     rng = np.random.default_rng(5)
     letters = model.alphabet.letters

@@ -67,7 +67,7 @@ def _disable_caching_of_our_kernels() -> None:
     from numba.core.dispatcher import Dispatcher
 
     original = Dispatcher.enable_caching
-    if getattr(original, "_pairhmm_skip", False):
+    if getattr(original, "pairhmm_patched", False):
         return
 
     def enable_caching(self) -> None:  # noqa: ANN001
@@ -75,7 +75,7 @@ def _disable_caching_of_our_kernels() -> None:
             return
         original(self)
 
-    enable_caching._pairhmm_skip = True  # type: ignore[attr-defined]
+    enable_caching.pairhmm_patched = True  # type: ignore[attr-defined]
     Dispatcher.enable_caching = enable_caching  # type: ignore[method-assign]
 
 

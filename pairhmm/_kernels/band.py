@@ -8,7 +8,9 @@ the absolute column (length m + 1); every read of a neighbour is checked against
 row, so stale values left in a buffer by an earlier row are never seen.
 
 The state graph is the one of :mod:`pairhmm._kernels.gpair` (``kind``, ``erow``, ``pred``/``succ``,
-silent Begin = state S, ``end``), here with log tables ``lem``, ``lq``, ``lT``, ``lend``. The 3-state
+silent Begin = state S, ``end``), here with log tables ``lem``, ``lq``, ``lT``, ``lend``; kernels
+take them as the bundles of :mod:`pairhmm._kernels.bundles` (``BandRows``, ``GraphArrays``,
+``GraphLogProbs``, ``GraphCounts``). The 3-state
 model is the graph M, X, Y. Values are natural logs, so nothing underflows however long the pair;
 a band holds few cells, which pays for the exp/log of the log-sum-exp.
 """
@@ -20,17 +22,10 @@ import math
 import numpy as np
 from numba import njit
 
+from .bundles import GraphCounts
 from .pair import _reverse
 
 _NINF = -np.inf
-
-
-@njit(cache=True, inline="always")
-def _cell(lo, hi, start, i, j):
-    """Flat index of cell (i, j), or -1 when it lies outside the band."""
-    if j < lo[i] or j > hi[i]:
-        return -1
-    return start[i] + j - lo[i]
 
 
 @njit(cache=True, inline="always")
@@ -44,7 +39,7 @@ def _emission(s, kind, erow, lem, lq, xi, yj):
 
 
 @njit(cache=True)
-def _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, prv, cur, use_max, bp):
+def _band_row(i, x, y, band, graph, lp, prv, cur, use_max, bp):
     """Row i of the banded forward (``use_max`` False: log-sum-exp over predecessors) or Viterbi
     (True: maximum, the best predecessor's state into ``bp[flat cell, s]`` unless ``bp`` has no
     rows: the score only).
@@ -52,6 +47,9 @@ def _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, prv,
     ``prv``/``cur``: rows i-1 and i, (m+1, S+1) indexed by the absolute column; the Begin state's
     log 1 at (0, 0) is the caller's. Every cell of row i's band is written.
     """
+    lo, hi, start = band
+    kind, erow, pred, npred = graph.kind, graph.erow, graph.pred, graph.npred
+    lem, lq, lT = lp.lem, lp.lq, lp.lT
     S = lT.shape[0] - 1
     xi = x[i - 1] if i > 0 else 0
     for j in range(lo[i], hi[i] + 1):
@@ -102,9 +100,11 @@ def _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, prv,
 
 
 @njit(cache=True)
-def _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, use_max, bp, F):
+def _band_rows(x, y, band, graph, lp, use_max, bp, F):
     """Every row of the banded forward or Viterbi, two rows at a time; with ``F`` of shape
     (n_cells, S) the real states' values of every cell are kept there. Returns the last row."""
+    lo, hi, start = band
+    lT = lp.lT
     n = x.shape[0]
     m = y.shape[0]
     S1 = lT.shape[0]
@@ -113,8 +113,7 @@ def _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, use_ma
     keep = F.shape[0] == start[n] + hi[n] - lo[n] + 1
     for i in range(n + 1):
         cur = R[i & 1]
-        _band_row(i, x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, R[(i - 1) & 1],
-                  cur, use_max, bp)
+        _band_row(i, x, y, band, graph, lp, R[(i - 1) & 1], cur, use_max, bp)
         if keep:
             for j in range(lo[i], hi[i] + 1):
                 c = start[i] + j - lo[i]
@@ -124,8 +123,12 @@ def _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, use_ma
 
 
 @njit(cache=True)
-def band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
+def band_forward(x, y, band, graph, lp):
     """Log forward values of every band cell and state.
+
+    ``band`` is a :class:`~pairhmm._kernels.bundles.BandRows`, ``graph`` a
+    :class:`~pairhmm._kernels.bundles.GraphArrays`, ``lp`` a
+    :class:`~pairhmm._kernels.bundles.GraphLogProbs` (as in every kernel of this module).
 
     Returns
     -------
@@ -133,12 +136,12 @@ def band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred
         included); the silent Begin (log 1 at cell (0, 0), flat index 0) is not stored
     logp : float, log P(x, y) over the alignments inside the band
     """
+    lo, hi, start = band
     n = x.shape[0]
-    S = lT.shape[0] - 1
+    S = lp.lT.shape[0] - 1
     F = np.full((start[n] + hi[n] - lo[n] + 1, S), _NINF)
-    last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, False,
-                      np.zeros((1, 1), dtype=np.uint8), F)
-    return F, _end_logprob(last, y.shape[0], lend)
+    last = _band_rows(x, y, band, graph, lp, False, np.zeros((1, 1), dtype=np.uint8), F)
+    return F, _end_logprob(last, y.shape[0], lp.lend)
 
 
 @njit(cache=True)
@@ -157,19 +160,20 @@ def _end_logprob(F, c, lend):
 
 
 @njit(cache=True)
-def band_forward_logprob(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
+def band_forward_logprob(x, y, band, graph, lp):
     """log P(x, y) over the band, keeping two rows only (memory O(m))."""
-    last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, False,
-                      np.zeros((1, 1), dtype=np.uint8), np.zeros((0, 1)))
-    return _end_logprob(last, y.shape[0], lend)
+    last = _band_rows(x, y, band, graph, lp, False, np.zeros((1, 1), dtype=np.uint8),
+                      np.zeros((0, 1)))
+    return _end_logprob(last, y.shape[0], lp.lend)
 
 
 @njit(cache=True)
-def band_viterbi_logprob(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
+def band_viterbi_logprob(x, y, band, graph, lp):
     """log P(x, y, best path inside the band), keeping two rows only (memory O(m), no
     traceback)."""
-    last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, True,
-                      np.zeros((0, 1), dtype=np.uint8), np.zeros((0, 1)))
+    last = _band_rows(x, y, band, graph, lp, True, np.zeros((0, 1), dtype=np.uint8),
+                      np.zeros((0, 1)))
+    lend = lp.lend
     best = _NINF
     for s in range(lend.shape[0]):
         v = last[y.shape[0], s] + lend[s]
@@ -179,7 +183,7 @@ def band_viterbi_logprob(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pre
 
 
 @njit(cache=True)
-def band_posterior(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred, succ, nsucc):
+def band_posterior(x, y, band, graph, lp):
     """Posterior match probabilities of every band cell, by forward-backward.
 
     The forward values are kept for the whole band; the backward pass keeps two rows and turns
@@ -191,34 +195,36 @@ def band_posterior(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npr
         and column 0)
     logp : float, log P(x, y) over the band
     """
-    F, logp = band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred)
+    F, logp = band_forward(x, y, band, graph, lp)
     P = np.zeros(F.shape[0])
     if logp != _NINF:
         z1 = np.zeros((1, 1))
-        _band_backward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, succ, nsucc, F, logp,
-                       P, False, z1, np.zeros(1), z1, z1)
+        _band_backward(x, y, band, graph, lp, F, logp, P, False,
+                       GraphCounts(z1, np.zeros(1), z1, z1))
     return P, logp
 
 
 @njit(cache=True)
-def band_counts(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred, succ, nsucc,
-                out_T, out_end, out_em, out_q):
-    """Expected transition and emission counts inside the band (log space), added to ``out_*``
-    (shapes and meaning as in :func:`pairhmm._kernels.gpair.g_counts`: (S+1, S+1), (S,),
-    (C, C) on extended codes, (2, C)). Returns log P(x, y) over the band."""
-    F, logp = band_forward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred)
+def band_counts(x, y, band, graph, lp, out):
+    """Expected transition and emission counts inside the band (log space), added to ``out``
+    (a :class:`~pairhmm._kernels.bundles.GraphCounts`; shapes and meaning as in
+    :func:`pairhmm._kernels.gpair.g_counts`: (S+1, S+1), (S,), (C, C) on extended codes, (2, C)).
+    Returns log P(x, y) over the band."""
+    F, logp = band_forward(x, y, band, graph, lp)
     if logp != _NINF:
-        _band_backward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, succ, nsucc, F, logp,
-                       np.zeros(1), True, out_T, out_end, out_em, out_q)
+        _band_backward(x, y, band, graph, lp, F, logp, np.zeros(1), True, out)
     return logp
 
 
 @njit(cache=True)
-def _band_backward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, succ, nsucc, F, logp, P,
-                   counting, out_T, out_end, out_em, out_q):
+def _band_backward(x, y, band, graph, lp, F, logp, P, counting, out):
     """Backward pass over the band (two rows), combined cell by cell with the stored forward
     values ``F``: posterior match probabilities into ``P``, or with ``counting`` expected
-    transition, End and emission counts into ``out_*``."""
+    transition, End and emission counts into ``out``."""
+    lo, hi, start = band
+    kind, erow, succ, nsucc = graph.kind, graph.erow, graph.succ, graph.nsucc
+    lem, lq, lT, lend = lp
+    out_T, out_end, out_em, out_q = out
     n = x.shape[0]
     m = y.shape[0]
     S1 = lT.shape[0]
@@ -317,17 +323,19 @@ def _band_backward(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, succ, nsu
 
 
 @njit(cache=True)
-def band_viterbi(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred):
+def band_viterbi(x, y, band, graph, lp):
     """Most probable path inside the band: (log probability, states first to last).
 
     Scores are kept two rows at a time; the traceback takes one byte per band cell and state.
     """
+    lo, hi, start = band
+    kind = graph.kind
+    lend = lp.lend
     n = x.shape[0]
     m = y.shape[0]
-    S = lT.shape[0] - 1
+    S = lp.lT.shape[0] - 1
     bp = np.zeros((start[n] + hi[n] - lo[n] + 1, S), dtype=np.uint8)
-    last = _band_rows(x, y, lo, hi, start, kind, erow, lem, lq, lT, pred, npred, True, bp,
-                      np.zeros((0, 1)))
+    last = _band_rows(x, y, band, graph, lp, True, bp, np.zeros((0, 1)))
     best = _NINF
     state = 0
     for s in range(S):
@@ -358,12 +366,13 @@ def band_viterbi(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred
 
 
 @njit(cache=True)
-def band_mea(P, n, m, lo, hi, start, gx, gy):
+def band_mea(P, n, m, band, gx, gy):
     """Maximum expected accuracy path inside the band (see :func:`pair.mea_align`).
 
     ``P`` is the flat banded posterior of :func:`band_posterior`; ``gx``/``gy`` the rewards of
     unaligned residues. Returns (score, states 0 = M, 1 = X, 2 = Y).
     """
+    lo, hi, start = band
     ncell = P.shape[0]
     tb = np.zeros(ncell, dtype=np.int8)
     A = np.full((2, m + 1), _NINF)
@@ -411,8 +420,9 @@ def band_mea(P, n, m, lo, hi, start, gx, gy):
 
 
 @njit(cache=True)
-def band_gap_posteriors(P, n, m, lo, hi, start):
+def band_gap_posteriors(P, n, m, band):
     """Row and column sums of a flat banded posterior: P(x_i matched), P(y_j matched)."""
+    lo, hi, start = band
     rx = np.zeros(n)
     ry = np.zeros(m)
     for i in range(1, n + 1):
@@ -424,8 +434,7 @@ def band_gap_posteriors(P, n, m, lo, hi, start):
 
 
 @njit(cache=True)
-def band_sample(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred, F, n_samples,
-                seed):
+def band_sample(x, y, band, graph, lp, F, n_samples, seed):
     """Alignments drawn from P(path | x, y) restricted to the band, by stochastic traceback
     through the log forward values ``F`` of :func:`band_forward`.
 
@@ -436,6 +445,9 @@ def band_sample(x, y, lo, hi, start, kind, erow, lem, lq, lT, lend, pred, npred,
     states : (n_samples, n + m) int8, the state path first to last, padded with -1
     logp : (n_samples,) float64, log P(x, y, path) of each path
     """
+    lo, hi, start = band
+    kind, erow, pred, npred = graph.kind, graph.erow, graph.pred, graph.npred
+    lem, lq, lT, lend = lp
     np.random.seed(seed)
     n = x.shape[0]
     m = y.shape[0]

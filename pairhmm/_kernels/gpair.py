@@ -61,6 +61,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .bundles import GraphCounts
 from .pair import BLOCK, _NEG, _exp2i, _level, _reverse
 
 
@@ -68,8 +69,9 @@ from .pair import BLOCK, _NEG, _exp2i, _level, _reverse
 # graph tables
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _plan(kind, erow, T, pred, npred):
-    """Tables the row kernels share: (kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic).
+def _plan(kind, erow, T, pred, npred, succ, nsucc):
+    """Tables the row kernels share: (kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic,
+    succ, nsucc).
 
     ``ipred[s, :nip[s]]``: the predecessors of s without the Begin; ``ms``/``xs``/``ys``: the
     states of kind 0/1/2; ``yord``: the y-insert states in topological order of the edges
@@ -147,7 +149,7 @@ def _plan(kind, erow, T, pred, npred):
             for k in range(nip[s]):
                 if ipred[s, k] == t:
                     ypair[a] = 0
-    return kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic
+    return kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc
 
 
 @njit(cache=True)
@@ -246,7 +248,7 @@ def _fwd_y_sums(s, Fc, ic, T, ipred, nip, jy, j1):
 def _g_forward_row(i, x, T, q, prof, qyc, plan, Fp, ip, Fc, ic, SCp, LVp, SCc, LVc, tot):
     """Forward row i of every state into ``Fc[:, ic]`` from row i-1 in ``Fp[:, ip]`` (unused for
     i = 0), with the block exponents ``SC*`` and levels ``LV*`` of both rows."""
-    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc = plan
     m = prof.shape[1] - 1
     S1 = T.shape[0]
     S = S1 - 1
@@ -420,10 +422,15 @@ def _forward_full(x, T, end, q, prof, qyc, plan, Fbuf, Sbuf, Lbuf):
 
 
 @njit(cache=True)
-def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
-    """Forward matrices F (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y)."""
-    plan = _plan(kind, erow, T, pred, npred)
-    prof, qyc = _profiles(y, em, q)
+def g_forward(x, y, graph, probs):
+    """Forward matrices F (S+1, n+1, m+1), block exponents (n+1, nb) and log P(x, y).
+
+    ``graph`` is a :class:`~pairhmm._kernels.bundles.GraphArrays`, ``probs`` a
+    :class:`~pairhmm._kernels.bundles.GraphProbs` (as in every probability-space kernel here).
+    """
+    q, T, end = probs.q, probs.T, probs.end
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
+    prof, qyc = _profiles(y, probs.em, q)
     n = x.shape[0]
     m = y.shape[0]
     size = (n + 1) * (m // BLOCK + 1)
@@ -432,10 +439,11 @@ def g_forward(x, y, kind, erow, em, q, T, end, pred, npred):
 
 
 @njit(cache=True)
-def g_forward_logprob(x, y, kind, erow, em, q, T, end, pred, npred):
+def g_forward_logprob(x, y, graph, probs):
     """log P(x, y) by the forward algorithm in linear memory (two rows of every state)."""
-    plan = _plan(kind, erow, T, pred, npred)
-    prof, qyc = _profiles(y, em, q)
+    q, T, end = probs.q, probs.T, probs.end
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
+    prof, qyc = _profiles(y, probs.em, q)
     n = x.shape[0]
     m = y.shape[0]
     S1 = T.shape[0]
@@ -487,8 +495,8 @@ def _bwd_y_sums(s, Bc, ic, T, kind, succ, nsucc, Ub, j0, j1):
 
 
 @njit(cache=True)
-def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, Bc, ic, SCn, LVn,
-                    SCc, LVc, U, Ub, tot):
+def _g_backward_row(i, x, T, end, q, prof, qyc, plan, Bn, in_, Bc, ic, SCn, LVn, SCc, LVc, U, Ub,
+                    tot):
     """Backward row i of every state into ``Bc[:, ic]`` from row i+1 in ``Bn[:, in_]`` (unused
     for i = n). ``U`` (S, m+1) and ``Ub`` (S, BLOCK) are work arrays.
 
@@ -498,7 +506,8 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
     computed right to left inside the block (``Ub[s2, j - j0]``: emission times B of y-insert
     state s2 at (i, j+1), times the block factor).
     """
-    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc = plan
+    n = x.shape[0]
     m = prof.shape[1] - 1
     S1 = T.shape[0]
     S = S1 - 1
@@ -666,23 +675,13 @@ def _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bn, in_, B
 
 
 @njit(cache=True)
-def g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc):
+def g_backward(x, y, graph, probs):
     """Backward matrices B (S+1, n+1, m+1) and block exponents; B[Begin, 0, 0] = P(x, y)
-    (the Begin's other entries are 0).
-
-    ``succ[s, :nsucc[s]]`` lists the states s2 with T[s, s2] > 0.
-    """
-    # the predecessor lists are only needed for the y-insert order: rebuild them from T
+    (the Begin's other entries are 0)."""
+    T = probs.T
     S1 = T.shape[0]
-    pred = np.zeros((S1, S1), dtype=np.int64)
-    npred = np.zeros(S1, dtype=np.int64)
-    for s in range(S1):
-        for p in range(S1):
-            if T[p, s] > 0.0:
-                pred[s, npred[s]] = p
-                npred[s] += 1
-    plan = _plan(kind, erow, T, pred, npred)
-    prof, qyc = _profiles(y, em, q)
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
+    prof, qyc = _profiles(y, probs.em, probs.q)
     n = x.shape[0]
     m = y.shape[0]
     nb = m // BLOCK + 1
@@ -694,7 +693,7 @@ def g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc):
     tot = np.empty(BLOCK)
     for i in range(n, -1, -1):
         r = min(i + 1, n)
-        _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, B, r, B, i, SC[r], LV[r],
+        _g_backward_row(i, x, T, probs.end, probs.q, prof, qyc, plan, B, r, B, i, SC[r], LV[r],
                         SC[i], LV[i], U, Ub, tot)
     return B, SC
 
@@ -703,16 +702,17 @@ def g_backward(x, y, kind, erow, em, q, T, end, succ, nsucc):
 # posterior and expected counts
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True)
-def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
+def g_posterior(x, y, graph, probs):
     """P(x_i ~ y_j) summed over the pair-emitting states, shape (n, m), and log P(x, y).
 
     Only the pair states' forward rows are kept (with one pair state, in the output matrix
     itself); the backward rows are computed from the last row up, two at a time, and combined
     with them.
     """
-    plan = _plan(kind, erow, T, pred, npred)
+    q, T, end = probs.q, probs.T, probs.end
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
     ms = plan[4]
-    prof, qyc = _profiles(y, em, q)
+    prof, qyc = _profiles(y, probs.em, q)
     n = x.shape[0]
     m = y.shape[0]
     S1 = T.shape[0]
@@ -751,8 +751,8 @@ def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
     for i in range(n, 0, -1):
         c = i & 1
         p = (i + 1) & 1 if i < n else c
-        _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, R, p, R, c, SB[p], LB[p],
-                        SB[c], LB[c], U, Ub, tot)
+        _g_backward_row(i, x, T, end, q, prof, qyc, plan, R, p, R, c, SB[p], LB[p], SB[c], LB[c], U,
+                        Ub, tot)
         Pi = P[i - 1]
         for b in range(nb):
             j0 = b * BLOCK
@@ -784,7 +784,7 @@ def g_posterior(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
 
 
 @njit(cache=True)
-def _counts_row(i, x, T, q, prof, qyc, plan, F, off, Bc, c, fD, fU, fL, Tl, Ecol, Qcol, XQ, wf, tc):
+def _counts_row(i, x, probs, prof, qyc, plan, F, off, Bc, c, fD, fU, fL, Tl, Ecol, Qcol, XQ, wf, tc):
     """Transition and emission counts into the cells of row i, whole row at once, from the
     forward rows i-1 and i (``F[:, i - 1 - off]``, ``F[:, i - off]``) and backward row i.
 
@@ -795,7 +795,8 @@ def _counts_row(i, x, T, q, prof, qyc, plan, F, off, Bc, c, fD, fU, fL, Tl, Ecol
     emissions by x code, ``Qcol`` (R, m+1) y-insert emissions, ``XQ`` (R, C, m+1) x-insert
     emissions by x code.
     """
-    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc = plan
+    q, T = probs.q, probs.T
     m = prof.shape[1] - 1
     S = T.shape[0] - 1
     for s in range(S):
@@ -858,12 +859,13 @@ def _counts_row(i, x, T, q, prof, qyc, plan, F, off, Bc, c, fD, fU, fL, Tl, Ecol
 
 
 @njit(cache=True)
-def _counts_block_slow(i, x, y, em, q, T, plan, pred, npred, F, off, SF, Bc, c, sb, logp, j0, j1,
-                       out_T, out_em, out_q):
+def _counts_block_slow(i, x, y, graph, probs, F, off, SF, Bc, c, sb, logp, j0, j1, out):
     """The counts of :func:`_counts_row` for the cells j0..j1-1 of row i, cell by cell, for
     blocks whose scale factor exp(k) is outside the double range: k in (-1400, -700] is applied
     as two factors exp(k/2); beyond that each term is formed in log space."""
-    kind, erow = plan[0], plan[1]
+    kind, erow, pred, npred = graph.kind, graph.erow, graph.pred, graph.npred
+    em, q, T = probs.em, probs.q, probs.T
+    out_T, out_em, out_q = out.T, out.em, out.q
     S = T.shape[0] - 1
     ln2 = math.log(2.0)
     k_last = 0.0
@@ -934,18 +936,17 @@ FULL_COUNTS_CELLS = 4_000_000
 
 
 @njit(cache=True)
-def g_counts(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end, out_em, out_q):
-    """Add the expected counts of one pair: transitions (S+1, S+1; row S = Begin), ends (S),
-    match emissions (C, C) and per-row insert emissions (R, C). Returns log P(x, y).
+def g_counts(x, y, graph, probs, out):
+    """Add the expected counts of one pair to ``out`` (a
+    :class:`~pairhmm._kernels.bundles.GraphCounts`: transitions (S+1, S+1; row S = Begin), ends
+    (S), match emissions (C, C) and per-row insert emissions (R, C)). Returns log P(x, y).
 
-    See :func:`_g_counts_impl` (with ``full_cells = FULL_COUNTS_CELLS``)."""
-    return _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end,
-                          out_em, out_q, FULL_COUNTS_CELLS)
+    See :func:`g_counts_limited` (with ``full_cells = FULL_COUNTS_CELLS``)."""
+    return g_counts_limited(x, y, graph, probs, out, FULL_COUNTS_CELLS)
 
 
 @njit(cache=True)
-def _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, out_T, out_end, out_em,
-                   out_q, full_cells):
+def g_counts_limited(x, y, graph, probs, out, full_cells):
     """:func:`g_counts`. The forward matrices of a pair with at most ``full_cells`` state cells
     (S+1)(n+1)(m+1) are kept whole. Above that, memory is O((S+1) m sqrt(n)): a first forward
     pass keeps every K-th row (K about sqrt(n)); the backward pass then runs from the last row
@@ -953,7 +954,9 @@ def _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, ou
     (the same values), so the forward algorithm runs twice but nothing of the size of the full
     matrix is written (faulting in fresh pages for it costs more than the second pass).
     """
-    plan = _plan(kind, erow, T, pred, npred)
+    em, q, T, end = probs
+    out_T, out_end, out_em, out_q = out
+    plan = _plan(graph.kind, graph.erow, T, graph.pred, graph.npred, graph.succ, graph.nsucc)
     ipred, nip = plan[2], plan[3]
     prof, qyc = _profiles(y, em, q)
     n = x.shape[0]
@@ -1016,8 +1019,8 @@ def _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, ou
         for i in range(r1, r0 if seg > 0 else -1, -1):
             c = i & 1
             p = (i + 1) & 1 if i < n else c
-            _g_backward_row(i, n, x, T, end, q, prof, qyc, plan, succ, nsucc, Bc, p, Bc, c, SB[p],
-                            LB[p], SB[c], LB[c], U, Ub, tot)
+            _g_backward_row(i, x, T, end, q, prof, qyc, plan, Bc, p, Bc, c, SB[p], LB[p], SB[c],
+                            LB[c], U, Ub, tot)
             # per-column scale factors; blocks outside the double range go cell by cell
             for b in range(nb):
                 j0 = b * BLOCK
@@ -1056,14 +1059,13 @@ def _g_counts_impl(x, y, kind, erow, em, q, T, end, pred, npred, succ, nsucc, ou
                     l2[k] = fl_in
                 fD[j0] = fd_ed
                 fL[j0] = fl_ed
-            _counts_row(i, x, T, q, prof, qyc, plan, Fs, r0, Bc, c, fD, fU, fL, Tl, Ecol, Qcol, XQ,
+            _counts_row(i, x, probs, prof, qyc, plan, Fs, r0, Bc, c, fD, fU, fL, Tl, Ecol, Qcol, XQ,
                         wf, tc)
             for b in range(nb):
                 if slow[b]:
                     j0 = b * BLOCK
-                    _counts_block_slow(i, x, y, em, q, T, plan, pred, npred, Fs, r0, SF, Bc, c,
-                                       SB[c, b], logp, j0, min(j0 + BLOCK, m + 1), out_T, out_em,
-                                       out_q)
+                    _counts_block_slow(i, x, y, graph, probs, Fs, r0, SF, Bc, c, SB[c, b], logp,
+                                       j0, min(j0 + BLOCK, m + 1), out)
     for s in range(S):
         for k in range(nip[s] + 1):
             p = ipred[s, k] if k < nip[s] else S
@@ -1096,8 +1098,9 @@ def _sum(a):
 
 
 @njit(cache=True, parallel=True)
-def g_counts_many(seqs, offsets, pair_index, kind, erow, em, q, T, end, pred, npred, succ, nsucc):
+def g_counts_many(seqs, offsets, pair_index, graph, probs):
     """Expected counts of many pairs in parallel; per-pair outputs, summed by the caller."""
+    em, q, T = probs.em, probs.q, probs.T
     P = pair_index.shape[0]
     S1 = T.shape[0]
     C = em.shape[0]
@@ -1110,8 +1113,8 @@ def g_counts_many(seqs, offsets, pair_index, kind, erow, em, q, T, end, pred, np
     for p in prange(P):
         a = pair_index[p, 0]
         b = pair_index[p, 1]
-        ll[p] = g_counts(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]], kind, erow,
-                         em, q, T, end, pred, npred, succ, nsucc, oT[p], oE[p], oM[p], oQ[p])
+        ll[p] = g_counts(seqs[offsets[a]:offsets[a + 1]], seqs[offsets[b]:offsets[b + 1]], graph,
+                         probs, GraphCounts(oT[p], oE[p], oM[p], oQ[p]))
     return oT, oE, oM, oQ, ll
 
 
@@ -1158,7 +1161,7 @@ def _g_viterbi_row(i, x, lT, lq, lprof, lqyc, plan, Vp, ip, Vc, ic, bp, ib):
     """Viterbi row i of every state into ``Vc[:, ic]`` from row i-1 in ``Vp[:, ip]``, the best
     predecessor of each cell into ``bp[:, ib]``. Ties go to the lowest predecessor number (the
     Begin last), as in a cell-by-cell scan of ``pred``."""
-    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic = plan
+    kind, erow, ipred, nip, ms, xs, ys, yord, ypair, acyclic, succ, nsucc = plan
     m = lprof.shape[1] - 1
     S = lT.shape[0] - 1
     ninf = -np.inf
@@ -1290,17 +1293,21 @@ def _log_profiles(y, lem, lq):
 
 
 @njit(cache=True)
-def g_viterbi(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
+def g_viterbi(x, y, graph, lp):
     """Most probable state path (log space): (log probability, states first to last).
 
-    Two rows of values and one traceback byte per state and cell.
+    ``lp`` is a :class:`~pairhmm._kernels.bundles.GraphLogProbs`. Two rows of values and one
+    traceback byte per state and cell.
     """
+    kind = graph.kind
+    lem, lq, lT, lend = lp
     n = x.shape[0]
     m = y.shape[0]
     S1 = lT.shape[0]
     S = S1 - 1
     ninf = -np.inf
-    plan = _plan(kind, erow, lT, pred, npred)  # uses lT for its shape only
+    # lT: for its shape only
+    plan = _plan(kind, graph.erow, lT, graph.pred, graph.npred, graph.succ, graph.nsucc)
     lprof, lqyc = _log_profiles(y, lem, lq)
     V = np.full((S1, 2, m + 1), ninf)
     bp = np.zeros((S, n + 1, m + 1), dtype=np.uint8)
@@ -1337,14 +1344,16 @@ def g_viterbi(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
 
 
 @njit(cache=True)
-def g_viterbi_score(x, y, kind, erow, lem, lq, lT, lend, pred, npred):
+def g_viterbi_score(x, y, graph, lp):
     """log probability of the most probable path in linear memory (two rows, no traceback)."""
+    lem, lq, lT, lend = lp
     n = x.shape[0]
     m = y.shape[0]
     S1 = lT.shape[0]
     S = S1 - 1
     ninf = -np.inf
-    plan = _plan(kind, erow, lT, pred, npred)  # uses lT for its shape only
+    # lT: for its shape only
+    plan = _plan(graph.kind, graph.erow, lT, graph.pred, graph.npred, graph.succ, graph.nsucc)
     lprof, lqyc = _log_profiles(y, lem, lq)
     V = np.full((S1, 2, m + 1), ninf)
     bp = np.zeros((S, 1, m + 1), dtype=np.uint8)

@@ -18,6 +18,8 @@ that). Conventions shared by every kernel:
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -183,7 +185,6 @@ def _seq_loglik(x, lo, hi, start, trans, emis):
     """log P of one sequence in O(K) memory: the same arithmetic as _forward (same result)."""
     K = start.shape[0]
     alpha = np.empty((2, K))
-    scale = np.empty(2)
     c = x[lo]
     s = 0.0
     for k in range(K):
@@ -423,12 +424,27 @@ def viterbi_serial(x, offsets, log_start, log_trans, log_emis):
 PARALLEL_MIN_SYMBOLS = 100_000
 
 
-def pick(name, offsets):
-    """The parallel driver ``name`` for many sequences with enough symbols, else the serial one."""
+class Drivers(NamedTuple):
+    """One set of drivers: every kernel of this module over many sequences."""
+
+    estep: Callable
+    posteriors: Callable
+    loglik: Callable
+    viterbi: Callable
+
+
+#: the parallel drivers (prange over sequences) and their one-thread twins
+PARALLEL = Drivers(estep, posteriors, loglik, viterbi)
+SERIAL = Drivers(estep_serial, posteriors_serial, loglik_serial, viterbi_serial)
+
+
+def drivers(offsets):
+    """:data:`PARALLEL` for many sequences with enough symbols, else :data:`SERIAL` (the same
+    results: waking a thread pool costs more than it saves on a few short sequences)."""
     n_seq = offsets.shape[0] - 1
     if n_seq > 1 and offsets[-1] >= PARALLEL_MIN_SYMBOLS:
-        return globals()[name]
-    return globals()[name + "_serial"]
+        return PARALLEL
+    return SERIAL
 
 
 @njit(cache=True)

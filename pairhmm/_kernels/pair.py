@@ -888,7 +888,6 @@ def expected_counts(x, y, em, qx, qy, t, out, Fbuf, Sbuf, Lbuf):
     n = x.shape[0]
     m = y.shape[0]
     C = em.shape[0]
-    o_em = 12
     o_qx = 12 + C * C
     o_qy = o_qx + C
     F, SF, logp = forward_into(x, y, prof, qx, qy, qyc, t, Fbuf, Sbuf, Lbuf)

@@ -95,18 +95,8 @@ def _soft_onehot() -> np.ndarray:
     return m / m.sum(axis=1, keepdims=True)
 
 
-def _complement_codes() -> np.ndarray:
-    """Code of the complement of every DNA code (IUPAC included): shape (n_codes,), an involution."""
-    v = DNA.membership()
-    comp = np.empty(len(v), dtype=np.int64)
-    for c in range(len(v)):
-        target = v[c, ::-1]
-        comp[c] = next(d for d in range(len(v)) if np.array_equal(v[d], target))
-    return comp
-
-
 _ONEHOT = _soft_onehot()
-_COMP = _complement_codes()
+_COMP = DNA.complement_codes()  # the reverse-complement table (IUPAC included)
 
 
 def kmer_features(k: int, canonical: bool) -> tuple[np.ndarray, list[str]]:

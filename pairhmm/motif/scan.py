@@ -32,12 +32,12 @@ from ..errors import AlphabetError, InvalidParameter
 from .pvalue import ScoreDistribution, bh_by_value, check_pvalue, qvalues
 from .pwm import Background, LogOddsFilter
 
-__all__ = ["Hit", "HitTable", "Scanner", "scan", "scan_table", "build_filters", "write_hits",
-           "parse_genomic_name", "OUTPUT_FORMATS"]
+__all__ = ["Hit", "HitTable", "Scanner", "ScanPart", "scan", "scan_table", "scan_records",
+           "build_filters", "write_hits", "parse_genomic_name", "OUTPUT_FORMATS"]
 
 OUTPUT_FORMATS = ("tsv", "bed", "gff")
-_DNA_COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVNacgtryswkmbdhvn", "TGCAYRSWMKVHDBNtgcayrswmkvhdbn")
-_RNA_COMPLEMENT = str.maketrans("ACGURYSWKMBDHVNacguryswkmbdhvn", "UGCAYRSWMKVHDBNugcayrswmkvhdbn")
+_DNA_COMPLEMENT = DNA.complement_translation()
+_RNA_COMPLEMENT = RNA.complement_translation()
 #: Columns of the TSV output (FIMO's, in FIMO's order).
 TSV_COLUMNS = ("motif_id", "motif_alt_id", "sequence_name", "start", "stop", "strand", "score",
                "p-value", "q-value", "matched_sequence")
@@ -368,13 +368,23 @@ class HitTable:
 
 @functools.lru_cache(maxsize=2)
 def _complement_table(rna: bool) -> bytes:
-    """256-byte table: byte -> its complement letter (case kept; other bytes unchanged)."""
+    """256-byte table: byte -> its complement letter (case kept; other bytes unchanged), from
+    the alphabet's one complement map."""
     table = bytearray(range(256))
-    src, dst = (("ACGURYSWKMBDHVNacguryswkmbdhvn", "UGCAYRSWMKVHDBNugcayrswmkvhdbn") if rna else
-                ("ACGTRYSWKMBDHVNacgtryswkmbdhvn", "TGCAYRSWMKVHDBNtgcayrswmkvhdbn"))
-    for a, b in zip(src, dst):
-        table[ord(a)] = ord(b)
+    for a, b in (_RNA_COMPLEMENT if rna else _DNA_COMPLEMENT).items():
+        table[a] = b
     return bytes(table)
+
+
+class ScanPart(NamedTuple):
+    """The result of scanning some records (:meth:`Scanner.partial`), to be merged in order."""
+
+    names: list
+    lengths: list
+    hits: list
+    tested: np.ndarray
+    dropped: dict
+    bases_scanned: int
 
 
 class Scanner:
@@ -494,6 +504,48 @@ class Scanner:
         self._n_stored = 0
         self._pvalue_cut = math.inf  # hits with a larger p-value cannot be among the kept ones
         self.bases_scanned = 0
+
+    def options(self) -> dict[str, Any]:
+        """The settings that rebuild this scanner from its filters: ``Scanner(self.filters,
+        **self.options())`` scans the same way (a worker's scanner, see :func:`scan_records`).
+        A q-value threshold is applied by the scanner that merges the parts (:meth:`result`),
+        so a worker scans at its p-value, ``qvalue``."""
+        return dict(background=self.background, pvalue=self.pvalue, score=self.score,
+                    both_strands=self.both_strands, chunk_size=self.chunk_size,
+                    max_stored=self.max_stored)
+
+    def partial(self) -> "ScanPart":
+        """What this scanner has found so far, to be merged into another scanner with the same
+        filters and settings (:meth:`merge`): the records' names and lengths, their hits, the
+        tested positions per motif, the p-values of hits dropped under ``max_stored`` and the
+        bases scanned."""
+        return ScanPart(list(self._names), list(self._lengths), list(self._parts),
+                        self._tested.copy(), dict(self._dropped), self.bases_scanned)
+
+    def merge(self, part: "ScanPart") -> None:
+        """Add the records of a :meth:`partial` result after those scanned so far, as if this
+        scanner had scanned them (hits, tested positions, the dropped hits' p-values and so the
+        q-values are those of one scan; under ``max_stored`` the hits held are pruned again)."""
+        off = len(self._names)
+        self._names.extend(part.names)
+        self._lengths.extend(part.lengths)
+        for hits in part.hits:
+            hits = dict(hits)
+            hits["seq"] = hits["seq"] + off
+            self._parts.append(hits)
+            self._n_stored += int(hits["seq"].size)
+        for m, (vals, counts) in part.dropped.items():
+            if m in self._dropped:
+                old_v, old_c = self._dropped[m]
+                u, inv = np.unique(np.concatenate([old_v, vals]), return_inverse=True)
+                self._dropped[m] = (u, np.bincount(inv, weights=np.concatenate([old_c, counts]),
+                                                   minlength=u.size).astype(np.int64))
+            else:
+                self._dropped[m] = (vals, counts)
+        self._tested += part.tested
+        self.bases_scanned += part.bases_scanned
+        if self.max_stored is not None and self._n_stored > 2 * self.max_stored:
+            self._prune()
 
     # -- scanning -------------------------------------------------------------------------
 
@@ -715,6 +767,33 @@ class Scanner:
         warnings.warn(msg, stacklevel=3)
 
 
+#: bases of records per task when scanning on a Dask cluster
+DASK_BATCH_BASES = 4_000_000
+
+
+def scan_records(records: list, filters: list, options: dict) -> ScanPart:
+    """Task of a distributed scan: ``(name, sequence)`` records scanned by a
+    ``Scanner(filters, **options)``; returns its :meth:`Scanner.partial` result."""
+    sc = Scanner(filters, **options)
+    for name, seq in records:
+        sc.add(name, seq)
+    return sc.partial()
+
+
+def _batches(named: Iterable[tuple[str, Any]], batch_bases: int) -> Iterator[list]:
+    """Records as text, grouped into lists of about ``batch_bases`` bases (read lazily)."""
+    cur, size = [], 0
+    for name, seq in named:
+        text = seq if isinstance(seq, str) else str(getattr(seq, "seq", seq))
+        cur.append((name, text))
+        size += len(text)
+        if size >= batch_bases:
+            yield cur
+            cur, size = [], 0
+    if cur:
+        yield cur
+
+
 def _iter_named(sequences: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(sequences, (str, os.PathLike)):
         from ..seqio import iter_fasta
@@ -797,10 +876,14 @@ def scan_table(motifs: Iterable[Any], sequences: Any, background: "Background | 
     try:
         if scheduler is not None:
             # records in batches on a Dask cluster, merged in input order (same hits and q-values)
-            from ..distributed import scan_dask
+            from ..parallel import ordered_map
 
-            scan_dask(scanner, _iter_named(sequences), scheduler,
-                      progress=None if bar is None else bar.update)
+            for part in ordered_map(scan_records, _batches(_iter_named(sequences), DASK_BATCH_BASES),
+                                    scheduler=scheduler,
+                                    args=(list(scanner.filters), scanner.options())):
+                scanner.merge(part)
+                if bar is not None:
+                    bar.update(part.bases_scanned)
         else:
             for name, seq in _iter_named(sequences):
                 before = scanner.bases_scanned
