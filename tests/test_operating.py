@@ -282,6 +282,7 @@ def _commands(tmp: Path) -> list[tuple[str, list, list[str]]]:
         ("hmm score", ["hmm", "score", CASINO, ROLLS], ["-o"]),
         ("hmm sample", ["hmm", "sample", CASINO, "-n", 10], ["-o", "--states-output"]),
         ("motif scan", ["motif", "scan", MOTIFS, PROMOTERS], ["-o"]),
+        ("motif convert", ["motif", "convert", MOTIFS, "-f", "meme"], ["-o"]),
         ("motif train", ["motif", "train", pos, "--epochs", 1, "--filters", 2, "--width", 4,
                          "--no-progress"], ["-o", "--motifs", "--logos"]),
         ("motif predict", ["motif", "predict", tmp / "none.json", pos], ["-o"]),
