@@ -8,12 +8,12 @@ failures) become one line on stderr and exit code 2; SIGINT and SIGTERM stop a c
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import sys
 
 import click
+
+from ._common import LazyGroup
 
 __all__ = ["main"]
 
@@ -29,22 +29,9 @@ _COMMANDS = {
 }
 
 
-def _module_exists(mod: str) -> bool:
-    return importlib.util.find_spec(f"{__name__}.{mod}") is not None
-
-
-class _LazyGroup(click.Group):
-    """A Click group that imports a subcommand's module only when it is used."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        available = {n for n, target in _COMMANDS.items() if _module_exists(target.split(":")[0])}
-        return sorted(set(super().list_commands(ctx)) | available)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in _COMMANDS and _module_exists(_COMMANDS[name].split(":")[0]):
-            mod, attr = _COMMANDS[name].split(":")
-            return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
-        return super().get_command(ctx, name)
+class _MainGroup(LazyGroup):
+    """The ``pairhmm`` group: lazily imported subcommands, run with signal handling and
+    one-line errors and warnings."""
 
     def invoke(self, ctx: click.Context):
         from ._common import handling_signals, one_line_warnings, run_guarded
@@ -59,10 +46,11 @@ class _LazyGroup(click.Group):
         # SIGTERM (batch schedulers) stops a command like Ctrl-C: temporary files removed,
         # workers stopped, one line, exit 128 + N; warnings print as one line each
         with handling_signals(), one_line_warnings():
-            return run_guarded(lambda: super(_LazyGroup, self).invoke(ctx))
+            return run_guarded(lambda: super(_MainGroup, self).invoke(ctx))
 
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_MainGroup, lazy_commands=_COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pairhmm", prog_name="pairhmm")
 def main() -> None:
     """pairhmm: weight-sharing models for biological sequences.

@@ -1,4 +1,17 @@
-"""Shared CLI plumbing: error reporting, signals, output files, one-line warnings.
+"""Shared CLI plumbing: the option vocabulary, command classes, error reporting, signals, output
+files, one-line warnings, and the pair inputs that several commands read.
+
+Vocabulary
+----------
+Every command takes its common options from the decorators here, so one idea has one spelling
+(docs/cli.md, "Common options"): ``--threads N`` for workers, ``--progress/--no-progress`` for a
+bar on stderr over a loop (default: shown when stderr is a terminal), ``--max-iter``/``--tol`` for
+a fit that iterates to convergence, ``-f/--format`` for the format of the main output and
+``--input-format`` for an input's, ``--seed`` for randomness, ``-o/--output`` for the main output,
+``--scheduler`` for a Dask cluster. An old spelling stays one release as a hidden option
+(:func:`renamed_option`) that still works and prints one deprecation line on stderr; commands
+are :class:`Command` objects, which translate those. :class:`LazyGroup` imports a subcommand's
+module only when the subcommand is used.
 
 Output files
 ------------
@@ -22,6 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -38,7 +53,11 @@ from pairhmm._jsonio import replace_public
 T = TypeVar("T")
 
 __all__ = ["OUTPUT_PATH", "fail", "run_guarded", "atomic_output", "staged_folder", "writes", "folder",
-           "summary_to_stderr", "handling_signals", "Interrupted"]
+           "summary_to_stderr", "handling_signals", "Interrupted", "Command", "Group", "LazyGroup",
+           "renamed_option", "renamed_argument", "threads_option", "progress_option",
+           "progress_bar", "FitProgress", "fit_options", "output_option", "format_option",
+           "input_format_option", "seed_option", "scheduler_option", "using_threads",
+           "load_models_and_pairs", "load_model_and_pairs"]
 
 
 def fail(message: str) -> "click.exceptions.Exit":
@@ -346,3 +365,320 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# ------------------------------------------------------------------------------------------------
+# commands, groups and old spellings
+def _given(ctx: click.Context, name: str) -> bool:
+    """True when parameter ``name`` was set by the user (command line or environment)."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT,
+                                                  ParameterSource.DEFAULT_MAP)
+
+
+def deprecated(old: str, new: str) -> None:
+    """The one line an old spelling prints on stderr."""
+    click.echo(f"pairhmm: warning: {old} is deprecated and will be removed in the next release: "
+               f"use {new}", err=True)
+
+
+class Command(click.Command):
+    """A pairhmm subcommand. Before the body runs, every old spelling the user typed (a hidden
+    parameter from :func:`renamed_option` or :func:`renamed_argument`) prints one deprecation
+    line and hands its value to the current parameter; both spellings at once is an error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        for param in self.params:
+            renamed = getattr(param, "renamed", None)
+            if renamed is None:
+                continue
+            value = ctx.params.pop(param.name, None)
+            if not _given(ctx, param.name):
+                continue
+            dest, old, new, convert = renamed
+            if _given(ctx, dest):
+                fail(f"{old} is the old spelling of {new.split()[0]}: give {new.split()[0]} only")
+            deprecated(old, new)
+            ctx.params[dest] = convert(value)
+        return super().invoke(ctx)
+
+
+class Group(click.Group):
+    """A group whose subcommands are :class:`Command` objects (and subgroups of its own class)."""
+
+    command_class = Command
+    group_class = type
+
+
+def _module_exists(mod: str) -> bool:
+    try:
+        return importlib.util.find_spec(f"{__package__}.{mod}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class LazyGroup(Group):
+    """A group that imports a subcommand's module only when that subcommand is used.
+
+    ``lazy_commands`` maps a subcommand name to ``"module:attribute"`` inside this package; a
+    module that is not installed (an optional part) leaves its subcommands out.
+    """
+
+    def __init__(self, *args: Any, lazy_commands: "dict[str, str] | None" = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        available = {n for n, target in self.lazy_commands.items()
+                     if _module_exists(target.split(":")[0])}
+        return sorted(set(super().list_commands(ctx)) | available)
+
+    def get_command(self, ctx: click.Context, name: str) -> "click.Command | None":
+        target = self.lazy_commands.get(name)
+        if target is not None and _module_exists(target.split(":")[0]):
+            mod, attr = target.split(":")
+            return getattr(importlib.import_module(f"{__package__}.{mod}"), attr)
+        return super().get_command(ctx, name)
+
+
+class _RenamedOption(click.Option):
+    def __init__(self, *args: Any, renamed: tuple, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.renamed = renamed
+
+
+class _RenamedArgument(click.Argument):
+    def __init__(self, *args: Any, renamed: tuple, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.renamed = renamed
+
+    def get_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return []  # hidden from the usage line
+
+
+def renamed_option(*decls: str, to: str, new: str, value: "Callable[[Any], Any] | None" = None,
+                   **attrs: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A hidden old spelling ``decls`` of the parameter ``to`` (typed ``new``).
+
+    It still works for one release: :class:`Command` prints one deprecation line and passes
+    ``value(given)`` (default: the value as given) to ``to``. ``attrs`` are Click option
+    settings (``type``, ``is_flag``), normally those of the current option.
+    """
+    name = "_old_" + decls[-1].lstrip("-").replace("-", "_")
+    old = "/".join(decls)
+    attrs.setdefault("default", False if attrs.get("is_flag") else None)
+    return click.option(*decls, name, cls=_RenamedOption, hidden=True,
+                        renamed=(to, old, new, value or (lambda v: v)), **attrs)
+
+
+def renamed_argument(name: str, *, to: str, new: str, old: str,
+                     **attrs: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """An optional positional argument kept for one release as the old way to give ``to``
+    (hidden from the usage line; a deprecation line when used)."""
+    return click.argument(name, cls=_RenamedArgument, required=False, default=None,
+                          renamed=(to, old, new, lambda v: v), **attrs)
+
+
+class ChoiceWithOld(click.Choice):
+    """A choice that also accepts some old values (not shown in help or error messages)."""
+
+    def __init__(self, choices: "tuple[str, ...] | list[str]", old: "tuple[str, ...]") -> None:
+        super().__init__(list(choices))
+        self.old = tuple(old)
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and value in self.old:
+            return value
+        return super().convert(value, param, ctx)
+
+
+# ------------------------------------------------------------------------------------------------
+# the shared options (docs/cli.md, "Common options")
+def threads_option(help: str = "Threads (default: all cores); results do not depend on it."
+                   ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``--threads N``: how many workers (threads or processes) the command uses."""
+    return click.option("--threads", type=click.IntRange(1, None), default=None, metavar="N",
+                        help=help)
+
+
+@contextlib.contextmanager
+def using_threads(n: "int | None") -> Iterator[None]:
+    """Numba's parallel regions run on ``n`` threads inside the block (None: all cores)."""
+    from pairhmm._threads import numba_threads
+
+    with numba_threads(n):
+        yield
+
+
+def progress_option(what: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``--progress/--no-progress``: a bar on stderr over ``what``."""
+    return click.option("--progress/--no-progress", default=None,
+                        help=f"Progress bar over {what} on stderr [default: when stderr is a "
+                             "terminal].")
+
+
+def stderr_is_terminal() -> bool:
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
+
+
+def progress_bar(iterable: Any = None, *, total: "int | None" = None, desc: "str | None" = None,
+                 unit: str = "it", enabled: "bool | None" = None) -> Any:
+    """A tqdm bar on stderr, by the one rule of every command: shown when ``enabled`` is True
+    (``--progress``), hidden when False (``--no-progress``), and when None shown only if stderr
+    is a terminal; erased when the loop ends (the command's own output says what happened)."""
+    from tqdm import tqdm
+
+    show = stderr_is_terminal() if enabled is None else bool(enabled)
+    return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, disable=not show,
+                leave=False, dynamic_ncols=True)
+
+
+class FitProgress:
+    """A :func:`progress_bar` over the iterations of a fit, showing the current log-likelihood;
+    called as ``callback(iteration, log_likelihood)`` by the library's fits."""
+
+    def __init__(self, total: int, desc: str, enabled: "bool | None") -> None:
+        self.bar = progress_bar(total=total, desc=desc, unit="it", enabled=enabled)
+
+    def __call__(self, iteration: int, log_likelihood: float) -> None:
+        self.bar.update(1)
+        # an iteration takes far longer than a redraw: show every new log-likelihood
+        self.bar.set_postfix_str(f"logL={log_likelihood:.4f}", refresh=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+    def __enter__(self) -> "FitProgress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def fit_options(max_iter: int, tol: float, *, min_iter: int = 0,
+                max_iter_help: str = "Maximum Baum-Welch iterations.",
+                tol_help: str = "Stop when the log-likelihood (nats) gains less than this."
+                ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``--max-iter N`` and ``--tol T`` of a fit that iterates to convergence."""
+    def deco(fn: Callable[..., T]) -> Callable[..., T]:
+        fn = click.option("--tol", type=click.FloatRange(min=0.0), default=tol, show_default=True,
+                          metavar="T", help=tol_help)(fn)
+        return click.option("--max-iter", type=click.IntRange(min=min_iter), default=max_iter,
+                            show_default=True, metavar="N", help=max_iter_help)(fn)
+    return deco
+
+
+def output_option(help: str, *, required: bool = False, name: str = "output"
+                  ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``-o/--output FILE``: the command's main output (default: standard output)."""
+    attrs: dict[str, Any] = {"required": True} if required else {"default": "-"}
+    return click.option("-o", "--output", name, type=OUTPUT_PATH, metavar="FILE", help=help,
+                        **attrs)
+
+
+def format_option(choices: "tuple[str, ...] | list[str]", default: "str | None", help: str, *,
+                  old: "tuple[str, ...]" = ()) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``-f/--format``: the format of the main output (``old``: values kept for one release)."""
+    kind = ChoiceWithOld(choices, old) if old else click.Choice(list(choices))
+    return click.option("-f", "--format", "fmt", type=kind, default=default,
+                        show_default=default is not None, help=f"Output format: {help}")
+
+
+def input_format_option(help: str, *, choices: "tuple[str, ...] | list[str] | None" = None,
+                        name: str = "input_format"
+                        ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``--input-format FMT``: the format of an input file (default: detected)."""
+    kind: Any = click.Choice(list(choices)) if choices else str
+    return click.option("--input-format", name, type=kind, default=None,
+                        metavar=None if choices else "FMT", help=help)
+
+
+def seed_option(default: "int | None", help: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``--seed S``: seeds every random choice of the command (same seed, same output)."""
+    return click.option("--seed", type=int, default=default, show_default=default is not None,
+                        metavar="S", help=help)
+
+
+def scheduler_option(help: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``--scheduler ADDRESS``: run the work on a Dask cluster."""
+    return click.option("--scheduler", default=None, metavar="ADDRESS",
+                        help=f"{help} Needs pairhmm[distributed]; see docs/distributed.md.")
+
+
+# ------------------------------------------------------------------------------------------------
+# pair inputs (align, score, posterior, train, test-symmetry)
+def load_models_and_pairs(files: tuple[str, ...], model_path: "str | None", preset: "str | None",
+                          alphabet: "str | None", all_pairs: bool = False,
+                          consecutive: bool = False, mode: "str | None" = None):
+    """Read the pairs and choose a model for each: ``(models, pairs)``, ``models[k]`` for
+    ``pairs[k]`` (one shared object per alphabet).
+
+    With --model, --alphabet or --preset every pair uses that alphabet (records that look like
+    another one get a warning); otherwise each pair's alphabet is detected from its two
+    sequences, and a pair mixing nucleotide and protein is an error. Library errors propagate.
+    """
+    from pairhmm import PairHMM
+    from pairhmm.alphabet import AlphabetWarning, alphabet_mismatches, pair_alphabets
+    from pairhmm.seqio import read_pairs
+
+    if model_path and preset:
+        fail("give either --model or --preset, not both")
+    pairs = read_pairs(files, all_pairs=all_pairs, consecutive=consecutive)
+    model = PairHMM.load(model_path) if model_path else None
+    if model is not None and alphabet and alphabet != model.alphabet.name:
+        fail(f"--alphabet {alphabet} does not match the model's alphabet ({model.alphabet.name})")
+    forced = model.alphabet.name if model is not None else alphabet or preset
+    if forced is not None:
+        if model is None:
+            model = PairHMM.preset(preset or forced)
+            if model.alphabet.name != forced:
+                fail(f"--preset {preset} is for {model.alphabet.name} but --alphabet is {forced}")
+        models = [model] * len(pairs)
+    else:
+        by_name: dict = {}
+        models = []
+        for alpha in pair_alphabets(pairs):
+            if alpha.name not in by_name:
+                by_name[alpha.name] = PairHMM.preset(alpha.name)
+            models.append(by_name[alpha.name])
+    if mode is not None:
+        changed = {id(m): (m if m.mode == mode else m.copy(mode=mode)) for m in models}
+        models = [changed[id(m)] for m in models]
+    # encode every sequence once up front: bad characters fail before anything is written
+    for m, (rx, ry) in zip(models, pairs):
+        m.encode(rx)
+        m.encode(ry)
+    if forced is not None:  # readable with the forced alphabet, but do they look like it?
+        records = {id(r): r for p in pairs for r in p}.values()
+        odd = alphabet_mismatches(records, models[0].alphabet)
+        if odd:
+            how = "the model" if model_path else "--alphabet" if alphabet else "--preset"
+            more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+            warnings.warn(f"{len(odd)} sequence(s) do not look like {models[0].alphabet.name}, "
+                          f"which {how} sets: {', '.join(odd[:3])}{more}", AlphabetWarning,
+                          stacklevel=2)
+    return models, pairs
+
+
+def load_model_and_pairs(files: tuple[str, ...], model_path: "str | None", preset: "str | None",
+                         alphabet: "str | None", all_pairs: bool = False,
+                         consecutive: bool = False, mode: "str | None" = None):
+    """Like :func:`load_models_and_pairs` for commands that need one model for every pair
+    (training, the posterior matrix): pairs of two alphabets are an error."""
+    from pairhmm.errors import AlphabetError
+
+    models, pairs = load_models_and_pairs(files, model_path, preset, alphabet, all_pairs,
+                                          consecutive, mode)
+    kinds: dict = {}
+    for k, m in enumerate(models, 1):
+        kinds.setdefault(m.alphabet.name, k)
+    if len(kinds) > 1:
+        detail = ", ".join(f"{name} (first: pair #{k})" for name, k in kinds.items())
+        raise AlphabetError(f"mixed alphabets: the pairs are {detail}; this command needs one "
+                            "alphabet: split the input, or pass --alphabet")
+    return models[0], pairs

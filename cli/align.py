@@ -10,7 +10,9 @@ import click
 
 from pairhmm.alnio import OUTPUT_FORMATS
 
-from ._common import OUTPUT_PATH, atomic_output, fail, writes
+from ._common import (OUTPUT_PATH, Command, atomic_output, fail, format_option,
+                      load_model_and_pairs, load_models_and_pairs, output_option, progress_bar,
+                      progress_option, scheduler_option, seed_option, threads_option, writes)
 
 #: what `align -f` writes (pairhmm.alnio: each read back by its format's standard reader)
 ALIGNMENT_FORMATS = list(OUTPUT_FORMATS)
@@ -88,80 +90,6 @@ def band_options(default: str, allow_auto: bool = True) -> Callable:
     return deco
 
 
-def load_models_and_pairs(files: tuple[str, ...], model_path: str | None, preset: str | None,
-                          alphabet: str | None, all_pairs: bool = False, consecutive: bool = False,
-                          mode: str | None = None):
-    """Read the pairs and choose a model for each: ``(models, pairs)``, ``models[k]`` for
-    ``pairs[k]`` (one shared object per alphabet).
-
-    With --model, --alphabet or --preset every pair uses that alphabet (records that look like
-    another one get a warning); otherwise each pair's alphabet is detected from its two
-    sequences, and a pair mixing nucleotide and protein is an error. Library errors propagate.
-    """
-    import warnings
-
-    from pairhmm import PairHMM
-    from pairhmm.alphabet import AlphabetWarning, alphabet_mismatches, pair_alphabets
-    from pairhmm.seqio import read_pairs
-
-    if model_path and preset:
-        fail("give either --model or --preset, not both")
-    pairs = read_pairs(files, all_pairs=all_pairs, consecutive=consecutive)
-    model = PairHMM.load(model_path) if model_path else None
-    if model is not None and alphabet and alphabet != model.alphabet.name:
-        fail(f"--alphabet {alphabet} does not match the model's alphabet ({model.alphabet.name})")
-    forced = model.alphabet.name if model is not None else alphabet or preset
-    if forced is not None:
-        if model is None:
-            model = PairHMM.preset(preset or forced)
-            if model.alphabet.name != forced:
-                fail(f"--preset {preset} is for {model.alphabet.name} but --alphabet is {forced}")
-        models = [model] * len(pairs)
-    else:
-        by_name: dict = {}
-        models = []
-        for alpha in pair_alphabets(pairs):
-            if alpha.name not in by_name:
-                by_name[alpha.name] = PairHMM.preset(alpha.name)
-            models.append(by_name[alpha.name])
-    if mode is not None:
-        changed = {id(m): (m if m.mode == mode else m.copy(mode=mode)) for m in models}
-        models = [changed[id(m)] for m in models]
-    # encode every sequence once up front: bad characters fail before anything is written
-    for m, (rx, ry) in zip(models, pairs):
-        m.encode(rx)
-        m.encode(ry)
-    if forced is not None:  # readable with the forced alphabet, but do they look like it?
-        records = {id(r): r for p in pairs for r in p}.values()
-        odd = alphabet_mismatches(records, models[0].alphabet)
-        if odd:
-            how = "the model" if model_path else "--alphabet" if alphabet else "--preset"
-            more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
-            warnings.warn(f"{len(odd)} sequence(s) do not look like {models[0].alphabet.name}, "
-                          f"which {how} sets: {', '.join(odd[:3])}{more}", AlphabetWarning,
-                          stacklevel=2)
-    return models, pairs
-
-
-def load_model_and_pairs(files: tuple[str, ...], model_path: str | None, preset: str | None,
-                         alphabet: str | None, all_pairs: bool = False, consecutive: bool = False,
-                         mode: str | None = None):
-    """Like :func:`load_models_and_pairs` for commands that need one model for every pair
-    (training, the posterior matrix): pairs of two alphabets are an error."""
-    from pairhmm.errors import AlphabetError
-
-    models, pairs = load_models_and_pairs(files, model_path, preset, alphabet, all_pairs,
-                                          consecutive, mode)
-    kinds: dict = {}
-    for k, m in enumerate(models, 1):
-        kinds.setdefault(m.alphabet.name, k)
-    if len(kinds) > 1:
-        detail = ", ".join(f"{name} (first: pair #{k})" for name, k in kinds.items())
-        raise AlphabetError(f"mixed alphabets: the pairs are {detail}; this command needs one "
-                            "alphabet: split the input, or pass --alphabet")
-    return models[0], pairs
-
-
 def _runs(models: list) -> list[tuple[Any, int, int]]:
     """(model, start, end) of each run of consecutive pairs that share a model."""
     out: list = []
@@ -174,7 +102,7 @@ def _runs(models: list) -> list[tuple[Any, int, int]]:
 
 
 # ------------------------------------------------------------------------------------------------
-@click.command()
+@click.command(cls=Command)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--method", type=click.Choice(["mea", "viterbi", "sample"]), default="mea",
               show_default=True,
@@ -182,29 +110,21 @@ def _runs(models: list) -> list[tuple[Any, int, int]]:
                    "path; sample: --samples alignments per pair drawn from the posterior.")
 @click.option("--samples", type=click.IntRange(1, None), default=10, show_default=True,
               help="With --method sample: alignments drawn per pair.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="With --method sample: random seed (the same seed gives the same samples).")
+@seed_option(0, "With --method sample: random seed (the same seed gives the same samples).")
 @model_options
 @click.option("--all", "all_pairs", is_flag=True,
               help="Align every record of A with every record of B (one file: all vs all).")
-@click.option("-f", "--format", "fmt", type=click.Choice(ALIGNMENT_FORMATS), default="text",
-              show_default=True, help="Output format: a text view, json, or a standard alignment format "
-                   "(docs/cli.md says how each is written).")
-@click.option("-o", "--output", default="-", type=OUTPUT_PATH,
-              help="Output file (default: standard output).")
+@format_option(ALIGNMENT_FORMATS, "text", "a text view, json, or a standard alignment format "
+               "(docs/cli.md says how each is written).")
+@output_option("Output file (default: standard output).")
 @click.option("--gap-factor", default=0.0, show_default=True, type=float,
               help="MEA only: reward for each residue correctly left unaligned (0 = ProbCons).")
 @click.option("--min-posterior", default=None, type=click.FloatRange(0.0, 1.0),
               help="Show columns whose posterior probability is below this in lower case.")
-@click.option("--threads", type=click.IntRange(1, None), default=None,
-              help="Worker processes for many pairs (default: all cores). Output is identical "
-                   "for any value.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run on a Dask cluster (scheduler address, e.g. tcp://host:8786); needs "
-                   "pairhmm[distributed].")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on stderr (default: when stderr is a terminal and there are "
-                   "several pairs).")
+@threads_option("Worker processes for many pairs (default: all cores). Output is identical "
+                "for any value.")
+@scheduler_option("Run on a Dask cluster (scheduler address, e.g. tcp://host:8786).")
+@progress_option("the pairs (--method sample: the alignments)")
 @band_options("auto")
 @writes(output="-o")
 def align(files, method, samples, seed, model_path, preset, alphabet, max_memory, mode, all_pairs,
@@ -237,7 +157,8 @@ def align(files, method, samples, seed, model_path, preset, alphabet, max_memory
             fail("--method sample runs in this process; drop --scheduler")
         stream = _samples(models, pairs, samples, seed, limit, band, band_guide, kmer)
         stream = _band_notes(stream, band, max_memory)
-        stream = _progress(stream, len(pairs) * samples, "alignments", progress)
+        stream = progress_bar(stream, total=len(pairs) * samples, unit="alignments",
+                              enabled=progress)
     else:
         # one model per alphabet: consecutive pairs of one alphabet go through one batch
         stream = itertools.chain.from_iterable(
@@ -246,7 +167,7 @@ def align(files, method, samples, seed, model_path, preset, alphabet, max_memory
                         band=band, band_guide=band_guide, kmer=kmer)
             for m, a, b in _runs(models))
         stream = _band_notes(stream, band, max_memory)
-        stream = _progress(stream, len(pairs), "pairs", progress)
+        stream = progress_bar(stream, total=len(pairs), unit="pairs", enabled=progress)
     # results are written as they arrive (in input order) into a temporary file that replaces
     # the output only when every pair has succeeded
     with atomic_output(output) as fh, AlignmentWriter(
@@ -306,32 +227,20 @@ def _edge_warning(aln: Any, what: str) -> None:
                    f"{aln.band_edge_cells} cell(s); a wider --band may give a better one", err=True)
 
 
-def _progress(it, total: int, unit: str, enabled: bool | None):
-    import sys
-
-    if enabled is None:
-        enabled = total > 1 and sys.stderr.isatty()
-    if not enabled:
-        return it
-    from tqdm import tqdm
-
-    return tqdm(it, total=total, unit=unit, file=sys.stderr, dynamic_ncols=True)
-
-
 # ------------------------------------------------------------------------------------------------
-@click.command()
+@click.command(cls=Command)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @model_options
 @click.option("--all", "all_pairs", is_flag=True, help="Score every pair (see `align --all`).")
-@click.option("-o", "--output", default="-", type=OUTPUT_PATH)
-@click.option("--threads", type=click.IntRange(1, None), default=None,
-              help="Worker processes for many pairs (default: all cores).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run on a Dask cluster (scheduler address); needs pairhmm[distributed].")
+@output_option("TSV file (default: standard output).")
+@threads_option("Worker processes for many pairs (default: all cores). Output is identical "
+                "for any value.")
+@scheduler_option("Run on a Dask cluster (scheduler address).")
+@progress_option("the pairs")
 @band_options("none", allow_auto=False)
 @writes(output="-o")
 def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, output, threads,
-          scheduler, band, band_guide, kmer):
+          scheduler, progress, band, band_guide, kmer):
     """Score pairs: forward log-likelihood, log-odds and Viterbi log-probability (TSV).
 
     All three are computed in linear memory, so this works on pairs far larger than `align`.
@@ -349,7 +258,8 @@ def score(files, model_path, preset, alphabet, max_memory, mode, all_pairs, outp
                     band_guide=band_guide, kmer=kmer) for m, a, b in _runs(models))
     with atomic_output(output) as fh:
         fh.write("x\ty\tx_len\ty_len\tlog_likelihood\tlog_odds\tviterbi_logprob\n")
-        for (rx, ry), (ll, lo, vit) in zip(pairs, scores):
+        scores = progress_bar(scores, total=len(pairs), unit="pairs", enabled=progress)
+        for (ll, lo, vit), (rx, ry) in zip(scores, pairs):
             fh.write(f"{rx.id}\t{ry.id}\t{len(rx)}\t{len(ry)}\t{_f(ll)}\t{_f(lo)}\t{_f(vit)}\n")
 
 
@@ -358,11 +268,11 @@ def _f(v: float) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-@click.command()
+@click.command(cls=Command)
 @click.argument("files", nargs=2, type=click.Path(dir_okay=False))
 @model_options
-@click.option("-o", "--output", required=True, type=OUTPUT_PATH,
-              help="Matrix file: .npy (NumPy) or anything else for TSV (rows = x, columns = y).")
+@output_option("Matrix file: .npy (NumPy) or anything else for TSV (rows = x, columns = y).",
+               required=True)
 @click.option("--plot", "plot_path", default=None, type=OUTPUT_PATH,
               help="Also draw the matrix as a PNG (needs the `plot` extra: matplotlib).")
 @band_options("none", allow_auto=False)

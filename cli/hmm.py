@@ -7,7 +7,6 @@ library, write the output atomically. Errors become one line on stderr and exit 
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from typing import Iterator
 
@@ -16,7 +15,9 @@ import numpy as np
 
 from pairhmm.errors import ZeroProbabilityError
 
-from ._common import atomic_output, fail, writes
+from ._common import (FitProgress, Group, atomic_output, fail, fit_options, format_option,
+                      output_option, progress_bar, progress_option, renamed_option, seed_option,
+                      threads_option, using_threads, writes)
 
 __all__ = ["hmm"]
 
@@ -24,7 +25,7 @@ __all__ = ["hmm"]
 _BATCH_SYMBOLS = 2_000_000
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 def hmm() -> None:
     """Tied-parameter hidden Markov models with discrete emissions (TiedHMM)."""
 
@@ -100,13 +101,10 @@ def _model_alphabet(model, alphabet: str | None = None, symbols: str | None = No
 
 def _batches(path: str, alpha, progress: bool | None, what: str) -> Iterator[tuple[list[str], list[np.ndarray]]]:
     """Encoded FASTA records in batches of about ``_BATCH_SYMBOLS`` symbols."""
-    from tqdm import tqdm
-
     from pairhmm.alphabet import encode
     from pairhmm.seqio import iter_fasta
 
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(desc=what, unit=" seq", disable=not show, file=sys.stderr, leave=False)
+    bar = progress_bar(desc=what, unit="seq", enabled=progress)
     ids: list[str] = []
     seqs: list[np.ndarray] = []
     size = 0
@@ -159,9 +157,8 @@ def _state_names(text: str | None, n_states: int) -> list[str] | None:
     return names
 
 
-_progress_opt = click.option(
-    "--progress/--no-progress", default=None,
-    help="Progress bar on stderr [default: when stderr is a terminal].")
+_THREADS_HELP = ("Threads over the sequences (default: all cores; results do not depend on "
+                 "it).")
 _symbols_opt = click.option(
     "--symbols", default=None,
     help="Custom alphabet: its letters in code order, e.g. 123456 for dice rolls.")
@@ -173,7 +170,7 @@ _alphabet_opt = click.option(
 # ------------------------------------------------------------------------------ fit
 @hmm.command("fit")
 @click.argument("fasta", metavar="FASTA")
-@click.option("-o", "--output", required=True, help="Model file to write (JSON).")
+@output_option("Model file to write (JSON).", required=True)
 @click.option("--states", type=int, default=None, help="Number of hidden states.")
 @click.option("--model", "init_model", default=None,
               help="Start from this model file (its structure and parameters) instead of --states.")
@@ -186,26 +183,25 @@ _alphabet_opt = click.option(
 @click.option("--transition-labels", default=None,
               help="Label matrix (entries with one label share a probability, -1 = impossible): "
                    "a file with one row per line, or rows separated by ';', e.g. '0,1;1,0'.")
-@click.option("--n-iter", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Maximum Baum-Welch iterations (EM stops earlier once it converges; a fit "
-                   "that reaches this many gets a warning).")
-@click.option("--tol", type=float, default=1e-4, show_default=True,
-              help="Stop when the log-likelihood gains less than this.")
+@fit_options(1000, 1e-4, min_iter=1,
+             max_iter_help="Maximum Baum-Welch iterations (EM stops earlier once it converges; a "
+                           "fit that reaches this many gets a warning).",
+             tol_help="Stop when the log-likelihood gains less than this.")
+@renamed_option("--n-iter", to="max_iter", new="--max-iter", type=click.IntRange(min=1))
 @click.option("--pseudocount", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Added to every expected count (Dirichlet prior = 1 + pseudocount).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random starts.")
+@seed_option(0, "Seed of the random starts.")
 @click.option("--n-init", type=click.IntRange(min=1), default=10, show_default=True,
               help="Random starts (EM finds a local maximum): each runs to convergence and the "
                    "most likely is kept. A --model with parameters starts once.")
-@_progress_opt
+@threads_option(_THREADS_HELP)
+@progress_option("reading and the Baum-Welch iterations")
 @writes(output="-o")
 def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
             alphabet: str | None, symbols: str | None, tie_emissions: tuple[str, ...],
-            transition_labels: str | None, n_iter: int, tol: float, pseudocount: float,
-            seed: int, n_init: int, progress: bool | None) -> None:
+            transition_labels: str | None, max_iter: int, tol: float, pseudocount: float,
+            seed: int, n_init: int, threads: int | None, progress: bool | None) -> None:
     """Fit a TiedHMM to the sequences of FASTA by Baum-Welch and save it as JSON."""
-    from tqdm import tqdm
-
     from pairhmm.hmm import TiedHMM
 
     groups = _parse_groups(tie_emissions)
@@ -230,21 +226,15 @@ def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
                         alphabet=spec, random_state=seed)
     prior = 1.0 + pseudocount
     model.startprob_prior = model.transmat_prior = model.emissionprob_prior = prior
-    model.n_iter, model.tol = n_iter, tol
+    model.n_iter, model.tol = max_iter, tol
     seqs = []
     for _, batch in _batches(fasta, alpha, progress, "reading"):
         seqs.extend(batch)
-    show = sys.stderr.isatty() if progress is None else progress
     starts = n_init if model.init_params else 1
-    with tqdm(total=n_iter * starts, desc="Baum-Welch", unit=" iter", disable=not show,
-              file=sys.stderr, leave=False) as bar:
-        def tick(it: int, objective: float) -> None:
-            bar.set_postfix(loglik=f"{objective:.6g}")
-            bar.update(1)
-
+    with FitProgress(max_iter * starts, "Baum-Welch", progress) as bar, using_threads(threads):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(seqs, callback=tick, n_init=starts)
+            model.fit(seqs, callback=bar, n_init=starts)
     from pairhmm.hmm import ConvergenceWarning
 
     for w in caught:
@@ -253,12 +243,13 @@ def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
     hist = model.monitor_.history
     if not model.monitor_.reached_tol:
         gain = f"still gaining {hist[-1] - hist[-2]:.3g} > --tol {tol:g}" if len(hist) >= 2 else ""
-        click.echo(f"pairhmm: warning: Baum-Welch did not converge in --n-iter {n_iter} "
+        click.echo(f"pairhmm: warning: Baum-Welch did not converge in --max-iter {max_iter} "
                    f"iterations ({gain}); the model is written but may be far from the "
-                   "maximum: raise --n-iter".replace(" ()", ""), err=True)
+                   "maximum: raise --max-iter".replace(" ()", ""), err=True)
     with atomic_output(output) as fh:
         fh.write(model.to_json_text())
-    ll = model.score(seqs)
+    with using_threads(threads):
+        ll = model.score(seqs)
     n = sum(s.size for s in seqs)
     conv = "converged" if model.monitor_.reached_tol else "NOT converged"
     scores = getattr(model, "init_scores_", None)
@@ -273,19 +264,20 @@ def fit_cmd(fasta: str, output: str, states: int | None, init_model: str | None,
 @hmm.command("decode")
 @click.argument("model_path", metavar="MODEL")
 @click.argument("fasta", metavar="FASTA")
-@click.option("-o", "--output", default="-", show_default=True, help="Output file ('-' = stdout).")
-@click.option("--format", "fmt", type=click.Choice(["tsv", "bed"]), default="tsv", show_default=True,
-              help="tsv: seq_id, start, end, state with a header; bed: BED4 (name = state). "
-                   "Both 0-based, half-open.")
+@output_option("Output file (default: standard output).")
+@format_option(["tsv", "bed"], "tsv", "tsv: seq_id, start, end, state with a header; bed: BED4 "
+               "(name = state). Both 0-based, half-open.")
 @click.option("--algorithm", type=click.Choice(["viterbi", "map"]), default="viterbi",
               show_default=True, help="viterbi: most probable path; map: most probable state "
                                       "at each position (posterior decoding).")
 @click.option("--state-names", default=None, help="Comma-separated names for the states.")
 @_symbols_opt
-@_progress_opt
+@threads_option(_THREADS_HELP)
+@progress_option("the sequences")
 @writes(output="-o")
 def decode_cmd(model_path: str, fasta: str, output: str, fmt: str, algorithm: str,
-               state_names: str | None, symbols: str | None, progress: bool | None) -> None:
+               state_names: str | None, symbols: str | None, threads: int | None,
+               progress: bool | None) -> None:
     """Decode the hidden state path of each FASTA record, written as segments."""
     model = _load(model_path)
     alpha = _model_alphabet(model, None, symbols)
@@ -295,7 +287,8 @@ def decode_cmd(model_path: str, fasta: str, output: str, fmt: str, algorithm: st
             fh.write("seq_id\tstart\tend\tstate\n")
         for ids, seqs in _batches(fasta, alpha, progress, "decoding"):
             try:
-                _, path = model.decode(seqs, algorithm=algorithm)
+                with using_threads(threads):
+                    _, path = model.decode(seqs, algorithm=algorithm)
             except ZeroProbabilityError as e:
                 fail(f"{ids[e.index]} {e.reason}")
             lo = 0
@@ -308,12 +301,13 @@ def decode_cmd(model_path: str, fasta: str, output: str, fmt: str, algorithm: st
 @hmm.command("score")
 @click.argument("model_path", metavar="MODEL")
 @click.argument("fasta", metavar="FASTA")
-@click.option("-o", "--output", default="-", show_default=True, help="Output file ('-' = stdout).")
+@output_option("Output file (default: standard output).")
 @_symbols_opt
-@_progress_opt
+@threads_option(_THREADS_HELP)
+@progress_option("the sequences")
 @writes(output="-o")
 def score_cmd(model_path: str, fasta: str, output: str, symbols: str | None,
-              progress: bool | None) -> None:
+              threads: int | None, progress: bool | None) -> None:
     """Log-likelihood (natural log) of each FASTA record: TSV seq_id, length, loglik."""
     model = _load(model_path)
     alpha = _model_alphabet(model, None, symbols)
@@ -321,7 +315,8 @@ def score_cmd(model_path: str, fasta: str, output: str, symbols: str | None,
     with atomic_output(output) as fh:
         fh.write("seq_id\tlength\tloglik\n")
         for ids, seqs in _batches(fasta, alpha, progress, "scoring"):
-            ll = model.score_per_sequence(seqs)
+            with using_threads(threads):
+                ll = model.score_per_sequence(seqs)
             for rid, s, v in zip(ids, seqs, ll.tolist()):
                 fh.write(f"{rid}\t{s.size}\t{v:.6f}\n")
             total += float(np.sum(ll))
@@ -331,18 +326,19 @@ def score_cmd(model_path: str, fasta: str, output: str, symbols: str | None,
 # ------------------------------------------------------------------------------ sample
 @hmm.command("sample")
 @click.argument("model_path", metavar="MODEL")
-@click.option("-o", "--output", default="-", show_default=True, help="FASTA output ('-' = stdout).")
+@output_option("FASTA output (default: standard output).")
 @click.option("-n", "--length", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Length of each sequence.")
 @click.option("--count", type=click.IntRange(min=1), default=1, show_default=True,
               help="Number of sequences.")
-@click.option("--seed", type=int, default=None, help="Random seed (default: unpredictable).")
+@seed_option(None, "Random seed (default: unpredictable).")
 @click.option("--states-output", default=None,
               help="Also write the true state paths as TSV segments to this file.")
 @_symbols_opt
+@progress_option("the sequences")
 @writes(output="-o", states_output="--states-output")
 def sample_cmd(model_path: str, output: str, length: int, count: int, seed: int | None,
-               states_output: str | None, symbols: str | None) -> None:
+               states_output: str | None, symbols: str | None, progress: bool | None) -> None:
     """Generate sequences from a model (FASTA), optionally with their state paths."""
     model = _load(model_path)
     alpha = _model_alphabet(model, None, symbols)
@@ -354,7 +350,7 @@ def sample_cmd(model_path: str, output: str, length: int, count: int, seed: int 
     with atomic_output(output) as fh, states_ctx as sh:
         if states_output:
             sh.write("seq_id\tstart\tend\tstate\n")
-        for i in range(count):
+        for i in progress_bar(range(count), unit="seq", enabled=progress):
             x, states = model.sample(length, random_state=rng)
             text = letters[x].tobytes().decode("ascii")
             fh.write(f">sample{i + 1}\n")

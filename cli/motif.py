@@ -3,46 +3,25 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
-import sys
 import warnings
 
 import click
 
-from ._common import atomic_output, fail, writes
+from ._common import (LazyGroup, atomic_output, fail, format_option, input_format_option,
+                      output_option, progress_option, renamed_argument, renamed_option,
+                      scheduler_option, stderr_is_terminal, threads_option, using_threads, writes)
 
 __all__ = ["motif"]
 
-#: subcommands that live in motif_learn.py (the CNN learner), loaded only when used
-_LEARN_COMMANDS = ("train", "predict")
-_LEARN_MODULE = "pairhmm.cli.motif_learn"
+#: what `motif convert -f` writes (pairhmm.motif.WRITE_FORMATS)
+_WRITE_FORMATS = ("jaspar", "meme", "transfac", "pfm", "clusterbuster")
+_INPUT_HELP = "(jaspar, meme, transfac, pfm, sites, homer, ...); detected when omitted."
 
 
-def _learn_available() -> bool:
-    try:
-        return importlib.util.find_spec(_LEARN_MODULE) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-class _MotifGroup(click.Group):
-    """The motif group; ``train`` and ``predict`` come from motif_learn.py if it exists."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        names = set(super().list_commands(ctx))
-        if _learn_available():
-            names |= set(_LEARN_COMMANDS)
-        return sorted(names)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in _LEARN_COMMANDS and _learn_available():
-            return getattr(importlib.import_module(_LEARN_MODULE), name, None)
-        return super().get_command(ctx, name)
-
-
-@click.group(cls=_MotifGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             # the CNN motif learner (an optional module), loaded only when used
+             lazy_commands={"train": "motif_learn:train", "predict": "motif_learn:predict"})
 def motif() -> None:
     """Known motifs as shared-weight filters: scan sequences, convert motif files."""
 
@@ -55,12 +34,11 @@ def _echo_warnings(caught: list) -> None:
 @motif.command("scan")
 @click.argument("motifs", metavar="MOTIFS")
 @click.argument("fasta", metavar="FASTA")
-@click.option("-o", "--output", default="-", show_default=True, help="Output file ('-' = stdout).")
-@click.option("--format", "fmt", type=click.Choice(["tsv", "bed", "gff"]), default="tsv",
-              show_default=True, help="tsv: FIMO columns (1-based); bed: BED6 + p-value; gff: GFF3.")
-@click.option("--motif-format", default=None,
-              help="Motif file format (jaspar, meme, transfac, pfm, sites, homer, ...); "
-                   "detected when omitted.")
+@output_option("Output file (default: standard output).")
+@format_option(["tsv", "bed", "gff"], "tsv",
+               "tsv: FIMO columns (1-based); bed: BED6 + p-value; gff: GFF3.")
+@input_format_option("Format of MOTIFS " + _INPUT_HELP, name="motif_format")
+@renamed_option("--motif-format", to="motif_format", new="--input-format")
 @click.option("--motif", "motif_ids", multiple=True, metavar="ID",
               help="Scan only this motif (ID, or name when one motif has it); repeatable.")
 @click.option("--pvalue", type=float, default=None,
@@ -90,17 +68,17 @@ def _echo_warnings(caught: list) -> None:
 @click.option("--parse-genomic-coord", is_flag=True,
               help="Sequence names like chr1:1000-2000 (1-based start, as FIMO) give genome "
                    "coordinates: the chromosome becomes the sequence name and positions shift.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar over bases scanned [default: when stderr is a terminal].")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Scan batches of records on a Dask cluster (scheduler address); needs "
-                   "pairhmm[distributed]. Same hits and q-values as a local scan.")
+@threads_option("Threads of the scan (default: all cores; the hits do not depend on it).")
+@progress_option("the bases scanned")
+@scheduler_option("Scan batches of records on a Dask cluster (scheduler address). Same hits "
+                  "and q-values as a local scan.")
 @writes(output="-o")
 def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str | None,
              motif_ids: tuple[str, ...], pvalue: float | None, qv_thresh: float | None,
              score: float | None, bg: str, pseudocount: float, sort: str, max_hits: int | None,
              max_stored_scores: int | None, best_per_sequence: bool, forward_only: bool,
-             parse_genomic_coord: bool, progress: bool | None, scheduler: str | None) -> None:
+             parse_genomic_coord: bool, threads: int | None, progress: bool | None,
+             scheduler: str | None) -> None:
     """Scan FASTA (plain or gzipped) for every motif in MOTIFS, both strands.
 
     Windows holding N or another ambiguity code never produce a hit. Output is sorted by motif,
@@ -117,8 +95,8 @@ def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str |
     if max_stored_scores is not None and max_stored_scores < 1:
         fail(f"invalid --max-stored-scores = {max_stored_scores}: must be a positive integer")
     if progress is None:
-        progress = sys.stderr.isatty()
-    with warnings.catch_warnings(record=True) as caught:
+        progress = stderr_is_terminal()
+    with warnings.catch_warnings(record=True) as caught, using_threads(threads):
         warnings.simplefilter("always")
         found = read_motifs(motifs, motif_format)
         if motif_ids:
@@ -147,25 +125,30 @@ def scan_cmd(motifs: str, fasta: str, output: str, fmt: str, motif_format: str |
 
 @motif.command("convert")
 @click.argument("source", metavar="INPUT")
-@click.argument("dest", metavar="OUTPUT")
-@click.option("--from", "src_fmt", default=None, help="Input format (detected when omitted).")
-@click.option("--to", "dst_fmt", type=click.Choice(["jaspar", "meme", "transfac", "pfm", "clusterbuster"]),
-              default=None, help="Output format (from OUTPUT's extension when omitted).")
-@writes(dest="OUTPUT")
-def convert_cmd(source: str, dest: str, src_fmt: str | None, dst_fmt: str | None) -> None:
+@renamed_argument("dest", to="output", new="-o/--output OUTPUT", old="the OUTPUT argument")
+@output_option("Motif file to write (default: standard output).", name="output")
+@format_option(_WRITE_FORMATS, None, "jaspar, meme, transfac, pfm or clusterbuster [default: "
+               "from the extension of -o].")
+@renamed_option("--to", to="fmt", new="-f/--format", type=click.Choice(list(_WRITE_FORMATS)))
+@input_format_option("Format of INPUT " + _INPUT_HELP)
+@renamed_option("--from", to="input_format", new="--input-format")
+@writes(output="-o")
+def convert_cmd(source: str, output: str, fmt: str | None, input_format: str | None) -> None:
     """Convert a motif file between formats (jaspar, meme, transfac, pfm, clusterbuster)."""
     from pairhmm.motif import read_motifs, write_motifs
 
-    if dst_fmt is None:
-        ext = os.path.splitext(dest)[1].lower().lstrip(".")
-        dst_fmt = {"jaspar": "jaspar", "meme": "meme", "txt": "meme", "transfac": "transfac",
-                   "dat": "transfac", "pfm": "pfm", "cb": "clusterbuster"}.get(ext)
-        if dst_fmt is None:
-            fail(f"cannot tell the output format from {dest!r}: give --to")
+    if fmt is None:
+        ext = os.path.splitext(output)[1].lower().lstrip(".") if output != "-" else ""
+        fmt = {"jaspar": "jaspar", "meme": "meme", "txt": "meme", "transfac": "transfac",
+               "dat": "transfac", "pfm": "pfm", "cb": "clusterbuster"}.get(ext)
+        if fmt is None:
+            where = "standard output" if output == "-" else repr(output)
+            fail(f"cannot tell the output format from {where}: give -f/--format")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        found = read_motifs(source, src_fmt)
+        found = read_motifs(source, input_format)
     _echo_warnings(caught)
-    with atomic_output(dest) as fh:
-        write_motifs(found, fh, dst_fmt)
-    click.echo(f"pairhmm: wrote {len(found)} motif(s) as {dst_fmt} to {dest}", err=True)
+    with atomic_output(output) as fh:
+        write_motifs(found, fh, fmt)
+    where = "standard output" if output == "-" else output
+    click.echo(f"pairhmm: wrote {len(found)} motif(s) as {fmt} to {where}", err=True)

@@ -7,12 +7,12 @@ Registered lazily by the ``motif`` group (``cli/motif.py``) as the module attrib
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
-from ._common import (OUTPUT_PATH, atomic_output, folder, run_guarded, staged_folder,
-                      summary_to_stderr, writes)
+from ._common import (OUTPUT_PATH, Command, atomic_output, folder, output_option, progress_bar,
+                      progress_option, renamed_option, run_guarded, seed_option, staged_folder,
+                      summary_to_stderr, threads_option, writes)
 
 __all__ = ["train", "predict"]
 
@@ -48,11 +48,10 @@ def _motif_format(path: str, fmt: str | None) -> str:
     return {"jaspar": "jaspar", "transfac": "transfac", "pfm": "pfm"}.get(ext, "meme")
 
 
-@click.command("train")
+@click.command("train", cls=Command)
 @click.argument("positives", type=click.Path(dir_okay=False, allow_dash=False))
 @click.argument("negatives", required=False, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "model_path", required=True, type=OUTPUT_PATH,
-              help="Trained model (JSON).")
+@output_option("Trained model (JSON).", required=True, name="model_path")
 @click.option("--motifs", "motifs_path", type=OUTPUT_PATH,
               help="Write the learned filters as PWMs (most important first).")
 @click.option("--motif-format", type=click.Choice(_MOTIF_FORMATS),
@@ -113,17 +112,19 @@ def _motif_format(path: str, fmt: str | None) -> str:
               help="PWM export sharpness: p ∝ exp(beta·W) (default: |output weight| per filter).")
 @click.option("--trim", default=None, type=float,
               help="Drop flanking PWM columns with less information (bits) than this.")
-@click.option("--seed", default=0, show_default=True, type=int,
-              help="Random seed (initialisation, validation split, batches, shuffled negatives).")
-@click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@seed_option(0, "Random seed (initialisation, validation split, batches, shuffled negatives).")
+@threads_option()
+@progress_option("the epochs (with the losses and validation AUROC)")
+@renamed_option("-q", "--quiet", to="progress", new="--no-progress", is_flag=True,
+                value=lambda v: False)
 @writes(model_path="-o", motifs_path="--motifs", logos_dir=folder("--logos"))
 def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir, labeled,
           n_filters, width, rc_shared, augment_rc, conjoin, strand_pooling, palindromic, pooling,
           activation,
           dropout, init, init_scale,
           l2, kmer, kmer_l2, kmer_learning_rate, n_models, learning_rate, batch_size,
-          max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads, quiet):
+          max_epochs, patience, validation_fraction, pwm_from, beta, trim, seed, threads,
+          progress):
     """Train a motif CNN on POSITIVES (bound) vs NEGATIVES (unbound).
 
     Without NEGATIVES, POSITIVES is either labeled (--labeled, or a tabular file) or every positive
@@ -157,22 +158,18 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                          random_state=seed)
         bar = None
 
-        def progress(entry: dict) -> None:
+        def tick(entry: dict) -> None:
             nonlocal bar
-            if quiet:
-                return
             if bar is None:  # opened at the first epoch, so input errors print no empty bar
-                from tqdm import tqdm
-
-                bar = tqdm(total=max_epochs * n_models, desc="epochs", unit="epoch",
-                           file=sys.stderr, leave=True)
+                bar = progress_bar(total=max_epochs * n_models, desc="epochs", unit="epoch",
+                                   enabled=progress)
             bar.update(1)
             bar.set_postfix(loss=f"{entry['train_loss']:.4f}", val_loss=f"{entry['val_loss']:.4f}",
                             val_auroc=f"{entry['val_auroc']:.4f}")
 
         named = _named(ids, seqs, sources)
         try:
-            model.fit(named, labels, callback=progress)
+            model.fit(named, labels, callback=tick)
         finally:
             if bar is not None:
                 bar.close()
@@ -214,12 +211,11 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
     run_guarded(body)
 
 
-@click.command("predict")
+@click.command("predict", cls=Command)
 @click.argument("model_path", type=click.Path(dir_okay=False))
 @click.argument("sequences", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", default="-", type=OUTPUT_PATH,
-              help="Output TSV (default stdout).")
-@click.option("--threads", default=None, type=click.IntRange(1), help="Threads (default: all cores).")
+@output_option("Output TSV (default: standard output).")
+@threads_option()
 @writes(output="-o")
 def predict(model_path, sequences, output, threads):
     """Score SEQUENCES (FASTA or tabular) with a trained motif CNN.

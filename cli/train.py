@@ -14,14 +14,16 @@ log-likelihood) goes to standard error when it is a terminal.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any, Callable
 
 import click
 
 from pairhmm.alnio import INPUT_FORMATS
 
-from ._common import OUTPUT_PATH, atomic_output, fail, summary_to_stderr, writes
+from ._common import (Command, FitProgress, atomic_output, deprecated, fail, fit_options,
+                      format_option, input_format_option, load_model_and_pairs, output_option,
+                      progress_option, renamed_option, scheduler_option, seed_option,
+                      summary_to_stderr, threads_option, writes)
 
 ALIGNMENT_FORMATS = list(INPUT_FORMATS)
 FREEZABLE = ("match", "insert", "delta", "epsilon", "tau", "flank_loop")
@@ -29,14 +31,15 @@ FREEZABLE = ("match", "insert", "delta", "epsilon", "tau", "flank_loop")
 
 # ------------------------------------------------------------------------------------------------
 def input_options(fn: Callable) -> Callable:
-    """Options shared by both commands: how to read PAIRS and which model starts the fit."""
+    """Options shared by both commands: how to read PAIRS, which model starts the fit, and how
+    the E-step runs (threads, cluster, progress bar)."""
     for opt in reversed([
         click.option("--from-alignments", "from_alignments", is_flag=True,
                      help="FILES are alignments (aligned FASTA, Clustal, Stockholm, GCG MSF, PHYLIP, "
                           "A2M, NEXUS; plain or gzipped)."),
-        click.option("--format", "aln_format", type=click.Choice(ALIGNMENT_FORMATS), default=None,
-                     help="Alignment format with --from-alignments (default: detected from each "
-                          "file's content)."),
+        input_format_option("Format of the alignments with --from-alignments (default: "
+                            "detected from each file's content).", choices=ALIGNMENT_FORMATS,
+                            name="aln_format"),
         click.option("--model", "model_path", type=click.Path(dir_okay=False), default=None,
                      help="Starting model JSON (default: the preset of the alphabet)."),
         click.option("--preset", type=click.Choice(["dna", "rna", "protein"]), default=None,
@@ -45,12 +48,15 @@ def input_options(fn: Callable) -> Callable:
                      help="Sequence alphabet (auto-detected otherwise)."),
         click.option("--mode", type=click.Choice(["global", "semiglobal", "local"]), default=None,
                      help="End-gap model of the trained model (default: the start model's)."),
-        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-                     help="Threads for the E-step (default: all cores; results do not depend on it)."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
-        click.option("--scheduler", default=None, metavar="ADDRESS",
-                     help="Run the E-step on a Dask cluster (scheduler address); needs "
-                          "pairhmm[distributed]. Results equal the local run."),
+        threads_option("Threads for the E-step (default: all cores; results do not depend on "
+                       "it)."),
+        renamed_option("-j", "--jobs", to="threads", new="--threads",
+                       type=click.IntRange(min=1)),
+        progress_option("the Baum-Welch iterations (with the log-likelihood)"),
+        renamed_option("-q", "--quiet", to="progress", new="--no-progress", is_flag=True,
+                       value=lambda v: False),
+        scheduler_option("Run the E-step on a Dask cluster (scheduler address). Results equal "
+                         "the local run."),
     ]):
         fn = opt(fn)
     return fn
@@ -62,10 +68,8 @@ def training_options(max_iter: int, tol: float, pseudocount_help: str,
     """Baum-Welch options shared by `train` and `test-symmetry` (only the defaults differ)."""
     def deco(fn: Callable) -> Callable:
         for opt in reversed([
-            click.option("--max-iter", default=max_iter, show_default=True,
-                         type=click.IntRange(min=0), help="Maximum Baum-Welch iterations (of each fit)."),
-            click.option("--tol", default=tol, show_default=True, type=click.FloatRange(min=0.0),
-                         help=tol_help),
+            fit_options(max_iter, tol, max_iter_help="Maximum Baum-Welch iterations (of each fit).",
+                        tol_help=tol_help),
             click.option("--freeze", default=None, metavar="LIST",
                          help="Comma-separated parameters kept at their start value: "
                               f"{', '.join(FREEZABLE)}."),
@@ -74,7 +78,7 @@ def training_options(max_iter: int, tol: float, pseudocount_help: str,
             click.option("--init", type=click.Choice(["model", "random"]), default="model",
                          show_default=True,
                          help="Start from the model's values or from random ones with its structure."),
-            click.option("--seed", type=int, default=None, help="Random seed for --init random."),
+            seed_option(None, "Random seed for --init random."),
         ]):
             fn = opt(fn)
         return fn
@@ -108,9 +112,7 @@ def load_inputs(files: tuple[str, ...], from_alignments: bool, aln_format: str |
 
     if not from_alignments:
         if aln_format:
-            fail("--format applies to --from-alignments only")
-        from .align import load_model_and_pairs
-
+            fail("--input-format applies to --from-alignments only")
         model, pairs = load_model_and_pairs(files, model_path, preset, alphabet,
                                             consecutive=len(files) == 1, mode=mode)
         return model, pairs, None
@@ -147,24 +149,6 @@ def load_inputs(files: tuple[str, ...], from_alignments: bool, aln_format: str |
         warnings.warn(f"{len(odd)} sequence(s) do not look like {model.alphabet.name}: "
                       f"{', '.join(odd[:3])}{more}", AlphabetWarning, stacklevel=2)
     return model, pairs, alignments
-
-
-class Progress:
-    """tqdm bar on stderr with the current log-likelihood (silent when stderr is not a terminal)."""
-
-    def __init__(self, total: int, desc: str, quiet: bool) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=total, desc=desc, unit="it", file=sys.stderr,
-                        disable=True if quiet else None, leave=False, dynamic_ncols=True)
-
-    def __call__(self, iteration: int, log_likelihood: float) -> None:
-        self.bar.update(1)
-        # an iteration takes far longer than a redraw: show every new log-likelihood
-        self.bar.set_postfix_str(f"logL={log_likelihood:.4f}", refresh=True)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -236,11 +220,13 @@ def _parse_freeze(text: str | None) -> list[str] | None:
 
 
 # ------------------------------------------------------------------------------------------------
-@click.command()
+@click.command(cls=Command)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=OUTPUT_PATH,
-              help="Model JSON to write ('-' = standard output; the summary then goes to stderr).")
+@output_option("Model JSON to write ('-' = standard output; the summary then goes to stderr).",
+               required=True)
 @input_options
+@renamed_option("--format", to="aln_format", new="--input-format",
+                type=click.Choice(ALIGNMENT_FORMATS))
 @click.option("--untied", is_flag=True,
               help="Untie InsertX and InsertY (separate delta, epsilon and insert emissions).")
 @click.option("--asymmetric-match", is_flag=True,
@@ -252,9 +238,9 @@ def _parse_freeze(text: str | None) -> list[str] | None:
               help="With --from-alignments: refine the counted model by Baum-Welch on the "
                    "unaligned row pairs (default: count only). Without it Baum-Welch always runs.")
 @writes(output="-o")
-def train(files, output, from_alignments, aln_format, model_path, preset, alphabet, mode, jobs,
-          quiet, scheduler, untied, asymmetric_match, max_iter, tol, freeze, pseudocount, baum_welch, init,
-          seed):
+def train(files, output, from_alignments, aln_format, model_path, preset, alphabet, mode, threads,
+          progress, scheduler, untied, asymmetric_match, max_iter, tol, freeze, pseudocount,
+          baum_welch, init, seed):
     """Learn pair-HMM parameters: Baum-Welch on unaligned pairs, or counting on alignments.
 
     FILES: two FASTA files (record i of the first with record i of the second), one FASTA file of
@@ -289,13 +275,10 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
         how.append(f"counted on {len(alignments)} alignment(s), pseudocount {pc:g}")
     if alignments is None or baum_welch:
         pc = 1.0 if pseudocount is None else pseudocount
-        bar = Progress(max_iter + 1, "Baum-Welch", quiet)
-        try:
+        with FitProgress(max_iter + 1, "Baum-Welch", progress) as bar:
             model = model.fit(pairs, max_iter=max_iter, tol=tol, pseudocount=pc, freeze=frozen,
-                              init=init, random_state=seed, n_jobs=jobs, callback=bar,
+                              init=init, random_state=seed, n_jobs=threads, callback=bar,
                               scheduler=scheduler)
-        finally:
-            bar.close()
         how.append(f"Baum-Welch (tol {tol:g} nats, pseudocount {pc:g})")
     table = summary_table(model, start, len(pairs), "; then ".join(how))
     with atomic_output(output) as fh:
@@ -305,7 +288,7 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
 
 
 # ------------------------------------------------------------------------------------------------
-@click.command("test-symmetry")
+@click.command("test-symmetry", cls=Command)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @input_options
 @training_options(500, 1e-6, "Dirichlet pseudocount added to every count of both fits "
@@ -317,12 +300,15 @@ def train(files, output, from_alignments, aln_format, model_path, preset, alphab
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0.0, 1.0,
                                                                                 min_open=True),
               help="Significance level for the one-line conclusion.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of a table.")
-@click.option("-o", "--output", default="-", type=OUTPUT_PATH,
-              help="Write the table (or JSON) here instead of standard output.")
+# --format ALIGNMENT-FORMAT (the input's, before -f/--format named the output's) still works
+@format_option(["table", "json"], "table", "table (with a one-line conclusion) or json "
+               "(statistic, df, p-value, both log-likelihoods and both fitted models).",
+               old=tuple(ALIGNMENT_FORMATS))
+@renamed_option("--json", to="fmt", new="-f json", is_flag=True, value=lambda v: "json")
+@output_option("Write the table (or JSON) here instead of standard output.")
 @writes(output="-o")
-def test_symmetry(files, from_alignments, aln_format, model_path, preset, alphabet, mode, jobs,
-                  quiet, scheduler, max_iter, tol, freeze, pseudocount, init, seed, alpha, as_json,
+def test_symmetry(files, from_alignments, aln_format, model_path, preset, alphabet, mode, threads,
+                  progress, scheduler, max_iter, tol, freeze, pseudocount, init, seed, alpha, fmt,
                   output):
     """Likelihood-ratio test of symmetric indels: tied vs untied InsertX/InsertY.
 
@@ -333,22 +319,24 @@ def test_symmetry(files, from_alignments, aln_format, model_path, preset, alphab
     """
     from pairhmm.train import symmetry_test
 
+    if fmt in ALIGNMENT_FORMATS:  # the old meaning of --format: the input's format
+        if aln_format is not None:
+            fail(f"--format {fmt} is the old spelling of --input-format: give --input-format only")
+        deprecated(f"--format {fmt}", f"--input-format {fmt}")
+        aln_format, fmt = fmt, "table"
     frozen = _parse_freeze(freeze)
     start, pairs, _ = load_inputs(files, from_alignments, aln_format, model_path, preset,
                                   alphabet, mode)
     pc = 0.0 if pseudocount is None else pseudocount
     if init == "random":  # one random start shared by both fits (max_iter=0: no EM step)
         start = start.fit(pairs, max_iter=0, init="random", random_state=seed, freeze=frozen,
-                          n_jobs=jobs, scheduler=scheduler)
-    bar = Progress(3 * (max_iter + 1), "tied and untied fits", quiet)
-    try:
-        res = symmetry_test(pairs, model=start, max_iter=max_iter, tol=tol, n_jobs=jobs,
+                          n_jobs=threads, scheduler=scheduler)
+    with FitProgress(3 * (max_iter + 1), "tied and untied fits", progress) as bar:
+        res = symmetry_test(pairs, model=start, max_iter=max_iter, tol=tol, n_jobs=threads,
                             callback=bar, scheduler=scheduler, pseudocount=pc, freeze=frozen)
-    finally:
-        bar.close()
     reject = res.pvalue < alpha
     with atomic_output(output) as fh:
-        if as_json:
+        if fmt == "json":
             json.dump({
                 "statistic": res.statistic, "df": res.df, "pvalue": res.pvalue,
                 "alpha": alpha, "reject_symmetric": bool(reject), "pairs": len(pairs),

@@ -81,7 +81,7 @@ def test_cli_scheduler_option(client, pairs, tmp_path):
     assert local.exit_code == remote.exit_code == 0, remote.stderr
     assert local.stdout == remote.stdout
     out = tmp_path / "m.json"
-    r = CliRunner().invoke(main, ["train", str(f), "-o", str(out), "--max-iter", "2", "-q",
+    r = CliRunner().invoke(main, ["train", str(f), "-o", str(out), "--max-iter", "2", "--no-progress",
                                   "--scheduler", addr])
     assert r.exit_code == 0, r.stderr
     assert out.exists()

@@ -525,7 +525,7 @@ def test_balibase_style_msf_trains(tmp_path):
     with pytest.raises(ValueError):  # why pairhmm reads MSF with Bio.AlignIO
         list(Align.parse(str(path), "msf"))
     out = tmp_path / "m.json"
-    r = run("train", "--from-alignments", path, "-o", out, "-q")
+    r = run("train", "--from-alignments", path, "-o", out, "--no-progress")
     assert r.exit_code == 0, r.stderr
     assert "pairs            3" in r.stdout and out.exists()
 
@@ -533,7 +533,7 @@ def test_balibase_style_msf_trains(tmp_path):
 def test_pfam_stockholm_and_fasta_alignment_train(tmp_path):
     sto = tmp_path / "PF00042_seed.txt"
     sto.write_text(PFAM)
-    r = run("train", "--from-alignments", sto, "-o", tmp_path / "m.json", "-q")
+    r = run("train", "--from-alignments", sto, "-o", tmp_path / "m.json", "--no-progress")
     assert r.exit_code == 0, r.stderr
     assert "pairs            3" in r.stdout and "alphabet         protein" in r.stdout
 

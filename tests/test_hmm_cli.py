@@ -30,7 +30,7 @@ def rolls(data_dir):
 def test_fit_decode_score(tmp_path, rolls, data_dir):
     out = tmp_path / "fit.json"
     r = _run("fit", rolls, "--states", 2, "--symbols", "123456", "--tie-emissions", "",
-             "--n-iter", 5, "--seed", 1, "-o", out)
+             "--max-iter", 5, "--seed", 1, "-o", out)
     assert r.exit_code == 0, r.output
     model = TiedHMM.load(out)
     assert model.n_states == 2 and json.loads(out.read_text())["format"] == "pairhmm.TiedHMM"
@@ -63,7 +63,7 @@ def test_fit_with_labels_and_model_start(tmp_path, data_dir):
     fasta = data_dir / "hmm" / "islands.fasta"
     out = tmp_path / "chain.json"
     r = _run("fit", fasta, "--model", data_dir / "hmm" / "duration_chain.json", "-o", out,
-             "--n-iter", 3)
+             "--max-iter", 3)
     assert r.exit_code == 0
     m = TiedHMM.load(out)
     loop = m.transmat_[np.asarray(m.transition_labels) == 2]
@@ -71,7 +71,7 @@ def test_fit_with_labels_and_model_start(tmp_path, data_dir):
     out2 = tmp_path / "lab.json"
     r = _run("fit", fasta, "--states", 4, "--alphabet", "dna", "--transition-labels",
              "0,1,2,2;1,0,2,2;3,3,4,5;3,3,5,4", "--tie-emissions", "0,1", "--tie-emissions", "2,3",
-             "--n-iter", 3, "-o", out2)
+             "--max-iter", 3, "-o", out2)
     assert r.exit_code == 0, r.output
     m = TiedHMM.load(out2)
     t, e = m.transmat_, m.emissionprob_
@@ -117,7 +117,7 @@ def test_real_process(tmp_path, data_dir):
     out = tmp_path / "m.json"
     p = subprocess.run([sys.executable, "-m", "pairhmm", "hmm", "fit",
                         str(data_dir / "hmm" / "casino_rolls.fasta"), "--states", "2",
-                        "--symbols", "123456", "--n-iter", "2", "-o", str(out)],
+                        "--symbols", "123456", "--max-iter", "2", "-o", str(out)],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "log-likelihood" in p.stderr and TiedHMM.load(out).n_symbols == 6

@@ -62,7 +62,7 @@ def cnn_model(tmp_path_factory) -> Path:
     seqs = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(20)]
     (d / "pos.fa").write_text("".join(f">p{i}\n{s}\n" for i, s in enumerate(seqs)))
     r = run("motif", "train", d / "pos.fa", "-o", d / "m.json", "--filters", "2", "--width", "5",
-            "--epochs", "1", "-q", "--pwm-from", "weights")
+            "--epochs", "1", "--no-progress", "--pwm-from", "weights")
     assert r.exit_code == 0, r.stderr
     return d / "m.json"
 
@@ -243,7 +243,7 @@ def test_tabular_positives_beside_negatives_keep_their_labels(tmp_path):
         bad.write_text(">n1 ACGTACGTAC 1\n>n2 ACGTACGTAA 0\n")
         load_training_data(tab, bad)
     r = run("motif", "train", tab, neg, "-o", tmp_path / "m.json", "--filters", "1", "--width",
-            "3", "--epochs", "1", "-q", "--pwm-from", "weights", "--validation-fraction", "0.34")
+            "3", "--epochs", "1", "--no-progress", "--pwm-from", "weights", "--validation-fraction", "0.34")
     assert r.exit_code == 0, r.stderr
     assert "trained on 6 sequences (2 bound, 4 unbound)" in r.stdout
 
@@ -302,7 +302,7 @@ def test_forced_alphabet_that_disagrees_warns(tmp_path):
     assert "which the model sets" in r.stderr
     sto = tmp_path / "d.sto"
     sto.write_text(f"# STOCKHOLM 1.0\nd1 {DNA1}\nd2 {DNA2}\n//\n")
-    r = run("train", "--from-alignments", sto, "--alphabet", "protein", "-o", tmp_path / "m.json", "-q")
+    r = run("train", "--from-alignments", sto, "--alphabet", "protein", "-o", tmp_path / "m.json", "--no-progress")
     assert r.exit_code == 0 and "do not look like protein: d1, d2" in r.stderr
 
 

@@ -107,14 +107,14 @@ def test_scan_bad_motif_file(tmp_path, example):
 def test_convert_roundtrip(example, tmp_path):
     motifs, _ = example
     meme = tmp_path / "m.meme"
-    r = run("motif", "convert", motifs, meme)
+    r = run("motif", "convert", motifs, "-o", meme)
     assert r.exit_code == 0, r.output
     assert meme.read_text().startswith("MEME version 4")
     back = tmp_path / "back.transfac"
-    assert run("motif", "convert", meme, back).exit_code == 0
+    assert run("motif", "convert", meme, "-o", back).exit_code == 0
     assert back.read_text().count("//") == 5
-    r = run("motif", "convert", motifs, tmp_path / "x.unknown")
-    assert r.exit_code == 2 and "give --to" in r.stderr
+    r = run("motif", "convert", motifs, "-o", tmp_path / "x.unknown")
+    assert r.exit_code == 2 and "give -f/--format" in r.stderr
 
 
 def test_real_process(example, tmp_path):
@@ -131,9 +131,10 @@ def test_real_process(example, tmp_path):
 
 
 def test_motif_group_lists_learner_commands_only_when_present(monkeypatch):
-    from pairhmm.cli import motif as motif_cli
+    from pairhmm.cli import _common
 
-    monkeypatch.setattr(motif_cli, "_learn_available", lambda: False)
+    exists = _common._module_exists
+    monkeypatch.setattr(_common, "_module_exists", lambda mod: mod != "motif_learn" and exists(mod))
     r = run("motif", "--help")
     assert "scan" in r.stdout and "convert" in r.stdout and "train" not in r.stdout
     assert run("motif", "train").exit_code == 2  # no such command

@@ -67,11 +67,11 @@ def test_train_positives_only_uses_shuffled_negatives(tmp_path):
     pf, _, _, _ = write_sets(tmp_path, n=30)
     model = tmp_path / "m.json"
     r = CliRunner().invoke(train, [str(pf), "-o", str(model), "--filters", "2", "--width", "9",
-                                   "--epochs", "2", "-q"])
+                                   "--epochs", "2", "--no-progress"])
     assert r.exit_code == 0, r.output
     assert "60 sequences (30 bound, 30 unbound)" in r.output
     r = CliRunner().invoke(train, [str(pf), "-o", str(model), "--filters", "2", "--width", "9",
-                                   "--epochs", "2", "-q", "--pwm-from", "sites", "--init", "data",
+                                   "--epochs", "2", "--no-progress", "--pwm-from", "sites", "--init", "data",
                                    "--motifs", str(tmp_path / "m.meme")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "m.meme").read_text().startswith("MEME version")
@@ -82,7 +82,7 @@ def test_train_with_kmer_term_and_averaged_models(tmp_path):
     pf, nf, pos, _ = write_sets(tmp_path)
     model = tmp_path / "m.json"
     r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
-                                   "--width", "9", "--epochs", "2", "-q", "--kmer", "4",
+                                   "--width", "9", "--epochs", "2", "--no-progress", "--kmer", "4",
                                    "--kmer-l2", "0.01", "--kmer-learning-rate", "0.02",
                                    "--models", "2"])
     assert r.exit_code == 0, r.output
@@ -103,7 +103,7 @@ def test_train_strand_blind_conjoined(tmp_path):
     pf, nf, pos, _ = write_sets(tmp_path)
     model = tmp_path / "m.json"
     r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
-                                   "--width", "9", "--epochs", "2", "-q", "--no-rc",
+                                   "--width", "9", "--epochs", "2", "--no-progress", "--no-rc",
                                    "--augment-rc", "--conjoin"])
     assert r.exit_code == 0, r.output
     m = MotifCNN.load(model)
@@ -119,7 +119,7 @@ def test_train_with_strand_mean_pooling(tmp_path):
     pf, nf, pos, _ = write_sets(tmp_path)
     model = tmp_path / "m.json"
     r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
-                                   "--width", "9", "--epochs", "2", "-q", "--strand-pooling", "mean"])
+                                   "--width", "9", "--epochs", "2", "--no-progress", "--strand-pooling", "mean"])
     assert r.exit_code == 0, r.output
     m = MotifCNN.load(model)
     assert m.strand_pooling == "mean"
@@ -139,7 +139,7 @@ def test_predict_tabular_reports_auroc(tmp_path):
                    + "".join(f">n{i} {s} 0\n" for i, s in enumerate(neg)))
     model = tmp_path / "m.json"
     r = CliRunner().invoke(train, [str(tab), "-o", str(model), "--filters", "2", "--width", "9",
-                                   "--epochs", "2", "-q"])
+                                   "--epochs", "2", "--no-progress"])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(predict, [str(model), str(tab), "-o", str(tmp_path / "p.tsv")])
     assert r.exit_code == 0
@@ -156,7 +156,7 @@ def test_train_bad_input_exit_2(tmp_path, content, message):
     bad = tmp_path / "bad.fa"
     bad.write_text(content)
     model = tmp_path / "m.json"
-    r = CliRunner().invoke(train, [str(bad), "-o", str(model), "--width", "9", "-q"])
+    r = CliRunner().invoke(train, [str(bad), "-o", str(model), "--width", "9", "--no-progress"])
     assert r.exit_code == 2
     assert message in r.stderr and r.stderr.startswith("pairhmm: error:")
     assert not model.exists()
@@ -166,7 +166,7 @@ def test_train_single_class_exit_2(tmp_path):
     fa = tmp_path / "one.fa"
     fa.write_text(">a 1\nACGTACGTACGT\n>b 1\nACGTTTGTACGT\n")
     r = CliRunner().invoke(train, [str(fa), "--labeled", "-o", str(tmp_path / "m.json"),
-                                                  "--width", "5", "-q"])
+                                                  "--width", "5", "--no-progress"])
     assert r.exit_code == 2 and "single class" in r.stderr
 
 
@@ -174,7 +174,7 @@ def test_predict_bad_sequence_names_file_and_record(tmp_path):
     pf, nf, _, _ = write_sets(tmp_path)
     model = tmp_path / "m.json"
     assert CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--filters", "2",
-                                      "--width", "9", "--epochs", "1", "-q"]).exit_code == 0
+                                      "--width", "9", "--epochs", "1", "--no-progress"]).exit_code == 0
     bad = tmp_path / "q.fa"
     bad.write_text(">ok\nACGTACGTACGT\n>short\nACGT\n")
     r = CliRunner().invoke(predict, [str(model), str(bad)])
@@ -188,7 +188,7 @@ def test_train_and_predict_read_standard_input(tmp_path):
     pf, nf, pos, _ = write_sets(tmp_path)
     model = tmp_path / "m.json"
     r = CliRunner().invoke(train, ["-", str(nf), "-o", str(model), "--filters", "2", "--width",
-                                   "9", "--epochs", "1", "-q"], input=pf.read_text())
+                                   "9", "--epochs", "1", "--no-progress"], input=pf.read_text())
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(predict, [str(model), "-"], input=pf.read_text())
     assert r.exit_code == 0, r.output
@@ -228,7 +228,7 @@ def test_real_process(tmp_path):
     pf, nf, _, _ = write_sets(tmp_path, n=30)
     model = tmp_path / "m.json"
     cmd = [sys.executable, "-m", "pairhmm", "motif", "train", str(pf), str(nf), "-o", str(model),
-           "--filters", "2", "--width", "9", "--epochs", "2", "-q", "--threads", "1"]
+           "--filters", "2", "--width", "9", "--epochs", "2", "--no-progress", "--threads", "1"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     r = subprocess.run([sys.executable, "-m", "pairhmm", "motif", "predict", str(model), str(pf),

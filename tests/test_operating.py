@@ -282,8 +282,9 @@ def _commands(tmp: Path) -> list[tuple[str, list, list[str]]]:
         ("hmm score", ["hmm", "score", CASINO, ROLLS], ["-o"]),
         ("hmm sample", ["hmm", "sample", CASINO, "-n", 10], ["-o", "--states-output"]),
         ("motif scan", ["motif", "scan", MOTIFS, PROMOTERS], ["-o"]),
+        ("motif convert", ["motif", "convert", MOTIFS, "-f", "meme"], ["-o"]),
         ("motif train", ["motif", "train", pos, "--epochs", 1, "--filters", 2, "--width", 4,
-                         "-q"], ["-o", "--motifs", "--logos"]),
+                         "--no-progress"], ["-o", "--motifs", "--logos"]),
         ("motif predict", ["motif", "predict", tmp / "none.json", pos], ["-o"]),
     ]
 
@@ -381,7 +382,7 @@ def test_motif_train_with_stdout_model_keeps_the_summary_off_stdout(tmp_path):
     """`motif train -o -` wrote the summary into the JSON stream; now stdout is the model only."""
     pos = tmp_path / "pos.fa"
     _random_fasta(pos, 30, 30, "ACGT", seed=1)
-    r = run("motif", "train", pos, "-o", "-", "--epochs", 2, "--filters", 2, "--width", 4, "-q",
+    r = run("motif", "train", pos, "-o", "-", "--epochs", 2, "--filters", 2, "--width", 4, "--no-progress",
             "--threads", 1, "--motifs", tmp_path / "m.meme")
     assert r.exit_code == 0, r.output
     model = json.loads(r.stdout)
@@ -389,14 +390,14 @@ def test_motif_train_with_stdout_model_keeps_the_summary_off_stdout(tmp_path):
     assert (tmp_path / "m.meme").read_text().startswith("MEME version")
     # and with a file, the summary stays on stdout
     r = run("motif", "train", pos, "-o", tmp_path / "m.json", "--epochs", 2, "--filters", 2,
-            "--width", 4, "-q", "--threads", 1)
+            "--width", 4, "--no-progress", "--threads", 1)
     assert r.exit_code == 0 and "trained on 60 sequences" in r.stdout
 
 
 def test_stdout_outputs_carry_only_data(tmp_path):
     r = run("hmm", "fit", ROLLS, "--states", 2, "--symbols", "123456", "-o", "-")
     assert r.exit_code == 0 and json.loads(r.stdout)["format"] == "pairhmm.TiedHMM"
-    r = run("train", DATA / "train" / "pairs.fa", "-o", "-", "--max-iter", 1, "-j", 1, "-q")
+    r = run("train", DATA / "train" / "pairs.fa", "-o", "-", "--max-iter", 1, "--threads", 1, "--no-progress")
     assert r.exit_code == 0 and json.loads(r.stdout)["format"] and "pairs" in r.stderr
 
 
@@ -449,7 +450,7 @@ def test_test_symmetry_command_on_such_pairs_and_shared_options(tmp_path):
     with open(fa, "w") as fh:
         for x, y in _tail_pairs(2):
             fh.write(f">{x.id}\n{x.seq}\n>{y.id}\n{y.seq}\n")
-    r = run("test-symmetry", fa, "-j", 1, "-q", "--json")
+    r = run("test-symmetry", fa, "--threads", 1, "--no-progress", "-f", "json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["untied"]["tied"] is False and out["pvalue"] <= 1
@@ -458,7 +459,7 @@ def test_test_symmetry_command_on_such_pairs_and_shared_options(tmp_path):
     from pairhmm import PairHMM, symmetry_test
     from pairhmm.seqio import read_pairs
 
-    r = run("test-symmetry", fa, "-j", 1, "-q", "--json", "--pseudocount", 0.5,
+    r = run("test-symmetry", fa, "--threads", 1, "--no-progress", "-f", "json", "--pseudocount", 0.5,
             "--freeze", "tau", "--max-iter", 20, "--tol", 1e-3)
     assert r.exit_code == 0, r.output
     got = json.loads(r.stdout)
@@ -479,7 +480,7 @@ def test_symmetry_on_balibase_rv12_pairs(shared_data, tmp_path, one_numba_thread
     pairs = list(itertools.combinations(recs, 2))[:5]
     fa = tmp_path / "pairs.fa"
     SeqIO.write([r for p in pairs for r in p], fa, "fasta")
-    r = run("test-symmetry", fa, "-j", 1, "-q", "--json")
+    r = run("test-symmetry", fa, "--threads", 1, "--no-progress", "-f", "json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["pairs"] == 5 and 0 <= out["pvalue"] <= 1 and out["statistic"] >= 0
@@ -600,8 +601,8 @@ def test_unconverged_fit_says_so():
         warnings.simplefilter("error", ConvergenceWarning)
         m = TiedHMM(2, 6, n_iter=1000, tol=1e-4, random_state=0).fit(rolls)
     assert m.monitor_.reached_tol
-    r = run("hmm", "fit", ROLLS, "--states", 2, "--symbols", "123456", "-o", "-", "--n-iter", 5)
+    r = run("hmm", "fit", ROLLS, "--states", 2, "--symbols", "123456", "-o", "-", "--max-iter", 5)
     assert r.exit_code == 0
     warn = [ln for ln in r.stderr.splitlines() if "warning" in ln]
-    assert len(warn) == 1 and "did not converge in --n-iter 5" in warn[0]
+    assert len(warn) == 1 and "did not converge in --max-iter 5" in warn[0]
     assert "NOT converged" in r.stderr

@@ -56,7 +56,7 @@ def split_pairs(tmp_path: Path) -> tuple[Path, Path]:
 # ---------------------------------------------------------------------------------------------
 def test_train_consecutive_pairs_equals_library(tmp_path):
     out = tmp_path / "model.json"
-    r = run("train", PAIRS, "-o", out, "--max-iter", 4, "-j", 1)
+    r = run("train", PAIRS, "-o", out, "--max-iter", 4, "--threads", 1)
     assert r.exit_code == 0, r.stderr
     got = PairHMM.load(out)
     # the command's default pseudocount is 1 (the library's fit defaults to 0, maximum likelihood)
@@ -73,8 +73,8 @@ def test_train_consecutive_pairs_equals_library(tmp_path):
 
 def test_two_files_with_matched_records_give_the_same_model(tmp_path):
     a, b = split_pairs(tmp_path)
-    r1 = run("train", a, b, "-o", tmp_path / "two.json", "--max-iter", 3, "-j", 1, "-q")
-    r2 = run("train", PAIRS, "-o", tmp_path / "one.json", "--max-iter", 3, "-j", 1, "-q")
+    r1 = run("train", a, b, "-o", tmp_path / "two.json", "--max-iter", 3, "--threads", 1, "--no-progress")
+    r2 = run("train", PAIRS, "-o", tmp_path / "one.json", "--max-iter", 3, "--threads", 1, "--no-progress")
     assert r1.exit_code == 0 and r2.exit_code == 0
     assert PairHMM.load(tmp_path / "two.json").to_dict() == PairHMM.load(tmp_path / "one.json").to_dict()
 
@@ -82,7 +82,7 @@ def test_two_files_with_matched_records_give_the_same_model(tmp_path):
 def test_untied_asymmetric_freeze_and_stdout_model(tmp_path):
     out = tmp_path / "u.json"
     r = run("train", ASYM, "-o", out, "--untied", "--asymmetric-match", "--freeze", "tau",
-            "--max-iter", 6, "-j", 1)
+            "--max-iter", 6, "--threads", 1)
     assert r.exit_code == 0, r.stderr
     m = PairHMM.load(out)
     assert not m.tied and not m.symmetric_match
@@ -90,7 +90,7 @@ def test_untied_asymmetric_freeze_and_stdout_model(tmp_path):
     assert m.delta_y > 2 * m.delta_x  # the data have delta_x = 0.02, delta_y = 0.08
     assert "delta x, y" in r.stdout and "insert y" in r.stdout
     # -o - puts the model on stdout and the summary on stderr
-    r = run("train", PAIRS, "-o", "-", "--max-iter", 1, "-j", 1)
+    r = run("train", PAIRS, "-o", "-", "--max-iter", 1, "--threads", 1)
     assert r.exit_code == 0
     assert PairHMM.from_dict(json.loads(r.stdout)).alphabet.name == "dna"
     assert "log-likelihood" in r.stderr
@@ -100,7 +100,7 @@ def test_start_model_and_pseudocount_and_random_init(tmp_path):
     start = PairHMM.default("dna").copy(delta=0.05, epsilon=0.3)
     sp = tmp_path / "start.json"
     start.save(sp)
-    r = run("train", PAIRS, "--model", sp, "-o", tmp_path / "m.json", "--max-iter", 2, "-j", 1,
+    r = run("train", PAIRS, "--model", sp, "-o", tmp_path / "m.json", "--max-iter", 2, "--threads", 1,
             "--pseudocount", 0.5)
     assert r.exit_code == 0, r.stderr
     lib = start.copy().fit(read_pairs([PAIRS], consecutive=True), max_iter=2, pseudocount=0.5, n_jobs=1)
@@ -108,7 +108,7 @@ def test_start_model_and_pseudocount_and_random_init(tmp_path):
     # the summary shows log-likelihoods, not the MAP objective that `history` holds here
     assert f"-> {lib.log_likelihoods_[-1]:.4f}" in r.stdout
     r = run("train", PAIRS, "-o", tmp_path / "r.json", "--init", "random", "--seed", 3,
-            "--max-iter", 2, "-j", 1)
+            "--max-iter", 2, "--threads", 1)
     assert r.exit_code == 0
     lib = PairHMM.default("dna").fit(read_pairs([PAIRS], consecutive=True), max_iter=2, init="random",
                                      random_state=3, pseudocount=1.0, n_jobs=1)
@@ -123,8 +123,8 @@ def test_trained_model_aligns_residues_its_training_data_lacked(tmp_path):
     train_fa.write_text(">a\nMVLSPADKTNVKAAGKVGAHAGEYGAEALERMF\n>b\nMVHLTPEEKSAVTALGKVNVDEVGGEALGRLL\n")
     pair_fa.write_text(">c\nMWCWKV\n>d\nMWCKV\n")
     ml, smooth = tmp_path / "ml.json", tmp_path / "smooth.json"
-    assert run("train", train_fa, "-o", ml, "--pseudocount", 0, "-q", "-j", 1).exit_code == 0
-    assert run("train", train_fa, "-o", smooth, "-q", "-j", 1).exit_code == 0
+    assert run("train", train_fa, "-o", ml, "--pseudocount", 0, "--no-progress", "--threads", 1).exit_code == 0
+    assert run("train", train_fa, "-o", smooth, "--no-progress", "--threads", 1).exit_code == 0
     r = run("align", pair_fa, "--all", "--model", ml)
     assert r.exit_code == 2
     assert "c vs d: no alignment" in r.stderr and "pseudocount" in r.stderr
@@ -136,7 +136,7 @@ def test_trained_model_aligns_residues_its_training_data_lacked(tmp_path):
 
 def test_trained_model_is_used_by_align(tmp_path):
     out = tmp_path / "m.json"
-    assert run("train", PAIRS, "-o", out, "--max-iter", 2, "-j", 1, "-q").exit_code == 0
+    assert run("train", PAIRS, "-o", out, "--max-iter", 2, "--threads", 1, "--no-progress").exit_code == 0
     a, b = split_pairs(tmp_path)
     r = run("align", a, b, "--model", out, "-f", "json")
     assert r.exit_code == 0, r.stderr
@@ -152,18 +152,18 @@ class FakeTTY(io.StringIO):
 
 
 def test_progress_bar_shows_the_log_likelihood_on_a_terminal(monkeypatch):
-    from pairhmm.cli.train import Progress
+    from pairhmm.cli._common import FitProgress
 
     err = FakeTTY()
     monkeypatch.setattr(sys, "stderr", err)
-    bar = Progress(3, "Baum-Welch", quiet=False)
+    bar = FitProgress(3, "Baum-Welch", enabled=None)  # the default: shown on a terminal
     bar(0, -12.5)
     bar(1, -11.25)
     bar.close()
     assert "Baum-Welch" in err.getvalue() and "logL=-11.2500" in err.getvalue()
     err = FakeTTY()
     monkeypatch.setattr(sys, "stderr", err)
-    bar = Progress(3, "Baum-Welch", quiet=True)
+    bar = FitProgress(3, "Baum-Welch", enabled=False)  # --no-progress
     bar(0, -12.5)
     bar.close()
     assert err.getvalue() == ""
@@ -185,7 +185,7 @@ def test_from_alignments_counts(tmp_path):
 
 def test_from_alignments_then_baum_welch(tmp_path):
     out = tmp_path / "bw.json"
-    r = run("train", STO, "--from-alignments", "--baum-welch", "--max-iter", 3, "-j", 1, "-o", out)
+    r = run("train", STO, "--from-alignments", "--baum-welch", "--max-iter", 3, "--threads", 1, "-o", out)
     assert r.exit_code == 0, r.stderr
     assert "counted on 10 alignment(s)" in r.stdout and "then Baum-Welch" in r.stdout
     counted = estimate_from_alignments(read_alignments([STO]), alphabet="dna")
@@ -224,7 +224,7 @@ def test_every_alignment_format(tmp_path, name, text, fmt):
     out = tmp_path / "m.json"
     args = ["train", p, "--from-alignments", "-o", out, "--alphabet", "dna"]
     if fmt:
-        args += ["--format", fmt]
+        args += ["--input-format", fmt]
     r = run(*args)
     assert r.exit_code == 0, r.stderr
     assert PairHMM.load(out).to_dict() == PairHMM.load(ref).to_dict()
@@ -265,7 +265,7 @@ def test_untrainable_frozen_zero_exit_2_and_existing_file_untouched(tmp_path):
     PairHMM.default("dna").copy(delta=0.0).save(start)
     out = tmp_path / "m.json"
     out.write_text("previous model\n")
-    r = run("train", PAIRS, "--model", start, "--freeze", "delta", "-o", out, "-j", 1)
+    r = run("train", PAIRS, "--model", start, "--freeze", "delta", "-o", out, "--threads", 1)
     assert r.exit_code == 2
     assert "pair #1 (pair1_x / pair1_y) has probability 0" in r.stderr
     assert out.read_text() == "previous model\n"
@@ -288,12 +288,12 @@ def test_option_errors():
 
 # ---------------------------------------------------------------------------------------------
 def test_test_symmetry_table_and_json(tmp_path):
-    r = run("test-symmetry", ASYM, "-j", 1, "--tol", 1e-3)
+    r = run("test-symmetry", ASYM, "--threads", 1, "--tol", 1e-3)
     assert r.exit_code == 0, r.stderr
     assert "LR statistic" in r.stdout and "df = 5" in r.stdout
     assert "reject symmetric indels" in r.stdout
     out = tmp_path / "sym.json"
-    r = run("test-symmetry", ASYM, "-j", 1, "--json", "-o", out, "--max-iter", 50, "--tol", 1e-3)
+    r = run("test-symmetry", ASYM, "--threads", 1, "-f", "json", "-o", out, "--max-iter", 50, "--tol", 1e-3)
     assert r.exit_code == 0
     d = json.loads(out.read_text())
     assert d["df"] == 5 and d["pvalue"] < 1e-6 and d["reject_symmetric"] is True
@@ -312,7 +312,7 @@ def test_real_process(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = tmp_path / "m.json"
     p = subprocess.run([sys.executable, "-m", "pairhmm", "train", PAIRS, "-o", str(out),
-                        "--max-iter", "2", "-j", "1"], capture_output=True, text=True, env=env,
+                        "--max-iter", "2", "--threads", "1"], capture_output=True, text=True, env=env,
                        cwd=tmp_path, timeout=300)
     assert p.returncode == 0, p.stderr
     assert PairHMM.load(out).alphabet.name == "dna" and "delta" in p.stdout
@@ -327,7 +327,7 @@ def test_real_process(tmp_path):
 
 def test_train_a_semiglobal_model(tmp_path):
     out = tmp_path / "semi.json"
-    r = run("train", PAIRS, "--mode", "semiglobal", "--max-iter", 1, "-j", 1, "-o", out)
+    r = run("train", PAIRS, "--mode", "semiglobal", "--max-iter", 1, "--threads", 1, "-o", out)
     assert r.exit_code == 0, r.stderr
     m = PairHMM.load(out)
     assert m.mode == "semiglobal" and "flank loop" in r.stdout
