@@ -735,8 +735,10 @@ class MotifCNN:
         self.intercept_ = float(theta[-1])
 
     def _tables(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        table = np.ascontiguousarray(np.einsum("kib,cb->kic", W, _ONEHOT))
-        table_rc = np.ascontiguousarray(table[:, :, _COMP])
+        """Score tables of the kernels, shape (w, n_codes, K): ``table[i, c, k]`` = score of code
+        ``c`` at position ``i`` of filter ``k``; ``table_rc`` the same for complemented codes."""
+        table = np.ascontiguousarray(np.einsum("kib,cb->ick", W, _ONEHOT))
+        table_rc = np.ascontiguousarray(table[:, _COMP, :])
         return table, table_rc
 
     # ------------------------------------------------------------------------- forward/backward
@@ -815,7 +817,7 @@ class MotifCNN:
                                np.ascontiguousarray(g), gtable, gbias)
             gtable_sum += gtable
             gbias_sum += gbias
-        gW = np.einsum("kic,cb->kib", gtable_sum, _ONEHOT) + 2 * self.l2 * W
+        gW = np.einsum("ick,cb->kib", gtable_sum, _ONEHOT) + 2 * self.l2 * W
         grad[:nf] = self.tying_.pool(gW)
         grad[nf:nf + K] = gbias_sum
         return loss, grad
