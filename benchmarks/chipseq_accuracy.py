@@ -121,6 +121,18 @@ def main(argv: list[str] | None = None) -> None:
                     row = (f"| {name} | `{label}` | {seed} | {auc:.4f} | {kept_val_auroc(m):.4f} | "
                            f"{epochs} | {cpu:.0f} | {chosen} |")
                 print(row, flush=True)
+                if not args.tune and not m.rc_shared and not m.conjoin:
+                    # post-hoc conjoining of the same strand-blind network (prediction only)
+                    m.conjoin = True
+                    auc_c = roc_auc(ye, m.decision_function(Xe))
+                    m.conjoin = False
+                    print(f"| {name} | `{label}` + conjoin | {seed} | {auc_c:.4f} | "
+                          f"{kept_val_auroc(m):.4f} | {epochs} | {cpu:.0f} | {chosen} |", flush=True)
+                    if args.log:
+                        with open(args.log, "a") as fh:
+                            fh.write(json.dumps({"set": name, "mode": "test", "label": label + " + conjoin",
+                                                 "params": params, "seed": seed, "test_auroc": auc_c,
+                                                 "time": time.strftime("%Y-%m-%d %H:%M")}) + "\n")
                 if args.log:
                     with open(args.log, "a") as fh:
                         fh.write(json.dumps({

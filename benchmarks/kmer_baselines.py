@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("data", type=Path)
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     ap.add_argument("--k", type=int, nargs="+", default=[5, 6, 7, 8], help="k of the k-mer LR")
-    ap.add_argument("--C", type=float, nargs="+", default=[0.003, 0.01, 0.03, 0.1, 0.3, 1.0])
+    ap.add_argument("--C", type=float, nargs="+", default=[1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0])
     ap.add_argument("--gkm", default="8,5", help="l,k of the gapped k-mer SVM ('' = skip)")
     ap.add_argument("--log", type=Path, default=None)
     args = ap.parse_args(argv)

@@ -66,7 +66,7 @@ def _motif_format(path: str, fmt: str | None) -> str:
               help="Model configuration. auto: train the chipseq and chipseq-wide configurations "
                    "on the same validation split of the training data and keep the better "
                    "(validation AUROC), completed to an average of 3 networks; chipseq: 3 x 128 "
-                   "filters of 9 bp + a 7-mer term; chipseq-wide: the same with 15 bp filters; "
+                   "filters of 9 bp + a 7-mer term; chipseq-wide: the same with 19 bp filters; "
                    "fast: 16 filters of 15 bp (one strong motif, small data). Model options given "
                    "below override the configuration's values.")
 @click.option("--filters", "n_filters", default=None, type=click.IntRange(1),

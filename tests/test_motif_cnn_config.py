@@ -56,7 +56,7 @@ def test_auto_without_validation_data_splits_the_training_data():
     m = MotifCNN(config="auto", **SMALL, validation_fraction=0.25, random_state=0).fit(X, y)
     assert len(m.config_["candidates"]) == 2
     assert all(0.5 <= c["validation_auroc"] <= 1 for c in m.config_["candidates"])
-    assert m.importance_data_ == "validation (60 sequences)"  # the shared 25% split
+    assert m.importance_data_ == "validation split (60 sequences)"  # the shared 25% split
     # a refit starts again from the user's settings (not from the values the first fit chose)
     m.fit(X, y)
     assert m.config_["fixed"] == {"n_filters": 3, "n_models": 2}

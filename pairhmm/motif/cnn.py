@@ -97,11 +97,13 @@ _FORMAT_VERSION = 2  # 2: k-mer term (version 1 files, without it, are still rea
 #: finger motifs such as CTCF or REST). How they were chosen: docs/benchmarks.md.
 CONFIGS: dict[str, dict[str, Any]] = {
     "fast": {"n_filters": 16, "width": 15, "learning_rate": 0.01, "l2": 1e-3, "kmer": 0,
-             "kmer_l2": None, "strand_pooling": "max", "n_models": 1},
+             "kmer_l2": None, "kmer_learning_rate": None, "strand_pooling": "max", "n_models": 1},
     "chipseq": {"n_filters": 128, "width": 9, "learning_rate": 0.003, "l2": 1e-5, "kmer": 7,
-                "kmer_l2": 3e-3, "strand_pooling": "mean", "n_models": 3},
-    "chipseq-wide": {"n_filters": 128, "width": 15, "learning_rate": 0.003, "l2": 1e-5,
-                     "kmer": 7, "kmer_l2": 3e-3, "strand_pooling": "mean", "n_models": 3},
+                "kmer_l2": 3e-3, "kmer_learning_rate": 0.001, "strand_pooling": "mean",
+                "n_models": 3},
+    "chipseq-wide": {"n_filters": 128, "width": 19, "learning_rate": 0.003, "l2": 1e-5,
+                     "kmer": 7, "kmer_l2": 3e-3, "kmer_learning_rate": 0.001,
+                     "strand_pooling": "mean", "n_models": 3},
 }
 #: Candidates of ``config="auto"``, in order of preference on a tie.
 AUTO_CANDIDATES: tuple[str, ...] = ("chipseq", "chipseq-wide")
@@ -975,9 +977,9 @@ class MotifCNN:
             self.best_epochs_ = [best[2]]
             h = self._features(data, train_idx)
             if val_idx.size and np.unique(yv[val_idx]).size == 2:
-                self._measure_importance(vdata, val_idx, yv[val_idx], "validation")
+                self._measure_importance(vdata, val_idx, yv[val_idx], "validation split")
             else:
-                self._measure_importance(data, train_idx, y[train_idx], "training")
+                self._measure_importance(data, train_idx, y[train_idx], "training data")
         self.feature_importance_ = self.weights_ * h.std(axis=0)
         self.filter_importance_ = self.feature_importance_.reshape(-1, K).sum(axis=0)
         return self
@@ -1018,7 +1020,7 @@ class MotifCNN:
         yy = _check_labels(y, data[1].size - 1)
         with numba_threads(self.n_jobs):
             self._measure_importance(self._prepare(data), np.arange(yy.size, dtype=np.int64), yy,
-                                     "given")
+                                     "given data")
         return self.filter_auroc_loss_
 
     def _given_params(self) -> dict:
@@ -1168,10 +1170,10 @@ class MotifCNN:
             if X_val is not None and np.unique(np.asarray(y_val)).size == 2:
                 vdata = self._prepare(encode_batch(X_val, min_length=self.width))
                 yv = _check_labels(y_val, vdata[1].size - 1)
-                self._measure_importance(vdata, np.arange(yv.size, dtype=np.int64), yv, "validation")
+                self._measure_importance(vdata, np.arange(yv.size, dtype=np.int64), yv, "validation split")
             else:
                 yy = _check_labels(y, data[1].size - 1)
-                self._measure_importance(data, np.arange(yy.size, dtype=np.int64), yy, "training")
+                self._measure_importance(data, np.arange(yy.size, dtype=np.int64), yy, "training data")
         self.feature_importance_ = self.weights_ * h.std(axis=0)
         self.filter_importance_ = self.feature_importance_.reshape(-1, M * K).sum(axis=0)
         return self
