@@ -179,7 +179,9 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
                          kmer_learning_rate=kmer_learning_rate,
                          batch_size=batch_size,
                          max_epochs=max_epochs, patience=patience,
-                         validation_fraction=validation_fraction, config=config, n_jobs=threads,
+                         validation_fraction=validation_fraction, config=config,
+                         keep=tuple(given) + (("kmer_learning_rate",) if kmer_learning_rate else ()),
+                         n_jobs=threads,
                          random_state=seed)
         names = AUTO_CANDIDATES if config == "auto" else (config,)
         if kmers_path and not any(given.get("kmer", CONFIGS[c]["kmer"]) for c in names):

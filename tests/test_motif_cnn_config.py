@@ -109,3 +109,25 @@ def test_drop_in_auroc_loss_matches_a_direct_computation():
     assert np.isfinite(m.kmer_auroc_loss_)
     with pytest.raises(InvalidParameter, match="by"):
         m.filter_order("size")
+
+
+def test_keep_protects_values_equal_to_the_defaults(tmp_path):
+    """`--models 1` on the command line must give one network, though 1 is the default."""
+    from click.testing import CliRunner
+
+    from pairhmm.cli.motif_learn import train
+
+    X, y = data(120)
+    m = MotifCNN(config="chipseq", n_filters=2, n_models=1, keep=["n_models"], max_epochs=1,
+                 random_state=0).fit(X, y)
+    assert m.n_models == 1 and m.config_["fixed"] == {"n_filters": 2, "n_models": 1}
+    with pytest.raises(InvalidParameter, match="keep"):
+        MotifCNN(config="chipseq", keep=["colour"]).fit(X, y)
+    pos, neg = tmp_path / "p.fa", tmp_path / "n.fa"
+    pos.write_text("".join(f">p{i}\n{s}\n" for i, s in enumerate(np.array(X)[y == 1])))
+    neg.write_text("".join(f">n{i}\n{s}\n" for i, s in enumerate(np.array(X)[y == 0])))
+    r = CliRunner().invoke(train, [str(pos), str(neg), "-o", str(tmp_path / "m.json"), "--config",
+                                   "chipseq", "--models", "1", "--filters", "2", "--epochs", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    assert "model: 1 x 2 filters of 9 bp, 7-mer term" in r.output
+    assert "configuration: chipseq (validation AUROC" in r.output

@@ -531,6 +531,16 @@ class MotifCNN:
         epoch history and early stopping use the plain model); predictions become exactly
         invariant to reverse-complementing the input and cost twice as much. The weights are
         not tied: it is the strand-blind model's answer asked on both strands.
+    config : {None, "fast", "chipseq", "chipseq-wide", "auto"}
+        ``None``: the parameters as given. A name (:data:`CONFIGS`): that configuration's values
+        for the model parameters left at their defaults (others are kept). ``"auto"``: the best
+        of :data:`AUTO_CANDIDATES` by validation AUROC on one split of the training data, then
+        completed to its number of averaged networks (what ``pairhmm motif train`` runs by
+        default; see docs/motif-learning.md). ``fit`` sets the chosen values and records the
+        choice in :attr:`config_`.
+    keep : sequence of str
+        Parameters a configuration must not change even where they equal their defaults (the
+        command line passes the options given explicitly).
     n_jobs : int or None
         Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend
         on it. A mini-batch step is a few milliseconds of parallel work: with Numba's OpenMP
@@ -569,6 +579,13 @@ class MotifCNN:
         The last of :attr:`best_epochs_` (the best epoch of a single model).
     seq_length_ : int
         Longest training sequence (used by :meth:`parameter_counts`).
+    config_ : dict
+        With ``config``: ``config``, ``chosen``, ``fixed`` (the parameters you set) and
+        ``candidates`` (each one's ``validation_auroc``, ``best_epochs``, ``cpu_seconds``).
+    filter_auroc_loss_ : ndarray, shape (n_models * n_filters,)
+        Drop-in AUROC loss of each filter on the validation split (see :meth:`measure_importance`).
+    kmer_auroc_loss_ : float
+        The same for the whole k-mer term (NaN without one).
 
     Examples
     --------
@@ -590,7 +607,7 @@ class MotifCNN:
                  kmer: int = 0, kmer_l2: float | None = None,
                  kmer_learning_rate: float | None = None, n_models: int = 1,
                  conjoin: bool = False, strand_pooling: str = "max", config: str | None = None,
-                 n_jobs: int | None = None,
+                 keep: Sequence[str] = (), n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
         self.width = width
@@ -615,6 +632,7 @@ class MotifCNN:
         self.conjoin = conjoin
         self.strand_pooling = strand_pooling
         self.config = config
+        self.keep = keep
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -664,6 +682,9 @@ class MotifCNN:
             raise InvalidParameter("conjoin", self.conjoin,
                                    "applies to rc_shared=False only (an RC-shared model is already "
                                    "invariant to reverse-complementing its input)")
+        if isinstance(self.keep, str) or any(k not in _CONFIG_KEYS for k in (self.keep or ())):
+            raise InvalidParameter("keep", self.keep,
+                                   f"a list of parameter names among {', '.join(_CONFIG_KEYS)}")
         if self.config is not None and self.config not in (*CONFIGS, "auto"):
             raise InvalidParameter("config", self.config,
                                    f"choose {', '.join(repr(c) for c in (*CONFIGS, 'auto'))} or None")
@@ -1050,7 +1071,8 @@ class MotifCNN:
         given = self._given_params()
         defaults = {k: v.default for k, v in inspect.signature(type(self).__init__).parameters.items()
                     if k != "self"}
-        fixed = {k: given[k] for k in _CONFIG_KEYS if given[k] != defaults[k]}
+        keep = set(given["keep"] or ())
+        fixed = {k: given[k] for k in _CONFIG_KEYS if given[k] != defaults[k] or k in keep}
         names = AUTO_CANDIDATES if given["config"] == "auto" else (given["config"],)
         if not isinstance(X, list):
             X = list(X)
@@ -1074,9 +1096,6 @@ class MotifCNN:
             X, X_val = [X[i] for i in fit], [X[i] for i in val]
             y, y_val = yy[fit], yy[val]
         search = len(names) > 1
-        member_seeds = []
-        if search:
-            member_seeds = [int(v) for v in rng.integers(0, 2 ** 63 - 1, 16)]
         results = []
         for name in names:
             params = self._config_params(given, name, fixed)
@@ -1108,7 +1127,8 @@ class MotifCNN:
         if search and n_models > 1:
             params = {**self._config_params(given, name, fixed), "n_models": 1}
             members = [m]
-            for i, seed in enumerate(member_seeds[:n_models - 1], 2):
+            member_seeds = [int(v) for v in rng.integers(0, 2 ** 63 - 1, n_models - 1)]
+            for i, seed in enumerate(member_seeds, 2):
                 def tagged(entry, i=i):
                     entry["config"] = name
                     entry["model"] = i
@@ -1550,7 +1570,7 @@ class MotifCNN:
             "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale",
             "augment_rc", "kmer", "kmer_l2", "kmer_learning_rate", "n_models", "conjoin", "strand_pooling",
-            "config", "n_jobs")}
+            "config", "keep", "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
