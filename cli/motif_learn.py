@@ -53,11 +53,14 @@ def _motif_format(path: str, fmt: str | None) -> str:
 @click.option("-o", "--output", "model_path", required=True, type=click.Path(dir_okay=False),
               help="Trained model (JSON).")
 @click.option("--motifs", "motifs_path", type=click.Path(dir_okay=False),
-              help="Write the learned filters as PWMs (most important first).")
+              help="Write the learned motifs as PWMs: ranked by importance, trimmed, "
+                   "near-identical and reverse-complement copies merged (see --top-motifs, "
+                   "--trim, --merge, --rank-by).")
 @click.option("--motif-format", type=click.Choice(_MOTIF_FORMATS),
               help="Format of --motifs (default: from the extension, else MEME).")
 @click.option("--logos", "logos_dir", type=click.Path(file_okay=False),
-              help="Write one sequence-logo PNG per filter into this folder (needs matplotlib).")
+              help="Write one sequence-logo PNG per exported motif into this folder (needs "
+                   "matplotlib).")
 @click.option("--labeled", is_flag=True,
               help="POSITIVES alone carries labels: FASTA headers '>id LABEL' (tabular "
                    "'>id SEQUENCE LABEL' files are detected without this flag).")
