@@ -1581,6 +1581,7 @@ class MotifCNN:
                                  else self._palindromic_set())
         rs = self.random_state
         params["random_state"] = rs if isinstance(rs, (int, type(None))) else None
+        params["keep"] = list(self.keep or ())
         return {
             "format": "pairhmm.MotifCNN", "version": _FORMAT_VERSION, "alphabet": "dna",
             "params": params,
@@ -1605,7 +1606,10 @@ class MotifCNN:
                 raise ModelFileError(f"not a MotifCNN model (format = {d.get('format')!r})")
             if d.get("version") not in (1, _FORMAT_VERSION):
                 raise ModelFileError(f"unsupported MotifCNN model version {d.get('version')!r}")
-            model = cls(**d["params"])
+            params = dict(d["params"])
+            if "keep" in params:  # a JSON list; the constructor's default is a tuple
+                params["keep"] = tuple(params["keep"] or ())
+            model = cls(**params)
             model._check_params()
             model.tying_ = model._make_tying()
             K = model.n_total_filters
