@@ -265,7 +265,8 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
         click.echo("top motifs:")
         for lm in learned[:5]:
             line = (f"  {lm.rank}. {lm.motif.name} {lm.motif.consensus} (AUROC loss "
-                    f"{lm.auroc_loss:.4f}, {len(lm.merged)} merged)")
+                    f"{lm.auroc_loss:.4f}, {len(lm.merged)} merged, group "
+                    f"{lm.group_importance:.4f})")
             if lm.matches:
                 mt = lm.matches[0]
                 line += (f"  best match {mt.id} {mt.name} (offset {mt.offset}, strand {mt.strand}, "
@@ -285,12 +286,14 @@ def train(positives, negatives, model_path, motifs_path, motif_format, logos_dir
 
 def _write_report(fh, learned) -> None:
     """The exported motifs as a TSV (one row per motif, most important first)."""
-    fh.write("rank\tmotif\tfilter\tconsensus\twidth\tauroc_loss\tweight_importance\tmerged\t"
+    fh.write("rank\tmotif\tfilter\tconsensus\twidth\tauroc_loss\tweight_importance\t"
+             "group_importance\tmerged\t"
              "match_id\tmatch_name\toffset\tstrand\toverlap\tscore\tpvalue\tevalue\n")
     for lm in learned:
         merged = ",".join(f"{k}({st})" for k, st in lm.merged)
         row = [lm.rank, lm.motif.matrix_id, lm.filter, lm.motif.consensus, lm.motif.length,
-               f"{lm.auroc_loss:.5f}", f"{lm.weight_importance:.5f}", merged or "-"]
+               f"{lm.auroc_loss:.5f}", f"{lm.weight_importance:.5f}",
+               f"{lm.group_importance:.5f}", merged or "-"]
         if lm.matches:
             mt = lm.matches[0]
             row += [mt.id, mt.name, mt.offset, mt.strand, mt.overlap, f"{mt.score:.3f}",

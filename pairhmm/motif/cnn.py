@@ -1473,7 +1473,9 @@ class MotifCNN:
            weights), their flanks trimmed below ``trim`` bits.
         2. Near-identical motifs are merged (:func:`pairhmm.motif.compare.merge_similar`:
            column Pearson similarity >= ``merge`` on either strand, so a reverse-complement copy
-           and a near-duplicate join the more important filter's group).
+           and a near-duplicate join the more important filter's group), and the groups are
+           ranked by their filters' summed importance (copies of one motif make each other
+           redundant, so each copy alone loses little).
         3. With a ``database`` (:class:`pairhmm.motif.compare.MotifDatabase`, or a path of any
            motif file :func:`pairhmm.motif.read_motifs` reads), each is annotated with its
            closest known motifs (Tomtom-style p-values).
@@ -1511,15 +1513,23 @@ class MotifCNN:
                                 site_fraction=site_fraction)
         groups = merge_similar(motifs, merge) if merge is not None else [(i, []) for i in range(len(motifs))]
         loss = getattr(self, "filter_auroc_loss_", None)
+        key = loss if by == "auroc" and loss is not None else self.filter_importance_
+        # a motif learned by several filters: each copy makes the others redundant, so the group
+        # is ranked by the sum of its filters' importances (ties: the representative's order)
+        score = [float(sum(key[order[i]] for i in [rep] + [j for j, _ in members]))
+                 for rep, members in groups]
+        ranked = sorted(range(len(groups)), key=lambda g: (-score[g], groups[g][0]))
         out = []
-        for rank, (rep, members) in enumerate(groups[:top], 1):
+        for rank, g in enumerate(ranked[:top], 1):
+            rep, members = groups[g]
             k = order[rep]
             matches = database.search(motifs[rep], n_matches) if database is not None else []
             out.append(LearnedMotif(
                 motif=motifs[rep], filter=k, rank=rank,
                 auroc_loss=float(loss[k]) if loss is not None else float("nan"),
                 weight_importance=float(self.filter_importance_[k]),
-                merged=[(order[i], strand) for i, strand in members], matches=matches))
+                merged=[(order[i], strand) for i, strand in members], matches=matches,
+                group_importance=score[g]))
         return out
 
     def export_kmers(self, n: int = 10, database: Any = None) -> list[dict]:
@@ -1705,14 +1715,20 @@ class LearnedMotif:
         Filters merged into it and the strand on which each matches it.
     matches : list of pairhmm.motif.compare.Match
         Closest database motifs, best first (empty without a database).
+    group_importance : float
+        The rank's key: the importance (drop-in AUROC loss, or weight x spread with
+        ``by="weight"``) summed over the representative and the merged filters.
     """
 
-    __slots__ = ("motif", "filter", "rank", "auroc_loss", "weight_importance", "merged", "matches")
+    __slots__ = ("motif", "filter", "rank", "auroc_loss", "weight_importance", "merged", "matches",
+                 "group_importance")
 
-    def __init__(self, motif, filter, rank, auroc_loss, weight_importance, merged, matches):
+    def __init__(self, motif, filter, rank, auroc_loss, weight_importance, merged, matches,
+                 group_importance=float("nan")):
         self.motif, self.filter, self.rank = motif, filter, rank
         self.auroc_loss, self.weight_importance = auroc_loss, weight_importance
         self.merged, self.matches = merged, matches
+        self.group_importance = group_importance
 
     def __repr__(self) -> str:
         best = f", best match {self.matches[0].id} {self.matches[0].name}" if self.matches else ""
