@@ -1090,8 +1090,10 @@ class MotifCNN:
             perm = rng.permutation(yy.size)
             n_val = int(round(self.validation_fraction * yy.size))
             if n_val < 2 or np.unique(yy[perm[:n_val]]).size < 2:
-                raise TrainingError("config='auto' compares configurations on a validation split: "
-                                    "give more sequences, a larger validation_fraction or X_val")
+                raise TrainingError("config='auto' compares configurations on a validation split, "
+                                    "which needs both classes: give more sequences, a larger "
+                                    "validation_fraction or X_val, or name a configuration "
+                                    "(config='fast'; --config fast)")
             val, fit = np.sort(perm[:n_val]), np.sort(perm[n_val:])
             X, X_val = [X[i] for i in fit], [X[i] for i in val]
             y, y_val = yy[fit], yy[val]
