@@ -48,13 +48,15 @@ def test_train_then_predict(tmp_path):
     r = CliRunner().invoke(train, [str(pf), str(nf), "-o", str(model), "--motifs", str(motifs),
                                    "--logos", str(logos), "--filters", "3", "--width", "9",
                                    "--pwm-from", "weights",
-                                   "--epochs", "3", "--palindromic", "0", "--seed", "1"])
+                                   "--epochs", "3", "--palindromic", "0", "--seed", "1",
+                                   "--config", "fast"])
     assert r.exit_code == 0, r.output
     assert "best epoch" in r.output and "| 0 | 9 | yes | 19 | 1184 |" in r.output
     m = MotifCNN.load(model)
     assert m.n_filters == 3 and m.palindromic == [0]
     assert motifs.read_text().startswith(">CNN.")
-    assert len(list(logos.glob("*.png"))) == 3
+    # one logo per exported motif (near-identical filters are merged on export)
+    assert len(list(logos.glob("*.png"))) == motifs.read_text().count(">CNN.") >= 1
     r = CliRunner().invoke(predict, [str(model), str(pf)])
     assert r.exit_code == 0, r.output
     lines = r.output.strip().split("\n")

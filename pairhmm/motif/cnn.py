@@ -73,6 +73,9 @@ from .._kernels.cnn import linear_out as _linear_out
 
 __all__ = [
     "MotifCNN",
+    "LearnedMotif",
+    "CONFIGS",
+    "AUTO_CANDIDATES",
     "dinucleotide_shuffle",
     "encode_batch",
     "read_labeled",
@@ -86,6 +89,26 @@ __all__ = [
 
 _POOLINGS = {"max": 0, "logsumexp": 1, "mean": 2}
 _FORMAT_VERSION = 2  # 2: k-mer term (version 1 files, without it, are still read)
+
+#: Named configurations (``config=``): values of the model parameters. ``"fast"`` is the small
+#: network of the constructor's defaults (a few strong motifs, e.g. one planted site per
+#: sequence); ``"chipseq"`` the configuration tuned on ChIP-seq peaks (many filters, a k-mer count
+#: term, both strands' best sites); ``"chipseq-wide"`` the same with wider filters (long zinc-
+#: finger motifs such as CTCF or REST). How they were chosen: docs/benchmarks.md.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "fast": {"n_filters": 16, "width": 15, "learning_rate": 0.01, "l2": 1e-3, "kmer": 0,
+             "kmer_l2": None, "kmer_learning_rate": None, "strand_pooling": "max", "n_models": 1},
+    "chipseq": {"n_filters": 128, "width": 9, "learning_rate": 0.003, "l2": 1e-5, "kmer": 7,
+                "kmer_l2": 3e-3, "kmer_learning_rate": 0.001, "strand_pooling": "mean",
+                "n_models": 3},
+    "chipseq-wide": {"n_filters": 128, "width": 19, "learning_rate": 0.003, "l2": 1e-5,
+                     "kmer": 7, "kmer_l2": 3e-3, "kmer_learning_rate": 0.001,
+                     "strand_pooling": "mean", "n_models": 3},
+}
+#: Candidates of ``config="auto"``, in order of preference on a tie.
+AUTO_CANDIDATES: tuple[str, ...] = ("chipseq", "chipseq-wide")
+#: The parameters a configuration sets.
+_CONFIG_KEYS = tuple(sorted({k for c in CONFIGS.values() for k in c}))
 
 
 # ---------------------------------------------------------------------------------------- encoding
@@ -498,6 +521,16 @@ class MotifCNN:
         epoch history and early stopping use the plain model); predictions become exactly
         invariant to reverse-complementing the input and cost twice as much. The weights are
         not tied: it is the strand-blind model's answer asked on both strands.
+    config : {None, "fast", "chipseq", "chipseq-wide", "auto"}
+        ``None``: the parameters as given. A name (:data:`CONFIGS`): that configuration's values
+        for the model parameters left at their defaults (others are kept). ``"auto"``: the best
+        of :data:`AUTO_CANDIDATES` by validation AUROC on one split of the training data, then
+        completed to its number of averaged networks (what ``pairhmm motif train`` runs by
+        default; see docs/motif-learning.md). ``fit`` sets the chosen values and records the
+        choice in :attr:`config_`.
+    keep : sequence of str
+        Parameters a configuration must not change even where they equal their defaults (the
+        command line passes the options given explicitly).
     n_jobs : int or None
         Threads for the kernels (``None`` = Numba's default, all cores). Results do not depend
         on it. A mini-batch step is a few milliseconds of parallel work: with Numba's OpenMP
@@ -536,6 +569,13 @@ class MotifCNN:
         The last of :attr:`best_epochs_` (the best epoch of a single model).
     seq_length_ : int
         Longest training sequence (used by :meth:`parameter_counts`).
+    config_ : dict
+        With ``config``: ``config``, ``chosen``, ``fixed`` (the parameters you set) and
+        ``candidates`` (each one's ``validation_auroc``, ``best_epochs``, ``cpu_seconds``).
+    filter_auroc_loss_ : ndarray, shape (n_models * n_filters,)
+        Drop-in AUROC loss of each filter on the validation split (see :meth:`measure_importance`).
+    kmer_auroc_loss_ : float
+        The same for the whole k-mer term (NaN without one).
 
     Examples
     --------
@@ -556,7 +596,8 @@ class MotifCNN:
                  init: str = "random", init_scale: float = 0.1, augment_rc: bool = False,
                  kmer: int = 0, kmer_l2: float | None = None,
                  kmer_learning_rate: float | None = None, n_models: int = 1,
-                 conjoin: bool = False, strand_pooling: str = "max", n_jobs: int | None = None,
+                 conjoin: bool = False, strand_pooling: str = "max", config: str | None = None,
+                 keep: Sequence[str] = (), n_jobs: int | None = None,
                  random_state: "int | np.random.Generator | None" = None) -> None:
         self.n_filters = n_filters
         self.width = width
@@ -580,6 +621,8 @@ class MotifCNN:
         self.n_models = n_models
         self.conjoin = conjoin
         self.strand_pooling = strand_pooling
+        self.config = config
+        self.keep = keep
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -629,6 +672,12 @@ class MotifCNN:
             raise InvalidParameter("conjoin", self.conjoin,
                                    "applies to rc_shared=False only (an RC-shared model is already "
                                    "invariant to reverse-complementing its input)")
+        if isinstance(self.keep, str) or any(k not in _CONFIG_KEYS for k in (self.keep or ())):
+            raise InvalidParameter("keep", self.keep,
+                                   f"a list of parameter names among {', '.join(_CONFIG_KEYS)}")
+        if self.config is not None and self.config not in (*CONFIGS, "auto"):
+            raise InvalidParameter("config", self.config,
+                                   f"choose {', '.join(repr(c) for c in (*CONFIGS, 'auto'))} or None")
         if self.n_jobs is not None and (not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1):
             raise InvalidParameter("n_jobs", self.n_jobs, "must be a positive integer or None")
         self._palindromic_set()
@@ -725,8 +774,10 @@ class MotifCNN:
         self.intercept_ = float(theta[-1])
 
     def _tables(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        table = np.ascontiguousarray(np.einsum("kib,cb->kic", W, _ONEHOT))
-        table_rc = np.ascontiguousarray(table[:, :, _COMP])
+        """Score tables of the kernels, shape (w, n_codes, K): ``table[i, c, k]`` = score of code
+        ``c`` at position ``i`` of filter ``k``; ``table_rc`` the same for complemented codes."""
+        table = np.ascontiguousarray(np.einsum("kib,cb->ick", W, _ONEHOT))
+        table_rc = np.ascontiguousarray(table[:, _COMP, :])
         return table, table_rc
 
     # ------------------------------------------------------------------------- forward/backward
@@ -805,7 +856,7 @@ class MotifCNN:
                                np.ascontiguousarray(g), gtable, gbias)
             gtable_sum += gtable
             gbias_sum += gbias
-        gW = np.einsum("kic,cb->kib", gtable_sum, _ONEHOT) + 2 * self.l2 * W
+        gW = np.einsum("ick,cb->kib", gtable_sum, _ONEHOT) + 2 * self.l2 * W
         grad[:nf] = self.tying_.pool(gW)
         grad[nf:nf + K] = gbias_sum
         return loss, grad
@@ -850,6 +901,8 @@ class MotifCNN:
         self
         """
         self._check_params()
+        if self.config is not None:
+            return self._fit_config(X, y, X_val, y_val, callback)
         if self.n_models > 1:
             return self._fit_average(X, y, X_val, y_val, callback)
         data = encode_batch(X, min_length=self.width)
@@ -934,8 +987,156 @@ class MotifCNN:
             self.best_epoch_ = best[2]
             self.best_epochs_ = [best[2]]
             h = self._features(data, train_idx)
+            if val_idx.size and np.unique(yv[val_idx]).size == 2:
+                self._measure_importance(vdata, val_idx, yv[val_idx], "validation split")
+            else:
+                self._measure_importance(data, train_idx, y[train_idx], "training data")
         self.feature_importance_ = self.weights_ * h.std(axis=0)
         self.filter_importance_ = self.feature_importance_.reshape(-1, K).sum(axis=0)
+        return self
+
+    def _measure_importance(self, data, idx, y, where: str) -> None:
+        """Drop-in AUROC loss of every filter and of the k-mer term on labeled data.
+
+        A filter is removed by replacing its pooled features with their mean over ``idx`` (the
+        log-odds lose ``a_j (h_j - mean h_j)``); its importance is the AUROC of the full model
+        minus the AUROC without it. Sets ``filter_auroc_loss_``, ``kmer_auroc_loss_``,
+        ``importance_auroc_`` and ``importance_data_``.
+        """
+        h = self._features(data, idx)
+        z = self._decision(data, idx)
+        base = roc_auc(y, z)
+        K = self.n_total_filters
+        per_filter = ((h - h.mean(axis=0)) * self.weights_).reshape(h.shape[0], -1, K).sum(axis=1)
+        self.filter_auroc_loss_ = np.array([base - roc_auc(y, z - per_filter[:, k]) for k in range(K)])
+        self.kmer_auroc_loss_ = float("nan")
+        if self.kmer:
+            km = data[2]
+            kz = np.zeros(idx.size)
+            _sparse_rows_dot(km[0], km[1], km[2], idx, np.ascontiguousarray(self.kmer_weights_), kz)
+            self.kmer_auroc_loss_ = base - roc_auc(y, z - (kz - kz.mean()))
+        self.importance_auroc_ = base
+        self.importance_data_ = f"{where} ({idx.size} sequences)"
+
+    def measure_importance(self, X: Any, y: Any) -> np.ndarray:
+        """Drop-in AUROC loss of every filter on labeled sequences ``X, y`` (stored in
+        :attr:`filter_auroc_loss_`, which :meth:`filter_order` ``(by="auroc")`` ranks by).
+
+        Returns
+        -------
+        ndarray, shape (n_models * n_filters,)
+        """
+        self._check_fitted()
+        data = encode_batch(X, min_length=self.width)
+        yy = _check_labels(y, data[1].size - 1)
+        with numba_threads(self.n_jobs):
+            self._measure_importance(self._prepare(data), np.arange(yy.size, dtype=np.int64), yy,
+                                     "given data")
+        return self.filter_auroc_loss_
+
+    def _given_params(self) -> dict:
+        """The parameters as the user set them (kept from the first configured fit, which
+        replaces the configured ones by the values it chose)."""
+        if getattr(self, "_given", None) is None:
+            self._given = self.get_params()
+        return dict(self._given)
+
+    @staticmethod
+    def _config_params(given: dict, name: str, fixed: dict) -> dict:
+        """Parameters of configuration ``name`` completed by the user's: ``fixed`` values win;
+        the configuration's strand pooling applies to RC-shared max-pooling models only."""
+        params = {**given, **CONFIGS[name], **fixed, "config": None}
+        if "strand_pooling" not in fixed and (
+                not params["rc_shared"] or "max" not in str(params["pooling"]).split("+")):
+            params["strand_pooling"] = "max"
+        return params
+
+    def _fit_config(self, X, y, X_val, y_val, callback) -> "MotifCNN":
+        """Fit under ``config``: a named configuration, or ``"auto"``, the best of
+        :data:`AUTO_CANDIDATES` by validation AUROC. A model parameter left at its constructor
+        default takes the configuration's value; one set to anything else is kept."""
+        import inspect
+        import time
+
+        given = self._given_params()
+        defaults = {k: v.default for k, v in inspect.signature(type(self).__init__).parameters.items()
+                    if k != "self"}
+        keep = set(given["keep"] or ())
+        fixed = {k: given[k] for k in _CONFIG_KEYS if given[k] != defaults[k] or k in keep}
+        names = AUTO_CANDIDATES if given["config"] == "auto" else (given["config"],)
+        if not isinstance(X, list):
+            X = list(X)
+        # input errors first, for the narrowest candidate; a candidate whose filters are wider
+        # than the shortest sequence is left out of the search
+        widths = [fixed.get("width", CONFIGS[n]["width"]) for n in names]
+        lengths = np.diff(encode_batch(X, min_length=min(widths))[1])
+        _check_labels(y, lengths.size)
+        names = tuple(n for n, w in zip(names, widths) if w <= lengths.min())
+        rng = _check_random_state(self.random_state)
+        if len(names) > 1 and X_val is None:
+            # one validation split of the training data, shared by every candidate: they are
+            # compared (and each stops early) on the same sequences
+            yy = _check_labels(y, len(X))
+            perm = rng.permutation(yy.size)
+            n_val = int(round(self.validation_fraction * yy.size))
+            if n_val < 2 or np.unique(yy[perm[:n_val]]).size < 2:
+                raise TrainingError("config='auto' compares configurations on a validation split, "
+                                    "which needs both classes: give more sequences, a larger "
+                                    "validation_fraction or X_val, or name a configuration "
+                                    "(config='fast'; --config fast)")
+            val, fit = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            X, X_val = [X[i] for i in fit], [X[i] for i in val]
+            y, y_val = yy[fit], yy[val]
+        search = len(names) > 1
+        results = []
+        for name in names:
+            params = self._config_params(given, name, fixed)
+            if search:  # candidates are single networks; the chosen one gets its other members
+                params["n_models"] = 1
+
+            def tagged(entry, name=name):
+                entry["config"] = name
+                if callback is not None:
+                    callback(entry)
+
+            t = time.process_time()
+            m = type(self)(**params, random_state=self.random_state).fit(X, y, X_val, y_val,
+                                                                        callback=tagged)
+            cpu = time.process_time() - t
+            if X_val is not None:
+                auc = m.score(X_val, y_val)
+            else:  # the model's own early-stopping split
+                runs: dict[int, list] = {}
+                for h in m.history_:
+                    runs.setdefault(h.get("model", 1), []).append(h)
+                auc = float(np.mean([runs[i + 1][e - 1]["val_auroc"]
+                                     for i, e in enumerate(m.best_epochs_)]))
+            results.append((name, auc, m, cpu))
+        best = max(range(len(results)),
+                   key=lambda i: (np.nan_to_num(results[i][1], nan=-1.0), -i))
+        name, auc, m, _ = results[best]
+        n_models = self._config_params(given, name, fixed)["n_models"]
+        if search and n_models > 1:
+            params = {**self._config_params(given, name, fixed), "n_models": 1}
+            members = [m]
+            member_seeds = [int(v) for v in rng.integers(0, 2 ** 63 - 1, n_models - 1)]
+            for i, seed in enumerate(member_seeds, 2):
+                def tagged(entry, i=i):
+                    entry["config"] = name
+                    entry["model"] = i
+                    if callback is not None:
+                        callback(entry)
+                members.append(type(self)(**params, random_state=seed).fit(
+                    X, y, X_val, y_val, callback=tagged))
+            m = type(self)(**{**params, "n_models": n_models})._set_average(members, X, y, X_val,
+                                                                           y_val)
+        state = {k: v for k, v in m.__dict__.items() if k not in ("config", "_given")}
+        self.__dict__.update(state)
+        self.config_ = {
+            "config": given["config"], "chosen": name, "fixed": fixed,
+            "candidates": [{"config": n, "validation_auroc": a, "best_epochs": mm.best_epochs_,
+                            "cpu_seconds": round(c, 2)} for n, a, mm, c in results],
+        }
         return self
 
     def _fit_average(self, X, y, X_val, y_val, callback) -> "MotifCNN":
@@ -946,7 +1147,6 @@ class MotifCNN:
         seeds = [int(v) for v in rng.integers(0, 2 ** 63 - 1, self.n_models)]
         params = {**self.get_params(), "n_models": 1}
         members = []
-        self.history_ = []
         for i, seed in enumerate(seeds, 1):
             def tagged(entry, i=i):
                 entry["model"] = i
@@ -954,7 +1154,17 @@ class MotifCNN:
                     callback(entry)
             m = type(self)(**params, random_state=seed).fit(X, y, X_val, y_val, callback=tagged)
             members.append(m)
-            self.history_.extend(m.history_)
+        return self._set_average(members, X, y, X_val, y_val)
+
+    def _set_average(self, members: list, X: Any, y: Any, X_val: Any = None,
+                     y_val: Any = None) -> "MotifCNN":
+        """Store the average of trained single networks (this model's parameters, ``n_models``
+        = their number) as this model; feature importances on ``X`` (AUROC losses on the
+        validation data when given, else on ``X``)."""
+        self.history_ = []
+        for i, m in enumerate(members, 1):
+            for entry in m.history_:
+                self.history_.append({**entry, "model": i})
         M, K, npool = self.n_models, self.n_filters, len(self._pool_list())
         self.tying_ = self._make_tying()
         W = np.concatenate([m.filters_ for m in members])
@@ -969,6 +1179,13 @@ class MotifCNN:
         data = self._prepare(encode_batch(X, min_length=self.width))
         with numba_threads(self.n_jobs):
             h = self._features(data, np.arange(data[1].size - 1, dtype=np.int64))
+            if X_val is not None and np.unique(np.asarray(y_val)).size == 2:
+                vdata = self._prepare(encode_batch(X_val, min_length=self.width))
+                yv = _check_labels(y_val, vdata[1].size - 1)
+                self._measure_importance(vdata, np.arange(yv.size, dtype=np.int64), yv, "validation split")
+            else:
+                yy = _check_labels(y, data[1].size - 1)
+                self._measure_importance(data, np.arange(yy.size, dtype=np.int64), yy, "training data")
         self.feature_importance_ = self.weights_ * h.std(axis=0)
         self.filter_importance_ = self.feature_importance_.reshape(-1, M * K).sum(axis=0)
         return self
@@ -1087,9 +1304,22 @@ class MotifCNN:
         p = np.exp(s)
         return p / p.sum(axis=1, keepdims=True)
 
-    def filter_order(self) -> np.ndarray:
-        """Filter indices, most important (largest positive :attr:`filter_importance_`) first."""
+    def filter_order(self, by: str = "weight") -> np.ndarray:
+        """Filter indices, most important first.
+
+        Parameters
+        ----------
+        by : {"weight", "auroc"}
+            ``"weight"``: largest positive :attr:`filter_importance_` (output weight x spread of
+            the feature: evidence *for* binding) first. ``"auroc"``: largest drop-in AUROC loss
+            (:attr:`filter_auroc_loss_`, measured on the validation split: what the prediction
+            loses without the filter, whichever the sign of its evidence) first; ties by weight.
+        """
         self._check_fitted()
+        if by not in ("weight", "auroc"):
+            raise InvalidParameter("by", by, "choose 'weight' or 'auroc'")
+        if by == "auroc" and getattr(self, "filter_auroc_loss_", None) is not None:
+            return np.lexsort((-self.filter_importance_, -self.filter_auroc_loss_))
         return np.argsort(-self.filter_importance_, kind="stable")
 
     def top_kmers(self, n: int = 10, sign: int = 1) -> list[tuple[str, float]]:
@@ -1223,6 +1453,100 @@ class MotifCNN:
             out.append(m)
         return out
 
+    def export_motifs(self, sites: Any = None, top: int = 20, trim: float | None = 0.3,
+                      merge: float | None = 0.8, database: Any = None, by: str = "auroc",
+                      n_matches: int = 1, site_fraction: float = 0.5, beta: float | None = None,
+                      ) -> list["LearnedMotif"]:
+        """The learned motifs a biologist reads: ranked, trimmed, de-duplicated, annotated.
+
+        1. Filters are ranked by importance (:meth:`filter_order`; by default the drop-in AUROC
+           loss measured on the validation split) and the ``3 * top`` most important are
+           exported (:meth:`to_motifs`: from activating ``sites`` when given, else from the
+           weights), their flanks trimmed below ``trim`` bits.
+        2. Near-identical motifs are merged (:func:`pairhmm.motif.compare.merge_similar`:
+           column Pearson similarity >= ``merge`` on either strand, so a reverse-complement copy
+           and a near-duplicate join the more important filter's group), and the groups are
+           ranked by their filters' summed importance (copies of one motif make each other
+           redundant, so each copy alone loses little).
+        3. With a ``database`` (:class:`pairhmm.motif.compare.MotifDatabase`, or a path of any
+           motif file :func:`pairhmm.motif.read_motifs` reads), each is annotated with its
+           closest known motifs (Tomtom-style p-values).
+
+        Parameters
+        ----------
+        sites : sequences, optional
+            Bound sequences to count activating sites in (recommended; see :meth:`to_motifs`).
+        top : int
+            At most this many motifs (groups) are returned.
+        trim : float or None
+            Information threshold (bits) of the flank trimming; None = no trimming.
+        merge : float or None
+            Similarity threshold of the merging; None = no merging.
+        database : MotifDatabase, path or None
+        by : {"auroc", "weight"}
+            Ranking (:meth:`filter_order`).
+        n_matches : int
+            Database matches kept per motif.
+
+        Returns
+        -------
+        list of LearnedMotif
+            Most important first.
+        """
+        from .compare import MotifDatabase, merge_similar
+
+        self._check_fitted()
+        if not isinstance(top, (int, np.integer)) or top < 1:
+            raise InvalidParameter("top", top, "must be a positive integer")
+        if isinstance(database, (str, os.PathLike)):
+            database = MotifDatabase.read(database)
+        order = [int(k) for k in self.filter_order(by)[:3 * top]]
+        motifs = self.to_motifs(beta=beta, trim=trim, filters=order, sites=sites,
+                                site_fraction=site_fraction)
+        groups = merge_similar(motifs, merge) if merge is not None else [(i, []) for i in range(len(motifs))]
+        loss = getattr(self, "filter_auroc_loss_", None)
+        key = loss if by == "auroc" and loss is not None else self.filter_importance_
+        # a motif learned by several filters: each copy makes the others redundant, so the group
+        # is ranked by the sum of its filters' importances (ties: the representative's order)
+        score = [float(sum(key[order[i]] for i in [rep] + [j for j, _ in members]))
+                 for rep, members in groups]
+        ranked = sorted(range(len(groups)), key=lambda g: (-score[g], groups[g][0]))
+        out = []
+        for rank, g in enumerate(ranked[:top], 1):
+            rep, members = groups[g]
+            k = order[rep]
+            matches = database.search(motifs[rep], n_matches) if database is not None else []
+            out.append(LearnedMotif(
+                motif=motifs[rep], filter=k, rank=rank,
+                auroc_loss=float(loss[k]) if loss is not None else float("nan"),
+                weight_importance=float(self.filter_importance_[k]),
+                merged=[(order[i], strand) for i, strand in members], matches=matches,
+                group_importance=score[g]))
+        return out
+
+    def export_kmers(self, n: int = 10, database: Any = None) -> list[dict]:
+        """The k-mer term's strongest k-mers for binding (largest weights), with the closest
+        database motif of each (a k-mer compared as a one-hot matrix) when ``database`` is given.
+
+        Returns
+        -------
+        list of dict
+            ``rank``, ``kmer``, ``weight`` and, with a database, ``match`` (a
+            :class:`pairhmm.motif.compare.Match`).
+        """
+        from .compare import MotifDatabase
+
+        if isinstance(database, (str, os.PathLike)):
+            database = MotifDatabase.read(database)
+        rows = []
+        for rank, (u, wt) in enumerate(self.top_kmers(n), 1):
+            row: dict[str, Any] = {"rank": rank, "kmer": u, "weight": wt}
+            if database is not None:
+                onehot = np.array([[1.0 if b == c else 0.0 for b in "ACGT"] for c in u])
+                row["match"] = database.search(onehot, 1)[0]
+            rows.append(row)
+        return rows
+
     def write_motifs(self, path_or_handle: Any, fmt: str = "meme", **kwargs: Any) -> None:
         """Write :meth:`to_motifs` (``kwargs`` passed on) as ``meme``, ``jaspar``, ``transfac`` or ``pfm``."""
         write_motif_file(self.to_motifs(**kwargs), path_or_handle, fmt)
@@ -1248,7 +1572,7 @@ class MotifCNN:
             "l2", "learning_rate",
             "batch_size", "max_epochs", "patience", "validation_fraction", "init", "init_scale",
             "augment_rc", "kmer", "kmer_l2", "kmer_learning_rate", "n_models", "conjoin", "strand_pooling",
-            "n_jobs")}
+            "config", "keep", "n_jobs")}
 
     def to_dict(self) -> dict:
         """JSON-ready description of the trained model."""
@@ -1259,6 +1583,7 @@ class MotifCNN:
                                  else self._palindromic_set())
         rs = self.random_state
         params["random_state"] = rs if isinstance(rs, (int, type(None))) else None
+        params["keep"] = list(self.keep or ())
         return {
             "format": "pairhmm.MotifCNN", "version": _FORMAT_VERSION, "alphabet": "dna",
             "params": params,
@@ -1268,6 +1593,11 @@ class MotifCNN:
             "feature_importance": self.feature_importance_.tolist(),
             "seq_length": self.seq_length_, "best_epoch": self.best_epoch_,
             "best_epochs": self.best_epochs_, "history": self.history_,
+            "config_choice": getattr(self, "config_", None),
+            "importance": ({"filter_auroc_loss": self.filter_auroc_loss_.tolist(),
+                            "kmer_auroc_loss": self.kmer_auroc_loss_,
+                            "auroc": self.importance_auroc_, "data": self.importance_data_}
+                           if getattr(self, "filter_auroc_loss_", None) is not None else None),
         }
 
     @classmethod
@@ -1278,7 +1608,10 @@ class MotifCNN:
                 raise ModelFileError(f"not a MotifCNN model (format = {d.get('format')!r})")
             if d.get("version") not in (1, _FORMAT_VERSION):
                 raise ModelFileError(f"unsupported MotifCNN model version {d.get('version')!r}")
-            model = cls(**d["params"])
+            params = dict(d["params"])
+            if "keep" in params:  # a JSON list; the constructor's default is a tuple
+                params["keep"] = tuple(params["keep"] or ())
+            model = cls(**params)
             model._check_params()
             model.tying_ = model._make_tying()
             K = model.n_total_filters
@@ -1301,6 +1634,17 @@ class MotifCNN:
             model.best_epoch_ = int(d.get("best_epoch", 0))
             model.best_epochs_ = [int(e) for e in d.get("best_epochs", [model.best_epoch_])]
             model.history_ = list(d.get("history", []))
+            if d.get("config_choice") is not None:
+                model.config_ = dict(d["config_choice"])
+            imp = d.get("importance")
+            if imp is not None:
+                loss = np.asarray(imp["filter_auroc_loss"], float)
+                if loss.shape != (K,):
+                    raise ModelFileError(f"filter_auroc_loss has shape {loss.shape}, expected ({K},)")
+                model.filter_auroc_loss_ = loss
+                model.kmer_auroc_loss_ = float(imp.get("kmer_auroc_loss", float("nan")))
+                model.importance_auroc_ = float(imp.get("auroc", float("nan")))
+                model.importance_data_ = str(imp.get("data", ""))
         except ModelFileError:
             raise
         except (KeyError, TypeError, ValueError) as e:
@@ -1338,11 +1682,52 @@ class MotifCNN:
         extra += f", n_models={self.n_models}" if self.n_models != 1 else ""
         extra += ", conjoin=True" if self.conjoin else ""
         extra += f", strand_pooling={self.strand_pooling!r}" if self.strand_pooling != "max" else ""
+        extra += f", config={self.config!r}" if self.config is not None else ""
         return (f"MotifCNN(n_filters={self.n_filters}, width={self.width}, "
                 f"rc_shared={self.rc_shared}, pooling={self.pooling!r}{extra})")
 
 
 # ------------------------------------------------------------------------------------- helpers
+class LearnedMotif:
+    """One exported motif of :meth:`MotifCNN.export_motifs`.
+
+    Attributes
+    ----------
+    motif : Bio.motifs.Motif
+        The representative filter's PWM (named ``filter<k>``, ``matrix_id`` ``CNN.<k>``).
+    filter : int
+        The representative (most important) filter of the group.
+    rank : int
+        1 = most important.
+    auroc_loss : float
+        Drop-in AUROC loss of the representative filter (NaN if not measured).
+    weight_importance : float
+        Its output weight x feature spread (:attr:`MotifCNN.filter_importance_`).
+    merged : list of (int, str)
+        Filters merged into it and the strand on which each matches it.
+    matches : list of pairhmm.motif.compare.Match
+        Closest database motifs, best first (empty without a database).
+    group_importance : float
+        The rank's key: the importance (drop-in AUROC loss, or weight x spread with
+        ``by="weight"``) summed over the representative and the merged filters.
+    """
+
+    __slots__ = ("motif", "filter", "rank", "auroc_loss", "weight_importance", "merged", "matches",
+                 "group_importance")
+
+    def __init__(self, motif, filter, rank, auroc_loss, weight_importance, merged, matches,
+                 group_importance=float("nan")):
+        self.motif, self.filter, self.rank = motif, filter, rank
+        self.auroc_loss, self.weight_importance = auroc_loss, weight_importance
+        self.merged, self.matches = merged, matches
+        self.group_importance = group_importance
+
+    def __repr__(self) -> str:
+        best = f", best match {self.matches[0].id} {self.matches[0].name}" if self.matches else ""
+        return (f"LearnedMotif(rank={self.rank}, filter={self.filter}, "
+                f"consensus={str(self.motif.consensus)!r}, merged={len(self.merged)}{best})")
+
+
 def _with_reverse_complements(data, y, train_idx):
     """Append the reverse complement of every sequence; training indices cover both copies
     (the copy of sequence ``i`` is sequence ``2n - 1 - i``)."""
