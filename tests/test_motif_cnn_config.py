@@ -44,9 +44,7 @@ def test_auto_chooses_by_validation_auroc_only_and_is_deterministic():
     assert m.filters_.shape == (6, chosen["width"], 4) and m.best_epochs_ and len(m.best_epochs_) == 2
     again = MotifCNN(config="auto", **SMALL, random_state=3).fit(X, y, Xv, yv)
     assert np.array_equal(again._pack(), m._pack())
-    timeless = lambda c: [{k: v for k, v in d.items() if k != "cpu_seconds"}  # noqa: E731
-                          for d in c["candidates"]]
-    assert timeless(again.config_) == timeless(m.config_)
+    assert again.config_ == m.config_  # no timing in it: a model file depends on data and seed
     other = MotifCNN(config="auto", **SMALL, random_state=4).fit(X, y, Xv, yv)
     assert not np.array_equal(other._pack(), m._pack())
 

@@ -571,7 +571,8 @@ class MotifCNN:
         Longest training sequence (used by :meth:`parameter_counts`).
     config_ : dict
         With ``config``: ``config``, ``chosen``, ``fixed`` (the parameters you set) and
-        ``candidates`` (each one's ``validation_auroc``, ``best_epochs``, ``cpu_seconds``).
+        ``candidates`` (each one's ``validation_auroc`` and ``best_epochs``); the trials' CPU
+        seconds are in ``config_seconds_`` (not saved with the model).
     filter_auroc_loss_ : ndarray, shape (n_models * n_filters,)
         Drop-in AUROC loss of each filter on the validation split (see :meth:`measure_importance`).
     kmer_auroc_loss_ : float
@@ -1134,9 +1135,12 @@ class MotifCNN:
         self.__dict__.update(state)
         self.config_ = {
             "config": given["config"], "chosen": name, "fixed": fixed,
-            "candidates": [{"config": n, "validation_auroc": a, "best_epochs": mm.best_epochs_,
-                            "cpu_seconds": round(c, 2)} for n, a, mm, c in results],
+            "candidates": [{"config": n, "validation_auroc": a, "best_epochs": mm.best_epochs_}
+                           for n, a, mm, c in results],
         }
+        # CPU seconds of each candidate's trial: not in config_, which the model file stores
+        # (a file must depend only on the data and the seed)
+        self.config_seconds_ = {n: round(c, 2) for n, a, mm, c in results}
         return self
 
     def _fit_average(self, X, y, X_val, y_val, callback) -> "MotifCNN":
